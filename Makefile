@@ -1,0 +1,60 @@
+# wallet_ops: PGXS build.
+#
+#   make && sudo make install        build and install the extension and
+#                                    the wallet_ops_verify command
+#   make installcheck                pg_regress, isolation and TAP tests,
+#                                    each against a temporary instance
+#
+# The install script wallet_ops--$(EXTVERSION).sql is assembled from the
+# pieces in src/sql/, one per concern, in file-name order.
+
+EXTENSION = wallet_ops
+EXTVERSION = 1.0
+
+MODULE_big = wallet_ops
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard $(EXTENSION)--*--*.sql)
+
+PG_CONFIG ?= pg_config
+
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK = -lcrypto
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --temp-config=$(srcdir)/wallet_ops.conf --temp-instance=./tmp_check_regress
+
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --temp-config=$(srcdir)/wallet_ops.conf --temp-instance=./tmp_check_isolation
+
+TAP_TESTS = 1
+
+# Test databases are UTF8 whatever the machine's locale.
+ENCODING = UTF8
+NOLOCALE = 1
+
+VERIFY_PROGRAM = tools/wallet_ops_verify
+EXTRA_CLEAN = $(VERIFY_PROGRAM) tmp_check_regress tmp_check_isolation output_iso
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
+	cat $^ > $@
+
+# The outside verifier is an ordinary libpq client.
+$(VERIFY_PROGRAM): tools/wallet_ops_verify.c
+	$(CC) $(CFLAGS) -I$(includedir) $(CPPFLAGS) -o $@ $< -L$(libdir) $(LDFLAGS) -lpq -lcrypto
+
+all: $(VERIFY_PROGRAM)
+
+install: install-verify
+install-verify: $(VERIFY_PROGRAM) installdirs
+	$(INSTALL_PROGRAM) $(VERIFY_PROGRAM) '$(DESTDIR)$(bindir)/wallet_ops_verify'
+
+uninstall: uninstall-verify
+uninstall-verify:
+	rm -f '$(DESTDIR)$(bindir)/wallet_ops_verify'
+
+.PHONY: install-verify uninstall-verify

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages wallet_ops needs to build, run and test.
+# Idempotent; skips apt entirely when everything is already there.
+set -euo pipefail
+
+packages=(
+  build-essential
+  postgresql-15
+  postgresql-server-dev-15
+  postgresql-contrib
+  libpq-dev
+  libssl-dev
+  postgresql-15-pgtap
+  libtap-parser-sourcehandler-pgtap-perl
+  libipc-run-perl
+  postgresql-15-partman
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages ${missing[*]}; run as root" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # The packaged server must not grab port 5432 with a cluster of its own.
+  mkdir -p /etc/postgresql-common
+  if [ ! -f /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
+    echo "create_main_cluster = false" >> /etc/postgresql-common/createcluster.conf
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

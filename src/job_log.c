@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * job_log.c
+ *		Recording runs of the worker and of run_maintenance() in
+ *		wallet_ops.job_log.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/job_log.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "job_log.h"
+#include "wallet_ops.h"
+
+static const char *
+job_outcome_name(JobOutcome outcome)
+{
+	switch (outcome)
+	{
+		case JOB_OK:
+			return "ok";
+		case JOB_ERROR:
+			return "error";
+		case JOB_SKIPPED:
+			return "skipped";
+		case JOB_PROBLEMS:
+			return "problems";
+	}
+	elog(ERROR, "unexpected job outcome %d", (int) outcome);
+	return NULL;				/* keep compiler quiet */
+}
+
+void
+JobLogRecord(TimestampTz started_at, const char *object, const char *kind,
+			 const char *action, JobOutcome outcome, const char *detail,
+			 const ErrorData *error)
+{
+	Oid			argtypes[8] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	int			ret;
+
+	values[0] = TimestampTzGetDatum(started_at);
+	values[1] = CStringGetTextDatum(object);
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = CStringGetTextDatum(action);
+	values[4] = CStringGetTextDatum(job_outcome_name(outcome));
+	if (detail)
+		values[5] = CStringGetTextDatum(detail);
+	else
+		nulls[5] = 'n';
+	if (error && error->message)
+		values[6] = CStringGetTextDatum(error->message);
+	else
+		nulls[6] = 'n';
+	if (error)
+		values[7] = CStringGetTextDatum(unpack_sql_state(error->sqlerrcode));
+	else
+		nulls[7] = 'n';
+
+	SPI_connect();
+	ret = SPI_execute_with_args("INSERT INTO wallet_ops.job_log"
+								" (started_at, object, kind, action, outcome, detail, error, sqlstate)"
+								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+								8, argtypes, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record job in wallet_ops.job_log: %s",
+			 SPI_result_code_string(ret));
+	SPI_finish();
+}
+
+uint64
+JobLogPurge(void)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1];
+	int			ret;
+	uint64		removed;
+
+	values[0] = Int32GetDatum(wallet_ops_job_log_retention);
+
+	SPI_connect();
+	ret = SPI_execute_with_args("DELETE FROM wallet_ops.job_log"
+								" WHERE started_at < pg_catalog.now()"
+								" - pg_catalog.make_interval(mins => $1)",
+								1, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not purge wallet_ops.job_log: %s",
+			 SPI_result_code_string(ret));
+	removed = SPI_processed;
+	SPI_finish();
+
+	return removed;
+}

@@ -1,0 +1,116 @@
+/*-------------------------------------------------------------------------
+ *
+ * wallet_ops.c
+ *		Module entry point: settings, and start-up of the background worker
+ *		when loaded through shared_preload_libraries.
+ *
+ * Every SQL-callable function of the extension works without the library
+ * being preloaded; only the worker needs shared_preload_libraries.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/wallet_ops.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "wallet_ops.h"
+#include "worker.h"
+
+PG_MODULE_MAGIC;
+
+int			wallet_ops_naptime = 60;
+int			wallet_ops_lock_timeout = 2000;
+bool		wallet_ops_enabled = true;
+char	   *wallet_ops_role = NULL;
+char	   *wallet_ops_databases = NULL;
+int			wallet_ops_job_log_retention = 30 * 24 * 60;
+bool		wallet_ops_preloaded = false;
+
+void		_PG_init(void);
+
+static void define_settings(void);
+
+void
+_PG_init(void)
+{
+	define_settings();
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	wallet_ops_preloaded = true;
+	WalletOpsRegisterLauncher();
+}
+
+static void
+define_settings(void)
+{
+	DefineCustomIntVariable("wallet_ops.naptime",
+							"Sets the time the background worker sleeps between maintenance ticks.",
+							NULL,
+							&wallet_ops_naptime,
+							60, 1, 86400,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("wallet_ops.lock_timeout",
+							"Sets how long maintenance DDL may wait for a lock before it is retried on a later tick.",
+							NULL,
+							&wallet_ops_lock_timeout,
+							2000, 1, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("wallet_ops.enabled",
+							 "Enables maintenance by the background worker.",
+							 NULL,
+							 &wallet_ops_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("wallet_ops.role",
+							   "Sets the role maintenance runs as; empty means the owner of the extension.",
+							   NULL,
+							   &wallet_ops_role,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("wallet_ops.databases",
+							   "Restricts the background worker to these databases (comma-separated); empty means every database where the extension is installed.",
+							   NULL,
+							   &wallet_ops_databases,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("wallet_ops.job_log_retention",
+							"Sets how long rows of wallet_ops.job_log are kept.",
+							NULL,
+							&wallet_ops_job_log_retention,
+							30 * 24 * 60, 1, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("wallet_ops");
+#else
+	EmitWarningsOnPlaceholders("wallet_ops");
+#endif
+}

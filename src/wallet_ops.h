@@ -1,0 +1,32 @@
+/*-------------------------------------------------------------------------
+ *
+ * wallet_ops.h
+ *		Settings and small helpers shared by every part of wallet_ops.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/wallet_ops.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WALLET_OPS_H
+#define WALLET_OPS_H
+
+#include "postgres.h"
+
+/* The schema every object of the extension lives in (not relocatable). */
+#define WALLET_OPS_SCHEMA "wallet_ops"
+
+/* Settings (GUCs), defined in wallet_ops.c. */
+extern int	wallet_ops_naptime;			/* seconds between worker ticks */
+extern int	wallet_ops_lock_timeout;	/* milliseconds DDL may wait */
+extern bool wallet_ops_enabled;			/* worker does maintenance */
+extern char *wallet_ops_role;			/* role maintenance runs as */
+extern char *wallet_ops_databases;		/* databases the worker may serve */
+extern int	wallet_ops_job_log_retention;	/* minutes job_log rows are kept */
+
+/* True when the library was loaded by shared_preload_libraries. */
+extern bool wallet_ops_preloaded;
+
+#endif							/* WALLET_OPS_H */

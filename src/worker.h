@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *		The background workers: a launcher that finds the databases where
+ *		the extension is installed, and one maintenance worker per database.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/worker.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WALLET_OPS_WORKER_H
+#define WALLET_OPS_WORKER_H
+
+/* Called from _PG_init while shared_preload_libraries is processed. */
+extern void WalletOpsRegisterLauncher(void);
+
+#endif							/* WALLET_OPS_WORKER_H */
