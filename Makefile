@@ -32,7 +32,7 @@ TAP_TESTS = 1
 
 # Test databases are UTF8 whatever the machine's locale.
 ENCODING = UTF8
-NOLOCALE = 1
+NO_LOCALE = 1
 
 VERIFY_PROGRAM = tools/wallet_ops_verify
 EXTRA_CLEAN = $(VERIFY_PROGRAM) tmp_check_regress tmp_check_isolation output_iso

@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * maintenance.h
+ *		One maintenance pass over every managed object: what
+ *		wallet_ops.run_maintenance() does now and the worker does each tick.
+ *
+ * Each concern (partitions, materialised views, scheduled verifications)
+ * exposes a function that maintains its objects, one at a time, each in a
+ * subtransaction of its own so that one object's failure never stops the
+ * others, records every run in wallet_ops.job_log and reports what it did
+ * through a MaintenanceReport.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/maintenance.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WALLET_OPS_MAINTENANCE_H
+#define WALLET_OPS_MAINTENANCE_H
+
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
+
+/*
+ * Where a maintenance pass reports its actions: the rows (object, action,
+ * detail) of run_maintenance().  tupstore may be NULL (the worker), in
+ * which case reports are only counted.
+ */
+typedef struct MaintenanceReport
+{
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	uint64		actions;		/* rows reported so far */
+	uint64		errors;			/* objects whose maintenance failed */
+} MaintenanceReport;
+
+extern void MaintenanceReportAction(MaintenanceReport *report,
+									const char *object, const char *action,
+									const char *detail);
+
+#endif							/* WALLET_OPS_MAINTENANCE_H */
