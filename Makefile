@@ -9,7 +9,7 @@
 # pieces in src/sql/, one per concern, in file-name order.
 
 EXTENSION = wallet_ops
-EXTVERSION = 1.0
+EXTVERSION = 1.0.0
 
 MODULE_big = wallet_ops
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
