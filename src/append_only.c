@@ -35,6 +35,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -131,6 +132,8 @@ static void check_create_table(CreateStmt *stmt, bool foreign);
 static void after_new_partition(Oid relid);
 static void after_detach(Oid parent, Oid part);
 static bool skip_event_trigger(void);
+static void log_job(const char *object, const char *action, const char *detail);
+static int	protected_tables_detail(List *config);
 
 /* ------------------------------------------------------------------------
  * Maintenance bypass
@@ -657,6 +660,18 @@ apply_ingest(Oid relid, const char *role, bool grant)
 
 	if (grant)
 	{
+		Oid			nsp = get_rel_namespace(relid);
+		Oid			roleid = get_role_oid(role, false);
+		AclResult	aclresult;
+
+#if PG_VERSION_NUM >= 160000
+		aclresult = object_aclcheck(NamespaceRelationId, nsp, roleid, ACL_USAGE);
+#else
+		aclresult = pg_namespace_aclcheck(nsp, roleid, ACL_USAGE);
+#endif
+		if (aclresult != ACLCHECK_OK)
+			exec_internal(psprintf("GRANT USAGE ON SCHEMA %s TO %s",
+								   quote_identifier(get_namespace_name(nsp)), qrole));
 		exec_internal(psprintf("GRANT INSERT ON TABLE %s TO %s", qname, qrole));
 		exec_internal(psprintf("REVOKE UPDATE, DELETE, TRUNCATE ON TABLE %s FROM %s",
 							   qname, qrole));
@@ -871,6 +886,18 @@ wallet_ops_append_only_guard(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
+/* A row in wallet_ops.job_log, written as the owner of the extension. */
+static void
+log_job(const char *object, const char *action, const char *detail)
+{
+	OwnerContext ctx;
+
+	owner_context_begin(&ctx);
+	JobLogRecord(GetCurrentTimestamp(), object, "append_only", action,
+				 JOB_OK, detail, NULL);
+	owner_context_end(&ctx);
+}
+
 /* wallet_ops.enforce_append_only(tbl regclass) RETURNS void */
 Datum
 wallet_ops_enforce_append_only(PG_FUNCTION_ARGS)
@@ -883,8 +910,7 @@ wallet_ops_enforce_append_only(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 	check_owner(relid);
 	AppendOnlyProtect(relid);
-	JobLogRecord(GetCurrentTimestamp(), qualified_relname(relid), "append_only",
-				 "protect", JOB_OK, NULL, NULL);
+	log_job(qualified_relname(relid), "protect", NULL);
 	PG_RETURN_VOID();
 }
 
@@ -935,10 +961,8 @@ wallet_ops_release_append_only(PG_FUNCTION_ARGS)
 			(errmsg("append-only protection of table %s released", qname),
 			 errdetail("Role \"%s\" released it; its rows can now be updated, deleted and truncated.",
 					   GetUserNameFromId(GetUserId(), false))));
-	JobLogRecord(GetCurrentTimestamp(), qname, "append_only", "release",
-				 JOB_OK, psprintf("released by %s",
-								  GetUserNameFromId(GetUserId(), false)),
-				 NULL);
+	log_job(qname, "release",
+			psprintf("released by %s", GetUserNameFromId(GetUserId(), false)));
 	PG_RETURN_VOID();
 }
 
@@ -1022,6 +1046,16 @@ refuse_relation(Oid relid, Oid cover, const char *what)
 			 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
 }
 
+static int
+protected_tables_detail(List *config)
+{
+	if (list_length(config) == 1)
+		return errdetail("Table \"%s\" is append-only.",
+						 get_rel_name(linitial_oid(config)));
+	return errdetail("Table \"%s\" and %d more are append-only.",
+					 get_rel_name(linitial_oid(config)), list_length(config) - 1);
+}
+
 static void
 check_drop(DropStmt *stmt)
 {
@@ -1088,11 +1122,7 @@ check_drop(DropStmt *stmt)
 							(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 							 errmsg("cannot drop schema \"%s\" while append-only tables exist",
 									nspname),
-							 errdetail_plural("Table \"%s\" is append-only.",
-											  "Table \"%s\" and %d more are append-only.",
-											  list_length(config),
-											  get_rel_name(linitial_oid(config)),
-											  list_length(config) - 1),
+							 protected_tables_detail(config),
 							 errhint("A superuser can release them first with wallet_ops.release_append_only().")));
 				foreach(lr, config)
 				{
@@ -1119,11 +1149,7 @@ check_drop(DropStmt *stmt)
 					ereport(ERROR,
 							(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 							 errmsg("cannot drop extension \"wallet_ops\" while append-only tables exist"),
-							 errdetail_plural("Table \"%s\" is append-only.",
-											  "Table \"%s\" and %d more are append-only.",
-											  list_length(config),
-											  get_rel_name(linitial_oid(config)),
-											  list_length(config) - 1),
+							 protected_tables_detail(config),
 							 errhint("A superuser can release them first with wallet_ops.release_append_only().")));
 			}
 			break;
@@ -1395,6 +1421,16 @@ wallet_ops_append_only_ddl_start(PG_FUNCTION_ARGS)
 			break;
 		case T_CreateTrigStmt:
 			check_create_trigger((CreateTrigStmt *) parsetree);
+			break;
+		case T_AlterObjectDependsStmt:
+			{
+				AlterObjectDependsStmt *ds = (AlterObjectDependsStmt *) parsetree;
+
+				if (ds->objectType == OBJECT_TRIGGER && ds->relation != NULL)
+					check_trigger_change(ds->relation,
+										 strVal(llast((List *) ds->object)),
+										 "change the dependencies of");
+			}
 			break;
 		case T_RuleStmt:
 			{
