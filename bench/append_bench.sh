@@ -4,6 +4,9 @@
 # starts and stops itself:
 #   - bulk: INSERT ... SELECT of ROWS rows (default 200000), RUNS times each.
 #     (default 9), alternating which table goes first;
+#   - statement loop: LOOP (default 50000) single-row INSERT statements in
+#     one server-side loop, RUNS times each: the per-statement cost (executor
+#     start-up copies the trigger descriptors) without client noise;
 #   - pgbench: single-row INSERTs by CLIENTS clients (default 2) for SECS
 #     seconds (default 5), RUNS times each.
 # Both tables have the shape of the seed's audit_log (identity, jsonb,
@@ -23,6 +26,7 @@ RUNS=${RUNS:-9}
 ROWS=${ROWS:-200000}
 SECS=${SECS:-5}
 CLIENTS=${CLIENTS:-2}
+LOOP=${LOOP:-50000}
 PORT=${PORT:-54341}
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -81,6 +85,28 @@ BEGIN
 END
 $$;
 SELECT wallet_ops.enforce_append_only('log_protected');
+-- loop_<table>(n): n single-row INSERT statements (plans cached), seconds
+DO $do$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['log_plain', 'log_protected'] LOOP
+        EXECUTE format($f$
+            CREATE FUNCTION %I(n int) RETURNS float8 LANGUAGE plpgsql AS $b$
+            DECLARE
+                t0 timestamptz := clock_timestamp();
+            BEGIN
+                FOR i IN 1..n LOOP
+                    INSERT INTO %I (occurred_at, actor, action, details)
+                    VALUES (timestamptz '2026-01-01 UTC' + (i %% 360) * interval '1 day',
+                            'ingest', 'wallet.update', '{"n": 1}');
+                END LOOP;
+                RETURN extract(epoch FROM clock_timestamp() - t0);
+            END
+            $b$$f$, 'loop_' || t, t);
+    END LOOP;
+END
+$do$;
 SQL
 
 bulk_sql() {
@@ -108,6 +134,12 @@ SQL
 done
 [ "$(id -u)" -eq 0 ] && chown postgres: "$run"/*.sql
 
+# seconds (measured by the server) for LOOP single-row INSERT statements in
+# one session: the per-statement cost, without client round trips
+loop_once() {
+  psql_ -At -c "SELECT loop_$1($LOOP)"
+}
+
 tps_once() {
   as_pg pgbench -h "$run" -p "$PORT" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" \
     -f "$run/$1.sql" postgres 2>/dev/null |
@@ -119,7 +151,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 # warm-up
 bulk_once log_plain >/dev/null; bulk_once log_protected >/dev/null
 
-plain_s=(); prot_s=(); plain_tps=(); prot_tps=(); bulk_ratio=(); tps_ratio=()
+plain_s=(); prot_s=(); plain_tps=(); prot_tps=(); bulk_ratio=(); tps_ratio=(); plain_l=(); prot_l=(); loop_ratio=()
 for i in $(seq 1 "$RUNS"); do
   if [ $((i % 2)) -eq 1 ]; then order="log_plain log_protected"; else order="log_protected log_plain"; fi
   for t in $order; do
@@ -127,13 +159,19 @@ for i in $(seq 1 "$RUNS"); do
     if [ "$t" = log_plain ]; then plain_s+=("$s"); else prot_s+=("$s"); fi
   done
   for t in $order; do
+    l=$(loop_once "$t")
+    if [ "$t" = log_plain ]; then plain_l+=("$l"); else prot_l+=("$l"); fi
+  done
+  for t in $order; do
     r=$(tps_once "$t")
     if [ "$t" = log_plain ]; then plain_tps+=("$r"); else prot_tps+=("$r"); fi
   done
   bulk_ratio+=("$(echo "${plain_s[-1]} / ${prot_s[-1]}" | bc -l)")
   tps_ratio+=("$(echo "${prot_tps[-1]} / ${plain_tps[-1]}" | bc -l)")
-  printf 'run %d: bulk %.3fs unprotected, %.3fs protected (ratio %.3f); pgbench %.0f tps unprotected, %.0f tps protected (ratio %.3f)\n' \
-    "$i" "${plain_s[-1]}" "${prot_s[-1]}" "${bulk_ratio[-1]}" "${plain_tps[-1]}" "${prot_tps[-1]}" "${tps_ratio[-1]}"
+  loop_ratio+=("$(echo "${plain_l[-1]} / ${prot_l[-1]}" | bc -l)")
+  printf 'run %d: bulk %.3f/%.3f s (ratio %.3f); statement loop %.3f/%.3f s (ratio %.3f); pgbench %.0f/%.0f tps (ratio %.3f)  [unprotected/protected]\n' \
+    "$i" "${plain_s[-1]}" "${prot_s[-1]}" "${bulk_ratio[-1]}" "${plain_l[-1]}" "${prot_l[-1]}" "${loop_ratio[-1]}" \
+    "${plain_tps[-1]}" "${prot_tps[-1]}" "${tps_ratio[-1]}"
 done
 
 mp=$(printf '%s\n' "${plain_s[@]}" | median)
@@ -146,6 +184,13 @@ printf '\nbulk INSERT of %d rows, median of %d runs:\n' "$ROWS" "$RUNS"
 printf '  unprotected %.3f s (%.0f rows/s), protected %.3f s (%.0f rows/s)\n' "$mp" "$rows_plain" "$mq" "$rows_prot"
 printf '  ratio of the medians: %.3f; median of the per-run ratios: %.3f\n' \
   "$(echo "$mp / $mq" | bc -l)" "$(printf '%s\n' "${bulk_ratio[@]}" | median)"
+ml=$(printf '%s\n' "${plain_l[@]}" | median)
+mk=$(printf '%s\n' "${prot_l[@]}" | median)
+printf '%d single-row INSERT statements in one session, median of %d runs:\n' "$LOOP" "$RUNS"
+printf '  unprotected %.3f s (%.1f us/statement), protected %.3f s (%.1f us/statement)\n' \
+  "$ml" "$(echo "$ml * 1000000 / $LOOP" | bc -l)" "$mk" "$(echo "$mk * 1000000 / $LOOP" | bc -l)"
+printf '  ratio of the medians: %.3f; median of the per-run ratios: %.3f\n' \
+  "$(echo "$ml / $mk" | bc -l)" "$(printf '%s\n' "${loop_ratio[@]}" | median)"
 printf 'pgbench single-row INSERT, %d clients x %d s, median of %d runs:\n' "$CLIENTS" "$SECS" "$RUNS"
 printf '  unprotected %.0f tps, protected %.0f tps\n' "$tp" "$tq"
 printf '  ratio of the medians: %.3f; median of the per-run ratios: %.3f\n' \

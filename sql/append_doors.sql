@@ -12,6 +12,7 @@ SET TimeZone = 'UTC';
 -- the seed's audit_log (quarterly), owned by a non-superuser
 SET ROLE regress_ao_owner;
 CREATE DOMAIN ao.severity AS int;
+CREATE TYPE ao.outcome AS ENUM ('allowed', 'denied');
 CREATE TABLE ao.actors (name text PRIMARY KEY);
 INSERT INTO ao.actors VALUES ('ingest'), ('ops');
 CREATE TABLE ao.audit_log (
@@ -20,6 +21,7 @@ CREATE TABLE ao.audit_log (
     actor       text NOT NULL REFERENCES ao.actors ON DELETE CASCADE,
     action      text NOT NULL,
     severity    ao.severity,
+    outcome     ao.outcome[],
     PRIMARY KEY (audit_id, occurred_at)
 ) PARTITION BY RANGE (occurred_at);
 CREATE TABLE ao.audit_log_2026_q1 PARTITION OF ao.audit_log
@@ -39,7 +41,7 @@ GRANT USAGE ON FOREIGN SERVER regress_ao_server TO regress_ao_owner;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 SET ROLE regress_ao_owner;
 CREATE FOREIGN TABLE ao.remote (audit_id bigint NOT NULL, occurred_at timestamptz NOT NULL,
-    actor text NOT NULL, action text NOT NULL, severity ao.severity) SERVER regress_ao_server;
+    actor text NOT NULL, action text NOT NULL, severity ao.severity, outcome ao.outcome[]) SERVER regress_ao_server;
 SELECT wallet_ops.enforce_append_only('ao.audit_log');
 SELECT wallet_ops.grant_ingest('ao.audit_log', 'regress_ao_ingest');
 RESET ROLE;
@@ -114,6 +116,7 @@ INSERT INTO ao_test.doors (label, stmt) VALUES
   ('DROP DOMAIN CASCADE (drops a column)', $$DROP DOMAIN ao.severity CASCADE$$),
   ('ALTER TABLE DROP COLUMN', $$ALTER TABLE ao.audit_log DROP COLUMN action$$),
   ('ALTER COLUMN TYPE ... USING', $$ALTER TABLE ao.audit_log ALTER COLUMN action TYPE varchar(3) USING left(action, 3)$$),
+  ('ALTER TYPE ... RENAME VALUE (enum in a column)', $$ALTER TYPE ao.outcome RENAME VALUE 'denied' TO 'allowed!'$$),
   ('ALTER TABLE SET UNLOGGED partition', $$ALTER TABLE ao.audit_log_2026_q1 SET UNLOGGED$$),
   ('CREATE RULE parent', $$CREATE RULE swallow AS ON INSERT TO ao.audit_log DO INSTEAD NOTHING$$),
   ('CREATE RULE partition', $$CREATE RULE swallow AS ON INSERT TO ao.audit_log_2026_q1 DO INSTEAD NOTHING$$),

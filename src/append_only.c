@@ -26,6 +26,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
@@ -45,7 +46,9 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -134,6 +137,7 @@ static void after_detach(Oid parent, Oid part);
 static bool skip_event_trigger(void);
 static void log_job(const char *object, const char *action, const char *detail);
 static int	protected_tables_detail(List *config);
+static void check_alter_enum(AlterEnumStmt *stmt);
 
 /* ------------------------------------------------------------------------
  * Maintenance bypass
@@ -1385,6 +1389,55 @@ check_create_table(CreateStmt *stmt, bool foreign)
 }
 
 /*
+ * ALTER TYPE ... RENAME VALUE changes what the rows of every table using the
+ * enum say: refused when a protected table has a column of that type (or a
+ * domain over it, or an array of either).
+ */
+static void
+check_alter_enum(AlterEnumStmt *stmt)
+{
+	List	   *config;
+	Oid			enumoid;
+	ListCell   *lc;
+
+	if (stmt->oldVal == NULL)
+		return;					/* ADD VALUE: existing rows keep their meaning */
+	config = config_relids();
+	if (config == NIL)
+		return;
+	enumoid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
+	if (!OidIsValid(enumoid))
+		return;
+	foreach(lc, config)
+	{
+		Relation	rel = relation_open(lfirst_oid(lc), AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			Oid			base;
+
+			if (att->attisdropped)
+				continue;
+			base = getBaseType(att->atttypid);
+			if (OidIsValid(get_element_type(base)))
+				base = getBaseType(get_element_type(base));
+			if (base == enumoid)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("cannot rename a value of type %s used by append-only table \"%s\"",
+								format_type_be(enumoid), RelationGetRelationName(rel)),
+						 errdetail("Column \"%s\" stores that type: renaming the value would change what existing rows say.",
+								   NameStr(att->attname)),
+						 errhint("Add a new value instead.")));
+		}
+		relation_close(rel, AccessShareLock);
+	}
+}
+
+/*
  * ddl_command_start: refuse, before anything happens, the DDL that would
  * remove rows of a protected table or disarm its triggers.
  */
@@ -1447,6 +1500,9 @@ wallet_ops_append_only_ddl_start(PG_FUNCTION_ARGS)
 			break;
 		case T_CreateStmt:
 			check_create_table((CreateStmt *) parsetree, false);
+			break;
+		case T_AlterEnumStmt:
+			check_alter_enum((AlterEnumStmt *) parsetree);
 			break;
 		case T_CreateForeignTableStmt:
 			check_create_table(&((CreateForeignTableStmt *) parsetree)->base, true);

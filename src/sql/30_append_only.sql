@@ -83,7 +83,7 @@ REVOKE ALL ON FUNCTION wallet_ops.append_only_sql_drop() FROM PUBLIC;
 
 -- ENABLE ALWAYS: session_replication_role = replica does not skip them.
 CREATE EVENT TRIGGER wallet_ops_append_only_ddl_start ON ddl_command_start
-  WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TRIGGER',
+  WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TRIGGER', 'ALTER TYPE',
                'CREATE FOREIGN TABLE', 'CREATE RULE', 'CREATE TABLE',
                'CREATE TRIGGER', 'DROP EXTENSION', 'DROP FOREIGN TABLE',
                'DROP SCHEMA', 'DROP TABLE', 'DROP TRIGGER')
