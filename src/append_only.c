@@ -1356,9 +1356,12 @@ check_create_trigger(CreateTrigStmt *stmt)
 static void
 check_create_table(CreateStmt *stmt, bool foreign)
 {
-	List	   *config = config_relids();
+	List	   *config;
 	ListCell   *lc;
 
+	if (stmt->inhRelations == NIL)
+		return;
+	config = config_relids();
 	if (config == NIL)
 		return;
 	foreach(lc, stmt->inhRelations)
