@@ -814,7 +814,7 @@ make_plan(MaintState *m, PartPlan *plan)
 
 		SPI_connect();
 		sql = psprintf("SELECT 1 FROM ONLY %s LIMIT 1", defname);
-		ret = SPI_execute(sql, true, 1);
+		ret = SPI_execute(sql, false, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not read default partition: %s",
 				 SPI_result_code_string(ret));
@@ -834,11 +834,11 @@ make_plan(MaintState *m, PartPlan *plan)
 			CHECK_FOR_INTERRUPTS();
 			if (from == KEY_MIN)
 				ret = SPI_execute(psprintf("SELECT pg_catalog.min(%s) FROM ONLY %s",
-										   t->keyname, defname), true, 1);
+										   t->keyname, defname), false, 1);
 			else
 			{
 				values[0] = key_datum(from, t->keytype);
-				ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1);
+				ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1);
 			}
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "could not read default partition: %s",
@@ -1009,7 +1009,7 @@ create_partition(MaintState *m, const char *name, const char *bound_clause)
 								" CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a"
 								" LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee"
 								" WHERE c.oid = $1 AND a.grantee <> c.relowner",
-								2, argtypes, values, NULL, true, 1);
+								2, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read grants: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
@@ -1126,18 +1126,16 @@ execute_plan(MaintState *m, PartPlan *plan)
 	if (plan->conflict)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("partition \"%s\" of table \"%s\" overlaps the range of partition \"%s\" with other bounds",
+				 errmsg("partition \"%s\" of table \"%s\" does not match the %s periods in time zone \"%s\"",
 						get_rel_name(plan->conflict_with->relid), t->relname,
-						plan->conflict->name),
-				 errdetail("\"%s\" covers %s to %s; the %s period wants %s to %s in time zone \"%s\".",
-						   get_rel_name(plan->conflict_with->relid),
+						period_names[m->cfg->period], m->cfg->time_zone),
+				 errdetail("The partition covers %s to %s; the period %s should cover %s to %s.",
 						   key_text(plan->conflict_with->lo, t->keytype),
 						   key_text(plan->conflict_with->hi, t->keytype),
-						   period_names[m->cfg->period],
+						   plan->conflict->name,
 						   key_text(plan->conflict->lo, t->keytype),
-						   key_text(plan->conflict->hi, t->keytype),
-						   m->cfg->time_zone),
-				 errhint("Detach or re-create the partition with period bounds, or manage the table with another period or time zone.")));
+						   key_text(plan->conflict->hi, t->keytype)),
+				 errhint("Detach the partition or re-create it with period bounds, or manage the table with another period or time zone.")));
 
 	SPI_connect();
 
@@ -1235,7 +1233,7 @@ maintain(MaintState *m, bool use_lock_timeout)
 		if (SPI_execute(psprintf("SELECT pg_catalog.count(*) FROM ONLY %s",
 								 quote_qualified_identifier(m->t.nspname,
 															get_rel_name(m->t.default_oid))),
-						true, 1) != SPI_OK_SELECT)
+						false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not count rows of default partition");
 		m->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 													  SPI_tuptable->tupdesc, 1, &isnull));

@@ -96,3 +96,22 @@ REVOKE ALL ON FUNCTION wallet_ops.run_maintenance(pg_catalog.regclass) FROM PUBL
 REVOKE ALL ON FUNCTION wallet_ops._manage_partitions_at(pg_catalog.regclass, text, integer, interval, text, boolean, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_ops._run_maintenance_at(pg_catalog.regclass, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_ops._partition_plan(pg_catalog.regclass, timestamptz) FROM PUBLIC;
+
+-- A managed table that is dropped is no longer managed.
+CREATE FUNCTION wallet_ops._partitions_on_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM wallet_ops.partition_config c
+     USING pg_catalog.pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.objsubid = 0
+       AND d.objid = c.relid::pg_catalog.oid;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._partitions_on_drop() FROM PUBLIC;
+
+CREATE EVENT TRIGGER wallet_ops_partitions_drop ON sql_drop
+    EXECUTE FUNCTION wallet_ops._partitions_on_drop();
