@@ -702,7 +702,11 @@ table_read(PartTable *t)
 	t->default_oid = InvalidOid;
 	t->nparts = 0;
 
+#if PG_VERSION_NUM >= 140000
 	pd = RelationGetPartitionDesc(rel, false);
+#else
+	pd = RelationGetPartitionDesc(rel);
+#endif
 	t->parts = palloc0(sizeof(ExistingPart) * (pd->nparts + 1));
 	bi = pd->boundinfo;
 	if (bi == NULL)

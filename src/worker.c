@@ -711,7 +711,10 @@ WalletOpsWorkerMain(Datum main_arg)
 									 ALLOCSET_DEFAULT_SIZES);
 
 	/* leave at once if the extension is not installed here */
+	MemoryContextSwitchTo(tick_cxt);
 	(void) worker_tick(true);
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextReset(tick_cxt);
 	ereport(LOG,
 			(errmsg("wallet_ops worker started for database \"%s\"", my_dbname)));
 
