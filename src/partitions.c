@@ -823,6 +823,8 @@ make_plan(MaintState *m, PartPlan *plan)
 		int			ret;
 		bool		isnull;
 		int64		from = KEY_MIN;
+		int64		limit_lo = julian_key(date2j(1, 1, 1), t->keytype, cfg->tz);
+		int64		limit_hi = julian_key(date2j(9999, 1, 1), t->keytype, cfg->tz);
 		Oid			argtypes[1];
 		Datum		values[1];
 		MemoryContext planctx = CurrentMemoryContext;
@@ -861,6 +863,26 @@ make_plan(MaintState *m, PartPlan *plan)
 			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 			if (isnull)
 				break;
+
+			/*
+			 * Keys outside years 1 to 9998 (including -infinity and
+			 * infinity) get no partition: such rows stay where they are.
+			 */
+			if (datum_key(d, t->keytype) < limit_lo ||
+				datum_key(d, t->keytype) >= limit_hi)
+			{
+				MemoryContext old = MemoryContextSwitchTo(m->outer);
+				bool		low = datum_key(d, t->keytype) < limit_lo;
+
+				plan->notes = lappend(plan->notes,
+									  psprintf("rows %s cannot be moved: no partitions are made for them",
+											   low ? "before year 1" : "from year 9999 on"));
+				MemoryContextSwitchTo(old);
+				if (!low)
+					break;
+				from = limit_lo;
+				continue;
+			}
 
 			j = period_start(key_julian(datum_key(d, t->keytype), t->keytype, cfg->tz),
 							 cfg->period);
@@ -1318,6 +1340,9 @@ record_actions(TimestampTz started, const char *table, List *actions)
 		int			n = 0;
 		DoneAction *last = NULL;
 
+		/* reported to the caller, but not worth a job_log row every tick */
+		if (strcmp(a->action, "kept in default") == 0)
+			continue;
 		if (list_member(done, makeString(a->action)))
 			continue;
 		done = lappend(done, makeString(a->action));
