@@ -60,7 +60,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -92,6 +91,7 @@ PG_FUNCTION_INFO_V1(wallet_ops_refresh_matview);
 PG_FUNCTION_INFO_V1(wallet_ops_matview_watch);
 PG_FUNCTION_INFO_V1(wallet_ops_matviews_ddl);
 PG_FUNCTION_INFO_V1(wallet_ops_matviews_drop);
+PG_FUNCTION_INFO_V1(wallet_ops_matviews_run);
 
 /*
  * Sources already marked as changed by the current transaction, so that the
@@ -608,23 +608,30 @@ matviews_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 /*
  * Whether the current transaction has inserted, updated or deleted rows of
- * relid so far (per-transaction statistics counters; true when counters are
- * not kept, to stay on the safe side).
+ * relid so far: the per-(sub)transaction statistics counters of the live
+ * transaction (counts of earlier transactions not yet flushed, and of
+ * aborted subtransactions, are kept elsewhere).  True when counters are not
+ * kept, or where the counters are not reachable, to stay on the safe side.
  */
 static bool
 xact_changed_rows(Oid relid)
 {
-	int64		n;
+#if PG_VERSION_NUM < 170000
+	PgStat_TableStatus *tab;
+	PgStat_TableXactStatus *trans;
+	int64		n = 0;
 
 	if (!pgstat_track_counts)
 		return true;
-	n = DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_tuples_inserted,
-										  ObjectIdGetDatum(relid)))
-		+ DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_tuples_updated,
-											ObjectIdGetDatum(relid)))
-		+ DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_tuples_deleted,
-											ObjectIdGetDatum(relid)));
+	tab = find_tabstat_entry(relid);
+	if (tab == NULL)
+		return false;
+	for (trans = tab->trans; trans != NULL; trans = trans->upper)
+		n += trans->tuples_inserted + trans->tuples_updated + trans->tuples_deleted;
 	return n > 0;
+#else
+	return true;
+#endif
 }
 
 /* Append the change row for relid, as the extension owner. */
@@ -838,12 +845,12 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 			watchable++;
 		}
-		if (watchable == 0 && every == NULL)
-			ereport(WARNING,
-					(errcode(ERRCODE_WARNING),
-					 errmsg("materialized view %s reads no table that can be watched", name),
-					 errdetail("It will be refreshed once and then only by refresh_matview()."),
-					 errhint("Give a refresh_every interval if it reads data through functions.")));
+		if (watchable == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot watch the sources of materialized view %s", name),
+					 errdetail("It reads no table that can be watched (system catalogs and data read through functions cannot be)."),
+					 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 	}
 
 	become_owner(&save_userid, &save_sec_context);
@@ -943,12 +950,14 @@ refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
 	int			save_nestlevel = 0;
 	int			ret;
 	char	   *snapshot;
+	char	   *refresher;
 	TimestampTz started = GetCurrentTimestamp();
 	Oid			save_userid;
 	int			save_sec_context;
 	StringInfoData sql;
-	Oid			argtypes[4] = {REGCLASSOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[4];
+	Oid			argtypes[5] = {REGCLASSOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	if (set_lock_timeout)
 	{
@@ -984,11 +993,13 @@ refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
 	 * The snapshot of this statement is older than the one REFRESH will
 	 * use: whatever it sees committed, the refresh sees too.
 	 */
-	ret = SPI_execute("SELECT pg_catalog.pg_current_snapshot()::pg_catalog.text",
+	ret = SPI_execute("SELECT pg_catalog.pg_current_snapshot()::pg_catalog.text,"
+					  " pg_catalog.pg_current_xact_id_if_assigned()::pg_catalog.text",
 					  false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read the current snapshot");
 	snapshot = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	refresher = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "REFRESH MATERIALIZED VIEW %s%s",
@@ -1013,27 +1024,33 @@ refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
 	values[1] = CStringGetTextDatum(*mode);
 	values[2] = CStringGetTextDatum(snapshot);
 	values[3] = TimestampTzGetDatum(started);
+	if (refresher)
+		values[4] = CStringGetTextDatum(refresher);
+	else
+		nulls[4] = 'n';
 	ret = SPI_execute_with_args(
 		"INSERT INTO wallet_ops.matview_state AS s"
-		" (mv, refresh_mode, refreshed_snapshot, last_refresh, last_duration,"
-		"  last_change, last_result, refreshes)"
-		" SELECT m.mv, $2, $3::pg_catalog.pg_snapshot, $4,"
+		" (mv, refresh_mode, refreshed_snapshot, refreshed_xid, last_refresh,"
+		"  last_duration, last_change, last_result, refreshes)"
+		" SELECT m.mv, $2, $3::pg_catalog.pg_snapshot, $5::pg_catalog.xid8, $4,"
 		"        pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $4,"
 		"        (SELECT pg_catalog.max(ch.changed_at) FROM wallet_ops.matview_changes ch"
 		"          WHERE ch.source OPERATOR(pg_catalog.<>) m.mv"
 		"            AND ch.source OPERATOR(pg_catalog.=) ANY (wallet_ops.matview_sources(m.mv))"
-		"            AND pg_catalog.pg_visible_in_snapshot(ch.xid, $3::pg_catalog.pg_snapshot)),"
+		"            AND wallet_ops._matview_change_seen(ch.xid, ch.changed_at,"
+		"                  $3::pg_catalog.pg_snapshot, $5::pg_catalog.xid8, $4)),"
 		"        'ok', 1"
 		"   FROM wallet_ops.matviews m WHERE m.mv OPERATOR(pg_catalog.=) $1"
 		" ON CONFLICT (mv) DO UPDATE SET"
 		"   refresh_mode = EXCLUDED.refresh_mode,"
 		"   refreshed_snapshot = EXCLUDED.refreshed_snapshot,"
+		"   refreshed_xid = EXCLUDED.refreshed_xid,"
 		"   last_refresh = EXCLUDED.last_refresh,"
 		"   last_duration = EXCLUDED.last_duration,"
 		"   last_change = GREATEST(s.last_change, EXCLUDED.last_change),"
 		"   last_result = 'ok',"
 		"   refreshes = s.refreshes OPERATOR(pg_catalog.+) 1",
-		4, argtypes, values, NULL, false, 0);
+		5, argtypes, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record refresh: %s", SPI_result_code_string(ret));
 
@@ -1260,6 +1277,44 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 
 	if (pushed_snapshot)
 		PopActiveSnapshot();
+}
+
+/*
+ * wallet_ops._matviews_run(only_mv regclass DEFAULT NULL)
+ *   RETURNS TABLE (object text, action text, detail text)
+ *
+ * The materialised-view part of a maintenance pass, now; what
+ * run_maintenance() does for views, usable without the worker.
+ */
+Datum
+wallet_ops_matviews_run(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext oldcxt;
+	MaintenanceReport report;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	memset(&report, 0, sizeof(report));
+	report.tupdesc = CreateTupleDescCopy(tupdesc);
+	report.tupstore = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = report.tupstore;
+	rsinfo->setDesc = report.tupdesc;
+	MemoryContextSwitchTo(oldcxt);
+
+	MatviewsRunMaintenance(PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
+						   &report);
+
+	return (Datum) 0;
 }
 
 /* ------------------------------------------------------------------------
