@@ -1142,6 +1142,42 @@ wallet_ops_refresh_matview(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(mode));
 }
 
+List *
+MatviewsDueViews(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *result = NIL;
+	Oid			save_userid;
+	int			save_sec_context;
+	uint64		i;
+	int			ret;
+
+	if (!OidIsValid(matviews_config_relid(true)))
+		return NIL;
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	ret = SPI_execute("SELECT mv::pg_catalog.oid FROM wallet_ops._matviews_due()",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list due materialized views: %s",
+			 SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1,
+														   &isnull));
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = lappend_oid(result, mvoid);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return result;
+}
+
 /*
  * Forget the change rows every view has seen, in a subtransaction: a
  * failure here is only a warning, and does not undo the refreshes.
