@@ -748,8 +748,10 @@ record_failure(const char *what, ErrorData *edata)
 	PG_TRY();
 	{
 		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
 		JobLogRecord(GetCurrentTimestamp(), my_dbname,
 					 "worker", what, JOB_ERROR, edata->detail, edata);
+		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
 	PG_CATCH();
@@ -870,6 +872,8 @@ worker_tick(bool check_only)
 		{
 			pgstat_report_activity(STATE_RUNNING, "wallet_ops: purging job_log");
 			(void) JobLogPurge();
+			/* the list must outlive this transaction */
+			MemoryContextSwitchTo(step_cxt);
 			relids = PartitionsManagedTables();
 		}
 	});
