@@ -626,8 +626,10 @@ chain_flush_heads(void)
 					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
 					 errmsg("could not commit rows of hash chain \"%s\" of table \"%s\"",
 							e->key.name, get_rel_name(e->key.relid)),
-					 errdetail("The hash chain trigger numbered " INT64_FORMAT " rows but only " INT64_FORMAT " of them are in the table.",
-							   e->seq - e->start_seq, counted),
+					 errdetail_plural("The hash chain trigger numbered " INT64_FORMAT " row in this transaction, but it is not in the table.",
+									  "The hash chain trigger numbered " INT64_FORMAT " rows in this transaction, but only " INT64_FORMAT " of them are in the table.",
+									  (unsigned long) (e->seq - e->start_seq),
+									  e->seq - e->start_seq, counted),
 					 errhint("A row was dropped after it was hashed, by INSERT ... ON CONFLICT DO NOTHING or by a BEFORE trigger that fires after \"" CHAIN_TRIGGER_NAME "\"; insert such rows with INSERT ... SELECT ... WHERE NOT EXISTS instead.")));
 
 		values[0] = ObjectIdGetDatum(e->key.relid);

@@ -615,7 +615,8 @@ verify_ordered_pass(VerifyState *st, VChain *c, int64 *last_seq, uint8 *last_has
 			uint8		computed[CHAIN_HASH_LEN];
 			bool		isnull;
 			bool		has_prev,
-						has_hash;
+						has_hash,
+						mismatch;
 
 			CHECK_FOR_INTERRUPTS();
 			old = MemoryContextSwitchTo(st->rowcxt);
@@ -646,11 +647,7 @@ verify_ordered_pass(VerifyState *st, VChain *c, int64 *last_seq, uint8 *last_has
 			for (i = 0; i < info->ncols; i++)
 				colvals[i] = SPI_getbinval(tup, desc, 4 + i, &colnulls[i]);
 			ChainRowHash(info, seq, prev, colvals, colnulls, computed);
-			if (memcmp(computed, hash, CHAIN_HASH_LEN) != 0)
-				verify_emit(st, c->name, seq, false, "hash_mismatch",
-							psprintf("stored row_hash %s, computed %s",
-									 ChainHex(hash, CHAIN_HASH_LEN),
-									 ChainHex(computed, CHAIN_HASH_LEN)));
+			mismatch = memcmp(computed, hash, CHAIN_HASH_LEN) != 0;
 			if (seq < 1)
 			{
 				verify_emit(st, c->name, seq, false, "broken_link",
@@ -663,6 +660,11 @@ verify_ordered_pass(VerifyState *st, VChain *c, int64 *last_seq, uint8 *last_has
 							psprintf("another row with this chain_seq has row_hash %s; this one has %s",
 									 ChainHex(prev_row_hash, CHAIN_HASH_LEN),
 									 ChainHex(hash, CHAIN_HASH_LEN)));
+				if (mismatch)
+					verify_emit(st, c->name, seq, false, "hash_mismatch",
+								psprintf("stored row_hash %s, computed %s (the duplicate)",
+										 ChainHex(hash, CHAIN_HASH_LEN),
+										 ChainHex(computed, CHAIN_HASH_LEN)));
 				goto next;
 			}
 			if (seq > expected)
@@ -671,7 +673,12 @@ verify_ordered_pass(VerifyState *st, VChain *c, int64 *last_seq, uint8 *last_has
 							psprintf("chain_seq " INT64_FORMAT " is missing", expected) :
 							psprintf("chain_seq " INT64_FORMAT " to " INT64_FORMAT " are missing",
 									 expected, seq - 1));
-			else if (memcmp(prev, prev_row_hash, CHAIN_HASH_LEN) != 0)
+			if (mismatch)
+				verify_emit(st, c->name, seq, false, "hash_mismatch",
+							psprintf("stored row_hash %s, computed %s",
+									 ChainHex(hash, CHAIN_HASH_LEN),
+									 ChainHex(computed, CHAIN_HASH_LEN)));
+			if (seq == expected && memcmp(prev, prev_row_hash, CHAIN_HASH_LEN) != 0)
 				verify_emit(st, c->name, seq, false, "broken_link",
 							psprintf("prev_hash %s, but %s %s",
 									 ChainHex(prev, CHAIN_HASH_LEN),
