@@ -96,3 +96,13 @@ INSERT INTO tx VALUES (71, 'a', 71);
 COMMIT;
 SELECT * FROM wallet_ops.verify_chain('tx');
 SELECT chain_key, last_seq FROM wallet_ops.chain_heads WHERE relid = 'tx'::regclass AND chain_key = 'a';
+
+-- dropping a chained table (or a schema holding one) removes its
+-- configuration and heads
+CREATE TABLE gone (v int);
+SELECT wallet_ops.enable_hash_chain('gone');
+INSERT INTO gone VALUES (1);
+SELECT count(*) FROM wallet_ops.chain_heads WHERE relid = 'gone'::regclass;
+DROP TABLE gone;
+SELECT count(*) AS configs FROM wallet_ops.hash_chains WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
+SELECT count(*) AS heads FROM wallet_ops.chain_heads WHERE relid::oid NOT IN (SELECT oid FROM pg_class);

@@ -68,3 +68,25 @@ LANGUAGE C CALLED ON NULL INPUT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_verify_against_digest';
 COMMENT ON FUNCTION wallet_ops.verify_against_digest(pg_catalog.regclass, pg_catalog.jsonb) IS
   'verify_chain, plus every chain that no longer extends what the digest attested';
+
+-- A dropped chained table takes its configuration and heads with it (a
+-- regclass naming a dropped table would otherwise break pg_dump).
+CREATE FUNCTION wallet_ops._chain_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM wallet_ops.chain_heads h
+   USING pg_catalog.pg_event_trigger_dropped_objects() d
+   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+     AND d.objid = h.relid::pg_catalog.oid;
+  DELETE FROM wallet_ops.hash_chains c
+   USING pg_catalog.pg_event_trigger_dropped_objects() d
+   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+     AND d.objid = c.relid::pg_catalog.oid;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._chain_sql_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER wallet_ops_chain_sql_drop ON sql_drop
+  EXECUTE FUNCTION wallet_ops._chain_sql_drop();
