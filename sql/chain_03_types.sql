@@ -122,3 +122,15 @@ SELECT typ, err(format('CREATE TABLE ledger_t.bad (v %s); SELECT wallet_ops.enab
                     'int4range', 'point', 'bit(3)', 'tsvector', '"char"', 'oid', 'ledger_t.money_d',
                     'money[]', 'int4range[]']) typ;
 SELECT count(*) AS leftovers FROM pg_class WHERE relname = 'bad';
+
+-- the test vectors of docs/hash-format.md
+CREATE TABLE tv (acct int, amount numeric, memo text);
+SELECT wallet_ops.enable_hash_chain('tv', '{acct}');
+INSERT INTO tv VALUES (1, 12.50, 'café'), (1, NULL, '');
+SELECT chain_seq, encode(prev_hash, 'hex') AS prev_hash, encode(row_hash, 'hex') AS row_hash FROM tv ORDER BY 1;
+SELECT wallet_ops.chain_digest('tv')->>'merkle_root' AS one_chain_root;
+INSERT INTO tv VALUES (2, 1, 'x'), (3, 2, 'y');
+SELECT wallet_ops.chain_digest('tv')->>'merkle_root' AS three_chain_root;
+CREATE TABLE tv0 (v int);
+SELECT wallet_ops.enable_hash_chain('tv0');
+SELECT wallet_ops.chain_digest('tv0')->>'merkle_root' AS empty_root;
