@@ -118,3 +118,33 @@ COMMIT;
 SET ROLE ledger_stranger;
 SELECT err($$SELECT * FROM wallet_ops.verify_chain('ledger_t.ledger')$$);
 RESET ROLE;
+
+-- rows stored far out of chain order (here: rewritten in reverse by
+-- CLUSTER) are verified through the ordered second pass, with the same
+-- result; a little disorder is absorbed by the first pass
+CREATE TABLE shuffled (acct int NOT NULL, v int NOT NULL);
+SELECT wallet_ops.enable_hash_chain('shuffled', '{acct}');
+INSERT INTO shuffled SELECT 1 + n % 2, n FROM generate_series(1, 300) n;
+CREATE INDEX shuffled_rev ON shuffled (acct, chain_seq DESC);
+CLUSTER shuffled USING shuffled_rev;
+SELECT (SELECT chain_seq FROM shuffled WHERE acct = 1 LIMIT 1) AS first_stored_seq;
+SET client_min_messages = debug1;   -- says how many chains needed the second pass
+SELECT * FROM wallet_ops.verify_chain('shuffled');
+RESET client_min_messages;
+CREATE TABLE jiggled (acct int NOT NULL, v int NOT NULL);
+SELECT wallet_ops.enable_hash_chain('jiggled', '{acct}');
+INSERT INTO jiggled SELECT 1, n FROM generate_series(1, 100) n;
+-- swap the physical places of rows 10..19 and 20..29 through a rewrite
+CREATE INDEX jiggled_mixed ON jiggled ((CASE WHEN chain_seq BETWEEN 10 AND 29 THEN chain_seq % 20 + 10 ELSE chain_seq END));
+CLUSTER jiggled USING jiggled_mixed;
+SELECT array_agg(chain_seq) FILTER (WHERE n BETWEEN 9 AND 12) AS stored_order
+  FROM (SELECT chain_seq, row_number() OVER () AS n FROM jiggled) s;
+SET client_min_messages = debug1;   -- says how many chains needed the second pass
+SELECT * FROM wallet_ops.verify_chain('jiggled');
+RESET client_min_messages;
+SET session_replication_role = replica;
+UPDATE shuffled SET v = -v WHERE acct = 2 AND chain_seq = 77;
+UPDATE jiggled SET v = -v WHERE chain_seq = 25;
+RESET session_replication_role;
+SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('shuffled');
+SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('jiggled');

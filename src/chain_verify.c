@@ -763,6 +763,7 @@ verify_conclude(VerifyState *st)
 	long		n = hash_get_num_entries(st->chains);
 	long		k = 0;
 	long		i;
+	long		reread = 0;
 	ListCell   *lc;
 
 	all = MemoryContextAllocHuge(st->cxt, sizeof(VChain *) * Max(n, 1));
@@ -780,6 +781,7 @@ verify_conclude(VerifyState *st)
 		CHECK_FOR_INTERRUPTS();
 		if (c->has_rows && (c->bad || c->npending > 0))
 		{
+			reread++;
 			verify_progress(st, psprintf("checking chain %s in order", c->name));
 			verify_ordered_pass(st, c, &last_seq, last_hash);
 		}
@@ -793,6 +795,9 @@ verify_conclude(VerifyState *st)
 	}
 	foreach(lc, st->nullkey_details)
 		verify_emit(st, NULL, 0, true, "unhashed_row", (char *) lfirst(lc));
+	ereport(DEBUG1,
+			(errmsg_internal("verify_chain(%s): " INT64_FORMAT " rows, %ld chains, %ld read again in chain_seq order",
+							 RelationGetRelationName(st->root), st->rows, k, reread)));
 }
 
 static void
