@@ -53,6 +53,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "chain.h"
 
@@ -646,8 +647,12 @@ chain_flush_heads(void)
 							   sizeof(ChainHeadEntry *) * Max(hash_get_num_entries(chain_heads), 1));
 	hash_seq_init(&status, chain_heads);
 	while ((e = hash_seq_search(&status)) != NULL)
-		if (e->seq != e->start_seq)
+	{
+		/* a table dropped by this transaction took its heads along */
+		if (e->seq != e->start_seq &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(e->key.relid)))
 			dirty[ndirty++] = e;
+	}
 	if (ndirty == 0)
 		return;
 	qsort(dirty, ndirty, sizeof(ChainHeadEntry *), chain_head_cmp);
