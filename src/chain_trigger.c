@@ -371,7 +371,12 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 			break;
 		}
 		if (attempt > 0)
-			elog(ERROR, "could not create the head of hash chain \"%s\"", name);
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to the head of hash chain \"%s\" of table \"%s\"",
+							name, get_rel_name(rootrelid)),
+					 errdetail("Another transaction created the chain after this transaction's snapshot was taken."),
+					 errhint("The transaction might succeed if retried.")));
 		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
