@@ -64,6 +64,8 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "append_only.h"
+#include "chain.h"
 #include "job_log.h"
 #include "maintenance.h"
 #include "partitions.h"
@@ -205,7 +207,6 @@ static void create_partition(MaintState *m, const char *name,
 							 const char *bound_clause);
 static void move_and_create(MaintState *m, PlanItem *item);
 static void remove_partition(MaintState *m, ExistingPart *part);
-static void append_only_bypass(bool on);
 static void add_action(MaintState *m, const char *object, const char *action,
 					   const char *detail);
 static void spi_exec(const char *sql, int expected);
@@ -360,6 +361,14 @@ config_read(Oid relid)
 }
 
 /* Records the outcome of one run in partition_config. */
+bool
+PartitionsHaveRetention(Oid relid)
+{
+	PartConfig *cfg = config_read(relid);
+
+	return cfg != NULL && cfg->has_retention;
+}
+
 static void
 config_record(Oid relid, MaintState *m, const char *result,
 			  const ErrorData *error)
@@ -954,18 +963,6 @@ plan_has_work(PartPlan *plan)
  * ------------------------------------------------------------------------
  */
 
-/*
- * The one place where maintenance asks the append-only protection to let it
- * remove rows (moving them out of the default partition) and partitions
- * (retention).
- */
-static void
-append_only_bypass(bool on)
-{
-	/* append-only bypass */
-	(void) on;
-}
-
 static void
 add_action(MaintState *m, const char *object, const char *action,
 		   const char *detail)
@@ -1099,14 +1096,14 @@ move_and_create(MaintState *m, PlanItem *item)
 
 	save_nestlevel = NewGUCNestLevel();
 	set_local("session_replication_role", "replica");
-	append_only_bypass(true);
+	AppendOnlyAllowMaintenance(true);
 	spi_exec(psprintf("WITH moved AS (DELETE FROM ONLY %s WHERE %s >= '%s'::%s AND %s < '%s'::%s RETURNING %s)"
 					  " INSERT INTO pg_temp.%s (%s) SELECT %s FROM moved",
 					  defname, t->keyname, lo, keytypename, t->keyname, hi, keytypename,
 					  cols, quote_identifier(tmpname), cols, cols),
 			 SPI_OK_INSERT);
 	moved = SPI_processed;
-	append_only_bypass(false);
+	AppendOnlyAllowMaintenance(false);
 	AtEOXact_GUC(true, save_nestlevel);
 
 	create_partition(m, item->name,
@@ -1146,13 +1143,13 @@ remove_partition(MaintState *m, ExistingPart *part)
 								  key_text(part->lo, t->keytype),
 								  key_text(part->hi, t->keytype));
 
-	append_only_bypass(true);
+	AppendOnlyAllowMaintenance(true);
 	if (m->cfg->keep_detached)
 		spi_exec(psprintf("ALTER TABLE %s DETACH PARTITION %s", t->qualname, qualname),
 				 SPI_OK_UTILITY);
 	else
 		spi_exec(psprintf("DROP TABLE %s", qualname), SPI_OK_UTILITY);
-	append_only_bypass(false);
+	AppendOnlyAllowMaintenance(false);
 
 	add_action(m, qualname, m->cfg->keep_detached ? "detached" : "dropped", detail);
 }
@@ -1641,6 +1638,24 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 	check_owner(rel);
 	check_table(rel, &keytype, &keyattno);
+
+	/*
+	 * Dropping or detaching old partitions would cut the start off the
+	 * table's hash chains, which verify_chain then rightly reports as
+	 * missing rows.
+	 */
+	if (cfg.has_retention)
+	{
+		ChainConfig chain;
+
+		if (ChainConfigLoad(relid, &chain))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot set a retention on hash-chained table \"%s\"",
+							RelationGetRelationName(rel)),
+					 errdetail("Removing old partitions would remove the first rows of its hash chains."),
+					 errhint("Manage its partitions without a retention.")));
+	}
 
 	if (config_read(relid) != NULL)
 		ereport(ERROR,
