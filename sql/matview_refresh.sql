@@ -113,6 +113,31 @@ DROP MATERIALIZED VIEW mvr.february;
 SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
 SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
 
+-- attaching a table with rows, detaching one, and redefining a view in
+-- between change what the view reads without any DML: they count too
+CREATE TABLE mvr.events_2026_03 (LIKE mvr.events);
+INSERT INTO mvr.events_2026_03 VALUES ('2026-03-03', 2, 1000);
+SELECT * FROM wallet_ops._matviews_due();
+ALTER TABLE mvr.events ATTACH PARTITION mvr.events_2026_03
+    FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');
+SELECT * FROM wallet_ops._matviews_due();
+SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
+SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
+SELECT * FROM mvr.rich ORDER BY id;
+ALTER TABLE mvr.events DETACH PARTITION mvr.events_2026_03;
+SELECT * FROM wallet_ops._matviews_due();
+SELECT count(*) FROM wallet_ops._matviews_run();
+SELECT count(*) FROM wallet_ops._matviews_run();
+DROP TABLE mvr.events_2026_03;
+CREATE VIEW mvr.big_ratios AS SELECT * FROM mvr.ratios WHERE parts > 0;
+CREATE MATERIALIZED VIEW mvr.ratio_count AS SELECT count(*) AS n FROM mvr.big_ratios;
+SELECT wallet_ops.manage_matview('mvr.ratio_count');
+SELECT count(*) FROM wallet_ops._matviews_run('mvr.ratio_count');
+CREATE OR REPLACE VIEW mvr.big_ratios AS SELECT * FROM mvr.ratios WHERE parts > 1;
+SELECT * FROM wallet_ops._matviews_due('mvr.ratio_count');
+SELECT wallet_ops.unmanage_matview('mvr.ratio_count');
+DROP VIEW mvr.big_ratios CASCADE;
+
 -- TRUNCATE and COPY count; so do replication-role sessions
 TRUNCATE mvr.events_2026_01;
 SELECT * FROM wallet_ops._matviews_due();

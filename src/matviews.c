@@ -133,7 +133,7 @@ static void prune_changes(void);
 static void record_refresh_failure(Oid mvoid, ErrorData *edata);
 static void mark_source_changed(Oid relid);
 static bool xact_changed_rows(Oid relid);
-static bool ddl_may_change_sources(Node *parsetree);
+static bool ddl_may_change_sources(Node *parsetree, List **changed);
 static bool any_view_on_change(void);
 
 /* ------------------------------------------------------------------------
@@ -266,7 +266,7 @@ add_ancestors(Oid relid, List **sources)
 
 /*
  * Add to *sources what the view or materialised view relid reads: the
- * relations its _RETURN rule depends on (pg_depend records every relation of
+ * views, tables and materialised views its _RETURN rule depends on (pg_depend records every relation of
  * the query, in subqueries, CTEs and sublinks too), through plain views,
  * with every partition and inheritance child of each table, and its parents.
  */
@@ -311,6 +311,8 @@ collect_sources(Oid relid, List **sources, List **visited)
 		switch (get_rel_relkind(ref))
 		{
 			case RELKIND_VIEW:
+				/* a redefined view marks itself (see the ddl trigger) */
+				*sources = list_append_unique_oid(*sources, ref);
 				collect_sources(ref, sources, visited);
 				break;
 			case RELKIND_RELATION:
@@ -882,7 +884,8 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 						 errmsg("cannot watch system catalog \"%s\" read by materialized view \"%s\"",
 								relation_display_name(src), name),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
-			watchable++;
+			if (kind != RELKIND_VIEW)
+				watchable++;
 		}
 		if (watchable == 0)
 			ereport(ERROR,
@@ -1454,10 +1457,24 @@ wallet_ops_matviews_run(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
-/* Whether a DDL statement can add or remove a source of some view. */
-static bool
-ddl_may_change_sources(Node *parsetree)
+/* OID of a relation named in a DDL statement, or InvalidOid. */
+static Oid
+ddl_relid(RangeVar *rv)
 {
+	return rv ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+}
+
+/*
+ * Whether a DDL statement can add or remove a source of some view; adds to
+ * *changed the relations whose rows, as a view reading them sees them,
+ * changed without any DML: a parent that gained or lost a partition or
+ * child with its rows, a redefined view.
+ */
+static bool
+ddl_may_change_sources(Node *parsetree, List **changed)
+{
+	bool		found = false;
+
 	if (parsetree == NULL)
 		return false;
 	switch (nodeTag(parsetree))
@@ -1466,6 +1483,7 @@ ddl_may_change_sources(Node *parsetree)
 			{
 				CreateStmt *stmt = (CreateStmt *) parsetree;
 
+				/* a new partition or child is empty */
 				return stmt->partbound != NULL || stmt->inhRelations != NIL;
 			}
 		case T_AlterTableStmt:
@@ -1484,18 +1502,34 @@ ddl_may_change_sources(Node *parsetree)
 #if PG_VERSION_NUM >= 140000
 						case AT_DetachPartitionFinalize:
 #endif
+							found = true;
+							*changed = lappend_oid(*changed, ddl_relid(stmt->relation));
+							break;
 						case AT_AddInherit:
 						case AT_DropInherit:
-							return true;
+							found = true;
+							*changed = lappend_oid(*changed, ddl_relid(stmt->relation));
+							if (cmd->def && IsA(cmd->def, RangeVar))
+								*changed = lappend_oid(*changed,
+													   ddl_relid((RangeVar *) cmd->def));
+							break;
 						default:
 							break;
 					}
 				}
-				return false;
+				return found;
 			}
 		case T_ViewStmt:
-			return ((ViewStmt *) parsetree)->replace;
+			{
+				ViewStmt   *stmt = (ViewStmt *) parsetree;
+
+				if (!stmt->replace)
+					return false;
+				*changed = lappend_oid(*changed, ddl_relid(stmt->view));
+				return true;
+			}
 		case T_RuleStmt:
+			*changed = lappend_oid(*changed, ddl_relid(((RuleStmt *) parsetree)->relation));
 			return true;
 		default:
 			return false;
@@ -1529,6 +1563,7 @@ wallet_ops_matviews_ddl(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	Oid			save_userid;
 	int			save_sec_context;
+	List	   *changed = NIL;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1538,13 +1573,21 @@ wallet_ops_matviews_ddl(PG_FUNCTION_ARGS)
 	trigdata = (EventTriggerData *) fcinfo->context;
 
 	if (syncing_watchers || creating_extension ||
-		!ddl_may_change_sources(trigdata->parsetree) ||
+		!ddl_may_change_sources(trigdata->parsetree, &changed) ||
 		!OidIsValid(matviews_config_relid(true)))
 		PG_RETURN_VOID();
 
 	become_owner(&save_userid, &save_sec_context);
 	if (any_view_on_change())
+	{
+		ListCell   *lc;
+
 		sync_watchers();
+		foreach(lc, changed)
+			if (OidIsValid(lfirst_oid(lc)) &&
+				!list_member_oid(marked_sources, lfirst_oid(lc)))
+				mark_source_changed(lfirst_oid(lc));
+	}
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	PG_RETURN_VOID();

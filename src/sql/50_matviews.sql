@@ -68,7 +68,7 @@ AS $$
                         AND changed_at OPERATOR(pg_catalog.<=) refreshed_at), false)
 $$;
 
--- The tables, views and materialised views a materialised view reads, found
+-- The views, tables and materialised views a materialised view reads, found
 -- from its definition through views, with every partition and inheritance
 -- child of the tables.
 CREATE FUNCTION wallet_ops.matview_sources(mv pg_catalog.regclass)
@@ -76,7 +76,7 @@ RETURNS pg_catalog.regclass[]
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_matview_sources';
 COMMENT ON FUNCTION wallet_ops.matview_sources(pg_catalog.regclass) IS
-  'Tables, partitions and materialised views the materialised view reads, through views';
+  'Views, tables, partitions and materialised views the materialised view reads';
 
 -- The mode the next refresh would use: 'concurrently' when the view is
 -- populated and has a unique index REFRESH ... CONCURRENTLY accepts.
