@@ -111,6 +111,7 @@ typedef struct DueView
 {
 	Oid			mvoid;
 	char	   *reason;
+	int			depth;			/* levels of materialised views under it */
 } DueView;
 
 static void matviews_xact_callback(XactEvent event, void *arg);
@@ -130,6 +131,7 @@ static void sync_watchers(void);
 static bool refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 								   const char **mode);
 static void prune_changes(void);
+static List *fetch_due(Oid only_relid, List *exclude, MemoryContext cxt);
 static void record_refresh_failure(Oid mvoid, ErrorData *edata);
 static void mark_source_changed(Oid relid);
 static bool xact_changed_rows(Oid relid);
@@ -1269,17 +1271,47 @@ prune_changes(void)
 }
 
 /*
- * One maintenance pass: refresh every managed view that is due, each in a
- * subtransaction of its own, then prune consumed change rows.
+ * How many levels of materialised views lie under mvoid (0 when it reads
+ * none).  Materialised views cannot form a cycle.
  */
-void
-MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
+static int
+matview_depth(Oid mvoid, int guard)
 {
-	MemoryContext outercxt = CurrentMemoryContext;
-	ResourceOwner outerowner = CurrentResourceOwner;
-	MemoryContext loopcxt;
-	List	   *due = NIL;
+	List	   *sources = matview_source_list(mvoid);
 	ListCell   *lc;
+	int			depth = 0;
+
+	if (guard > 100)
+		return depth;
+	foreach(lc, sources)
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_MATVIEW)
+			depth = Max(depth, 1 + matview_depth(lfirst_oid(lc), guard + 1));
+	list_free(sources);
+	return depth;
+}
+
+static int
+due_view_cmp(const ListCell *a, const ListCell *b)
+{
+	const DueView *da = (const DueView *) lfirst(a);
+	const DueView *db = (const DueView *) lfirst(b);
+
+	if (da->depth != db->depth)
+		return da->depth < db->depth ? -1 : 1;
+	if (da->mvoid != db->mvoid)
+		return da->mvoid < db->mvoid ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The views due now (only_relid alone when valid), leaving out those in
+ * exclude, as DueView entries allocated in cxt, a view after the views it
+ * reads.
+ */
+static List *
+fetch_due(Oid only_relid, List *exclude, MemoryContext cxt)
+{
+	List	   *due = NIL;
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 	char		nulls[1] = {' '};
@@ -1287,18 +1319,7 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 	int			save_sec_context;
 	uint64		i;
 	int			ret;
-	bool		pushed_snapshot = false;
 
-	if (!OidIsValid(matviews_config_relid(true)))
-		return;
-
-	if (!ActiveSnapshotSet())
-	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pushed_snapshot = true;
-	}
-
-	/* Which views are due, as the extension owner. */
 	become_owner(&save_userid, &save_sec_context);
 	SPI_connect();
 	if (OidIsValid(only_relid))
@@ -1313,95 +1334,138 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		Oid			mvoid;
 		MemoryContext spicxt;
 		DueView    *dv;
 
-		spicxt = MemoryContextSwitchTo(outercxt);
+		mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+		if (list_member_oid(exclude, mvoid))
+			continue;
+		spicxt = MemoryContextSwitchTo(cxt);
 		dv = palloc(sizeof(DueView));
-		dv->mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		dv->reason = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		dv->mvoid = mvoid;
+		dv->reason = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		dv->depth = matview_depth(mvoid, 0);
 		due = lappend(due, dv);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	list_sort(due, due_view_cmp);
+	return due;
+}
+
+/*
+ * One maintenance pass: refresh every managed view that is due, each in a
+ * subtransaction of its own, then prune consumed change rows.
+ */
+void
+MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
+{
+	MemoryContext outercxt = CurrentMemoryContext;
+	ResourceOwner outerowner = CurrentResourceOwner;
+	MemoryContext loopcxt;
+	List	   *due;
+	List	   *processed = NIL;
+	ListCell   *lc;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		pushed_snapshot = false;
+
+	if (!OidIsValid(matviews_config_relid(true)))
+		return;
+
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed_snapshot = true;
+	}
 
 	loopcxt = AllocSetContextCreate(outercxt, "wallet_ops matview refresh",
 									ALLOCSET_DEFAULT_SIZES);
 
-	foreach(lc, due)
+	/*
+	 * Rounds: a refresh makes the views that read the refreshed view due, and
+	 * they are refreshed in the same pass; a view is looked at once per pass.
+	 */
+	while ((due = fetch_due(only_relid, processed, outercxt)) != NIL)
 	{
-		DueView    *dv = (DueView *) lfirst(lc);
-		TimestampTz started = GetCurrentTimestamp();
-		char	   *name;
-		const char *mode = NULL;
-		bool		done = false;
-		ErrorData  *edata = NULL;
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextSwitchTo(loopcxt);
-		MemoryContextReset(loopcxt);
-
-		name = relation_display_name(dv->mvoid);
-		if (name == NULL)
-			continue;			/* dropped meanwhile */
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(loopcxt);
-		PG_TRY();
+		foreach(lc, due)
 		{
-			done = refresh_matview_locked(dv->mvoid, false, true, &mode);
-			become_owner(&save_userid, &save_sec_context);
-			if (done)
-				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
-							 psprintf("%s, %s", mode, dv->reason), NULL);
-			else
-				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_SKIPPED,
-							 "another refresh of the view is running", NULL);
-			SetUserIdAndSecContext(save_userid, save_sec_context);
+			DueView    *dv = (DueView *) lfirst(lc);
+			TimestampTz started = GetCurrentTimestamp();
+			char	   *name;
+			const char *mode = NULL;
+			bool		done = false;
+			ErrorData  *edata = NULL;
 
-			ReleaseCurrentSubTransaction();
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextSwitchTo(outercxt);
+			processed = lappend_oid(processed, dv->mvoid);
 			MemoryContextSwitchTo(loopcxt);
-			CurrentResourceOwner = outerowner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(loopcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(loopcxt);
-			CurrentResourceOwner = outerowner;
-		}
-		PG_END_TRY();
+			MemoryContextReset(loopcxt);
 
-		if (edata != NULL)
-		{
-			ereport(WARNING,
-					(errcode(edata->sqlerrcode),
-					 errmsg("could not refresh materialized view \"%s\"", name),
-					 errdetail("%s", edata->message),
-					 errhint("The refresh is retried on the next maintenance tick.")));
-			record_refresh_failure(dv->mvoid, edata);
-			become_owner(&save_userid, &save_sec_context);
-			JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,
-						 dv->reason, edata);
-			SetUserIdAndSecContext(save_userid, save_sec_context);
-			if (report)
+			name = relation_display_name(dv->mvoid);
+			if (name == NULL)
+				continue;			/* dropped meanwhile */
+
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(loopcxt);
+			PG_TRY();
 			{
-				report->errors++;
-				MaintenanceReportAction(report, name, "error", edata->message);
+				done = refresh_matview_locked(dv->mvoid, false, true, &mode);
+				become_owner(&save_userid, &save_sec_context);
+				if (done)
+					JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
+								 psprintf("%s, %s", mode, dv->reason), NULL);
+				else
+					JobLogRecord(started, name, JOB_KIND, "refresh", JOB_SKIPPED,
+								 "another refresh of the view is running", NULL);
+				SetUserIdAndSecContext(save_userid, save_sec_context);
+
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(loopcxt);
+				CurrentResourceOwner = outerowner;
 			}
-		}
-		else if (report)
-		{
-			if (done)
-				MaintenanceReportAction(report, name, "refresh",
-										psprintf("%s, %s", mode, dv->reason));
-			else
-				MaintenanceReportAction(report, name, "skip",
-										"another refresh of the view is running");
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(loopcxt);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(loopcxt);
+				CurrentResourceOwner = outerowner;
+			}
+			PG_END_TRY();
+
+			if (edata != NULL)
+			{
+				ereport(WARNING,
+						(errcode(edata->sqlerrcode),
+						 errmsg("could not refresh materialized view \"%s\"", name),
+						 errdetail("%s", edata->message),
+						 errhint("The refresh is retried on the next maintenance tick.")));
+				record_refresh_failure(dv->mvoid, edata);
+				become_owner(&save_userid, &save_sec_context);
+				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,
+							 dv->reason, edata);
+				SetUserIdAndSecContext(save_userid, save_sec_context);
+				if (report)
+				{
+					report->errors++;
+					MaintenanceReportAction(report, name, "error", edata->message);
+				}
+			}
+			else if (report)
+			{
+				if (done)
+					MaintenanceReportAction(report, name, "refresh",
+											psprintf("%s, %s", mode, dv->reason));
+				else
+					MaintenanceReportAction(report, name, "skip",
+											"another refresh of the view is running");
+			}
 		}
 	}
 
