@@ -34,6 +34,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/indexing.h"
@@ -49,6 +50,7 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -67,6 +69,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "job_log.h"
 #include "matviews.h"
@@ -101,7 +104,6 @@ PG_FUNCTION_INFO_V1(wallet_ops_matviews_run);
  */
 static List *marked_sources = NIL;
 static bool callbacks_registered = false;
-static SPIPlanPtr mark_plan = NULL;
 
 /* True while sync_watchers() runs its own DDL (event trigger recursion). */
 static bool syncing_watchers = false;
@@ -677,15 +679,19 @@ xact_changed_rows(Oid relid)
 #endif
 }
 
-/* Append the change row for relid, as the extension owner. */
+/*
+ * Append the change row (relid, top-level xid, now) for relid.  The table has
+ * no index: the row goes straight to the table access method, without the
+ * executor and without a permission check (any role may write to a watched
+ * table).  Should someone have added an index, an INSERT through SPI as the
+ * extension owner keeps it up to date instead.
+ */
 static void
 mark_source_changed(Oid relid)
 {
-	Oid			save_userid;
-	int			save_sec_context;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	int			ret;
+	Oid			nspid = get_namespace_oid(WALLET_OPS_SCHEMA, false);
+	Oid			changes = get_relname_relid("matview_changes", nspid);
+	Relation	rel;
 	MemoryContext oldcxt;
 
 	if (!callbacks_registered)
@@ -694,30 +700,45 @@ mark_source_changed(Oid relid)
 		RegisterSubXactCallback(matviews_subxact_callback, NULL);
 		callbacks_registered = true;
 	}
+	if (!OidIsValid(changes))
+		elog(ERROR, "relation \"%s.matview_changes\" does not exist", WALLET_OPS_SCHEMA);
 
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	if (mark_plan == NULL)
+	rel = table_open(changes, RowExclusiveLock);
+	if (!rel->rd_rel->relhasindex && RelationGetDescr(rel)->natts == 3)
 	{
-		SPIPlanPtr	plan;
+		TupleTableSlot *slot = table_slot_create(rel, NULL);
 
-		plan = SPI_prepare("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
-						   " VALUES ($1, pg_catalog.pg_current_xact_id(),"
-						   " pg_catalog.clock_timestamp())",
-						   1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "could not prepare change mark: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		mark_plan = plan;
+		ExecClearTuple(slot);
+		slot->tts_values[0] = ObjectIdGetDatum(relid);
+		slot->tts_values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+		slot->tts_values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+		slot->tts_isnull[0] = slot->tts_isnull[1] = slot->tts_isnull[2] = false;
+		ExecStoreVirtualTuple(slot);
+		table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
+		ExecDropSingleTupleTableSlot(slot);
 	}
-	values[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_plan(mark_plan, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record change of relation %u: %s",
-			 relid, SPI_result_code_string(ret));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	else
+	{
+		Oid			save_userid;
+		int			save_sec_context;
+		Oid			argtypes[1] = {OIDOID};
+		Datum		values[1];
+		int			ret;
+
+		become_owner(&save_userid, &save_sec_context);
+		SPI_connect();
+		values[0] = ObjectIdGetDatum(relid);
+		ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
+									" VALUES ($1, pg_catalog.pg_current_xact_id(),"
+									" pg_catalog.clock_timestamp())",
+									1, argtypes, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not record change of relation %u: %s",
+				 relid, SPI_result_code_string(ret));
+		SPI_finish();
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	table_close(rel, NoLock);
 
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	marked_sources = lappend_oid(marked_sources, relid);

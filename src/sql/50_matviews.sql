@@ -47,7 +47,8 @@ CREATE TABLE wallet_ops.matview_changes (
     xid         pg_catalog.xid8 NOT NULL,
     changed_at  timestamptz NOT NULL
 );
-CREATE INDEX matview_changes_source_idx ON wallet_ops.matview_changes (source);
+-- No index: the watcher appends to this table without the executor; it
+-- stays small, since rows are removed once every view has seen them.
 COMMENT ON TABLE wallet_ops.matview_changes IS
   'Committed changes to tables read by managed materialised views, at most one row per transaction and table; rows are removed once every view reading the table has been refreshed past them';
 REVOKE ALL ON wallet_ops.matview_changes FROM PUBLIC;
