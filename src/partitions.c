@@ -702,7 +702,11 @@ table_read(PartTable *t)
 	t->default_oid = InvalidOid;
 	t->nparts = 0;
 
+#if PG_VERSION_NUM >= 140000
 	pd = RelationGetPartitionDesc(rel, false);
+#else
+	pd = RelationGetPartitionDesc(rel);
+#endif
 	t->parts = palloc0(sizeof(ExistingPart) * (pd->nparts + 1));
 	bi = pd->boundinfo;
 	if (bi == NULL)
@@ -819,6 +823,8 @@ make_plan(MaintState *m, PartPlan *plan)
 		int			ret;
 		bool		isnull;
 		int64		from = KEY_MIN;
+		int64		limit_lo = julian_key(date2j(1, 1, 1), t->keytype, cfg->tz);
+		int64		limit_hi = julian_key(date2j(9999, 1, 1), t->keytype, cfg->tz);
 		Oid			argtypes[1];
 		Datum		values[1];
 		MemoryContext planctx = CurrentMemoryContext;
@@ -857,6 +863,26 @@ make_plan(MaintState *m, PartPlan *plan)
 			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 			if (isnull)
 				break;
+
+			/*
+			 * Keys outside years 1 to 9998 (including -infinity and
+			 * infinity) get no partition: such rows stay where they are.
+			 */
+			if (datum_key(d, t->keytype) < limit_lo ||
+				datum_key(d, t->keytype) >= limit_hi)
+			{
+				MemoryContext old = MemoryContextSwitchTo(m->outer);
+				bool		low = datum_key(d, t->keytype) < limit_lo;
+
+				plan->notes = lappend(plan->notes,
+									  psprintf("rows %s cannot be moved: no partitions are made for them",
+											   low ? "before year 1" : "from year 9999 on"));
+				MemoryContextSwitchTo(old);
+				if (!low)
+					break;
+				from = limit_lo;
+				continue;
+			}
 
 			j = period_start(key_julian(datum_key(d, t->keytype), t->keytype, cfg->tz),
 							 cfg->period);
@@ -1104,7 +1130,8 @@ move_and_create(MaintState *m, PlanItem *item)
 	add_action(m, quote_qualified_identifier(t->nspname, item->name), "created",
 			   psprintf("from %s to %s", lo, hi));
 	add_action(m, quote_qualified_identifier(t->nspname, item->name), "moved",
-			   psprintf(UINT64_FORMAT " rows from the default partition", moved));
+			   psprintf(UINT64_FORMAT " row%s from the default partition", moved,
+						moved == 1 ? "" : "s"));
 }
 
 /* Drops, or detaches when keep_detached, a partition beyond retention. */
@@ -1313,6 +1340,9 @@ record_actions(TimestampTz started, const char *table, List *actions)
 		int			n = 0;
 		DoneAction *last = NULL;
 
+		/* reported to the caller, but not worth a job_log row every tick */
+		if (strcmp(a->action, "kept in default") == 0)
+			continue;
 		if (list_member(done, makeString(a->action)))
 			continue;
 		done = lappend(done, makeString(a->action));
@@ -1421,31 +1451,34 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 		char		buf[32];
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		if (OidIsValid(as_role))
-			SetUserIdAndSecContext(as_role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 
-		/* even the ACCESS SHARE lock must not queue for long */
-		snprintf(buf, sizeof(buf), "%d", wallet_ops_lock_timeout);
-		(void) set_config_option("lock_timeout", buf, PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-
+		/* no longer managed since the list was made: nothing to do */
 		m->cfg = config_read(relid);
-		if (m->cfg == NULL)
-			elog(ERROR, "table \"%s\" is not managed", object);
-		rel = try_relation_open(relid, AccessShareLock);
-		if (rel == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("table \"%s\" was dropped during maintenance", object)));
-		relation_close(rel, NoLock);
-		m->t.relid = relid;
-		maintain(m, true);
+		if (m->cfg != NULL)
+		{
+			if (OidIsValid(as_role))
+				SetUserIdAndSecContext(as_role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 
-		AtEOXact_GUC(true, save_nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+			/* even the ACCESS SHARE lock must not queue for long */
+			snprintf(buf, sizeof(buf), "%d", wallet_ops_lock_timeout);
+			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
-		config_record(relid, m, "ok", NULL);
-		record_actions(started, object, m->actions);
+			rel = try_relation_open(relid, AccessShareLock);
+			if (rel == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_TABLE),
+						 errmsg("table \"%s\" was dropped during maintenance", object)));
+			relation_close(rel, NoLock);
+			m->t.relid = relid;
+			maintain(m, true);
+
+			AtEOXact_GUC(true, save_nestlevel);
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+
+			config_record(relid, m, "ok", NULL);
+			record_actions(started, object, m->actions);
+		}
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(work);
@@ -1526,8 +1559,24 @@ PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
 
 	foreach(lc, relids)
 	{
+		Oid			relid = lfirst_oid(lc);
+
 		CHECK_FOR_INTERRUPTS();
-		(void) PartitionsMaintainTable(lfirst_oid(lc), at, InvalidOid, report);
+
+		/* a caller who is not a superuser maintains the tables it owns */
+		if (!superuser() && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) &&
+#if PG_VERSION_NUM >= 160000
+			!object_ownercheck(RelationRelationId, relid, GetUserId())
+#else
+			!pg_class_ownercheck(relid, GetUserId())
+#endif
+			)
+		{
+			if (OidIsValid(only_relid))
+				aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+			continue;
+		}
+		(void) PartitionsMaintainTable(relid, at, InvalidOid, report);
 	}
 }
 
