@@ -300,6 +300,35 @@ unhex(const char *s, unsigned char *out)
 
 /* ---- queries ------------------------------------------------------------ */
 
+/* Report a failed query with the server's message; leave with status 2. */
+static void
+query_failed(const char *what, PGresult *res)
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+
+	if (primary)
+	{
+		pg_error("could not %s: %s", what, primary);
+		if (detail)
+			pg_detail("%s", detail);
+		if (hint)
+			fprintf(stderr, "%s: hint: %s\n", progname, hint);
+	}
+	else
+	{
+		const char *m = PQerrorMessage(conn);
+		size_t		len = strlen(m);
+
+		while (len > 0 && m[len - 1] == '\n')
+			len--;
+		pg_error("could not %s: %.*s", what, (int) len, m);
+	}
+	PQclear(res);
+	cannot_check();
+}
+
 /*
  * Run a query with text parameters; on failure say what could not be done,
  * with the server's message, and leave with status 2.
@@ -313,15 +342,7 @@ run(const char *what, const char *sql, int nparams, const char *const *params,
 	ExecStatusType st = PQresultStatus(res);
 
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-	{
-		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		pg_error("could not %s: %s", what, PQerrorMessage(conn));
-		if (sqlstate && strcmp(sqlstate, "42501") == 0)
-			pg_detail("The role needs SELECT on the table and on wallet_ops.hash_chains.");
-		PQclear(res);
-		cannot_check();
-	}
+		query_failed(what, res);
 	return res;
 }
 
@@ -1665,10 +1686,7 @@ load_heads(const Table *t, const char *only)
 		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 		if (sqlstate == NULL || strcmp(sqlstate, "42501") != 0)
-		{
-			pg_error("could not read wallet_ops.chain_heads: %s", PQerrorMessage(conn));
-			cannot_check();
-		}
+			query_failed("read wallet_ops.chain_heads", res);
 		PQclear(res);
 
 		/*
@@ -1677,7 +1695,7 @@ load_heads(const Table *t, const char *only)
 		 * now: the savepoint below brought us back.
 		 */
 		PQclear(run("roll back to the savepoint", "ROLLBACK TO SAVEPOINT heads", 0, NULL, 0));
-		res = run("read the chain heads through wallet_ops.chain_digest()",
+		res = run("read the chain heads (through wallet_ops.chain_digest())",
 				  "SELECT c->>'chain_key', c->>'last_seq', c->>'head_hash'"
 				  "  FROM pg_catalog.jsonb_array_elements("
 				  "         wallet_ops.chain_digest($1::pg_catalog.oid::pg_catalog.regclass)"
@@ -2027,7 +2045,12 @@ main(int argc, char **argv)
 	conn = PQconnectdbParams(keywords, values, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
-		pg_error("%s", conn ? PQerrorMessage(conn) : "out of memory");
+		const char *m = conn ? PQerrorMessage(conn) : "out of memory";
+		size_t		len = strlen(m);
+
+		while (len > 0 && m[len - 1] == '\n')
+			len--;
+		pg_error("%.*s", (int) len, m);
 		cannot_check();
 	}
 	/* text values must be UTF-8 whatever the connection string said */
@@ -2058,6 +2081,12 @@ main(int argc, char **argv)
 		load_digest(digest, only);
 	verify(&t, only, fetch);
 	PQclear(run("end the transaction", "COMMIT", 0, NULL, 0));
+	if (only && nrows == 0 && known_count == 0)
+	{
+		pg_error("table %s has no chain named \"%s\"", t.qualname, only);
+		pg_detail("The chain has no rows, no recorded head and is not in the digest.");
+		cannot_check();
+	}
 	PQfinish(conn);
 	conn = NULL;
 
