@@ -119,9 +119,10 @@ SET ROLE ledger_stranger;
 SELECT err($$SELECT * FROM wallet_ops.verify_chain('ledger_t.ledger')$$);
 RESET ROLE;
 
--- rows stored far out of chain order (here: rewritten in reverse by
--- CLUSTER) are verified through the ordered second pass, with the same
--- result; a little disorder is absorbed by the first pass
+-- rows stored out of chain order are verified in the first pass as long as
+-- they form few runs of consecutive rows (here: rewritten in reverse by
+-- CLUSTER, and two blocks swapped); a thorough shuffle sends the chain to
+-- the ordered second pass, with the same result
 CREATE TABLE shuffled (acct int NOT NULL, v int NOT NULL);
 SELECT wallet_ops.enable_hash_chain('shuffled', '{acct}');
 INSERT INTO shuffled SELECT 1 + n % 2, n FROM generate_series(1, 300) n;
@@ -142,9 +143,19 @@ SELECT array_agg(chain_seq) FILTER (WHERE n BETWEEN 9 AND 12) AS stored_order
 SET client_min_messages = debug1;   -- says how many chains needed the second pass
 SELECT * FROM wallet_ops.verify_chain('jiggled');
 RESET client_min_messages;
+CREATE TABLE scrambled (acct int NOT NULL, v int NOT NULL);
+SELECT wallet_ops.enable_hash_chain('scrambled', '{acct}');
+INSERT INTO scrambled SELECT 1, n FROM generate_series(1, 2000) n;
+CREATE INDEX scrambled_md5 ON scrambled (md5(chain_seq::text));
+CLUSTER scrambled USING scrambled_md5;
+SET client_min_messages = debug1;
+SELECT * FROM wallet_ops.verify_chain('scrambled');
+RESET client_min_messages;
 SET session_replication_role = replica;
+UPDATE scrambled SET v = -v WHERE chain_seq = 1000;
 UPDATE shuffled SET v = -v WHERE acct = 2 AND chain_seq = 77;
 UPDATE jiggled SET v = -v WHERE chain_seq = 25;
 RESET session_replication_role;
 SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('shuffled');
 SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('jiggled');
+SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('scrambled');

@@ -106,3 +106,11 @@ SELECT count(*) FROM wallet_ops.chain_heads WHERE relid = 'gone'::regclass;
 DROP TABLE gone;
 SELECT count(*) AS configs FROM wallet_ops.hash_chains WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
 SELECT count(*) AS heads FROM wallet_ops.chain_heads WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
+-- a chained table created, filled and dropped in one transaction
+BEGIN;
+CREATE TABLE brief (v int);
+SELECT wallet_ops.enable_hash_chain('brief');
+INSERT INTO brief VALUES (1), (2);
+DROP TABLE brief;
+COMMIT;
+SELECT count(*) AS leftovers FROM wallet_ops.chain_heads WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
