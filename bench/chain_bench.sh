@@ -234,11 +234,12 @@ echo "    unchained $tu tps, chained $tc tps: chained / unchained = $(ratio "$tc
 echo "    verify_chain after $pgb_rows chained rows: $pgb_problems problems"
 
 # ---- (e) memory of a verification ------------------------------------------------
-# Private (anonymous) memory of the verifying backend, sampled from /proc
-# every 10 ms while verify_chain runs, minus what the idle session had just
-# before; shared buffers are not private and are not counted.
+# The verifying backend first reads both tables (so the shared buffers it
+# maps are the same whatever it verifies), then its peak RSS is reset
+# (/proc/PID/clear_refs), verify_chain runs, and the private memory it
+# added is VmHWM - RssShmem - RssFile at the end minus RssAnon before.
 peak_backend() {
-  local fifo="$dir/mem.fifo" out="$dir/mem.out" pid="" base peak=0 v job
+  local fifo="$dir/mem.fifo" out="$dir/mem.out" pid="" base hwm shm file job
   rm -f "$fifo" "$out"
   mkfifo "$fifo"
   chown postgres: "$fifo"
@@ -246,18 +247,24 @@ peak_backend() {
   job=$!
   exec 3>"$fifo"
   echo "SELECT pg_backend_pid();" >&3
-  while [ -z "$pid" ]; do pid=$(head -1 "$out" 2>/dev/null || true); sleep 0.01; done
+  echo "SELECT count(*) FROM bench.entity_history; SELECT count(*) FROM bench.eh_small; SELECT 'ready';" >&3
+  until grep -q '^ready$' "$out" 2>/dev/null; do sleep 0.05; done
+  pid=$(head -1 "$out")
   base=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
-  echo "SELECT count(*) FROM wallet_ops.verify_chain('$1');" >&3
+  echo 5 > "/proc/$pid/clear_refs"
+  echo "SELECT count(*) FROM wallet_ops.verify_chain('$1'); SELECT 'done'; SELECT pg_sleep(1);" >&3
+  until grep -q '^done$' "$out" 2>/dev/null; do sleep 0.05; done
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+  shm=$(awk '/^RssShmem:/ { print $2 }' "/proc/$pid/status")
+  file=$(awk '/^RssFile:/ { print $2 }' "/proc/$pid/status")
   echo "\\q" >&3
   exec 3>&-
-  while kill -0 "$job" 2>/dev/null; do
-    v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
-    [ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
-    sleep 0.01
-  done
   wait "$job"
-  echo $((peak > base ? peak - base : 0))
+  echo $((hwm - shm - file - base > 0 ? hwm - shm - file - base : 0))
+}
+# Peak RSS of wallet_ops_verify (a client: no shared memory to discount).
+peak_client() {
+  /usr/bin/time -f %M runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$dir" -p "$PORT" postgres "$1" 2>&1 >/dev/null | tail -1
 }
 ms=$(peak_backend bench.eh_small); ml=$(peak_backend bench.entity_history)
 cs=$(peak_client bench.eh_small); cl=$(peak_client bench.entity_history)
