@@ -234,43 +234,42 @@ echo "    unchained $tu tps, chained $tc tps: chained / unchained = $(ratio "$tc
 echo "    verify_chain after $pgb_rows chained rows: $pgb_problems problems"
 
 # ---- (e) memory of a verification ------------------------------------------------
-# The verifying backend first reads both tables (so the shared buffers it
-# maps are the same whatever it verifies), then its peak RSS is reset
-# (/proc/PID/clear_refs), verify_chain runs, and the private memory it
-# added is VmHWM - RssShmem - RssFile at the end minus RssAnon before.
+# The private (anonymous) memory of the verifying backend, RssAnon in
+# /proc/PID/status, sampled every few milliseconds while verify_chain runs;
+# shared buffers are shared memory and are not counted.  Prints
+# "peak idle" in kB, idle being the same session just before.
 peak_backend() {
-  local fifo="$dir/mem.fifo" out="$dir/mem.out" pid="" base hwm shm file job
+  local fifo="$dir/mem.fifo" out="$dir/mem.out" pid base peak=0 v job
   rm -f "$fifo" "$out"
   mkfifo "$fifo"
   chown postgres: "$fifo"
   "${PSQL[@]}" -At <"$fifo" >"$out" &
   job=$!
   exec 3>"$fifo"
-  echo "SELECT pg_backend_pid();" >&3
-  echo "SELECT count(*) FROM bench.entity_history; SELECT count(*) FROM bench.eh_small; SELECT 'ready';" >&3
-  until grep -q '^ready$' "$out" 2>/dev/null; do sleep 0.05; done
+  echo "SELECT pg_backend_pid(); SELECT 'ready';" >&3
+  until grep -q '^ready$' "$out" 2>/dev/null; do sleep 0.02; done
   pid=$(head -1 "$out")
   base=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
-  echo 5 > "/proc/$pid/clear_refs"
-  echo "SELECT count(*) FROM wallet_ops.verify_chain('$1'); SELECT 'done'; SELECT pg_sleep(1);" >&3
-  until grep -q '^done$' "$out" 2>/dev/null; do sleep 0.05; done
-  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
-  shm=$(awk '/^RssShmem:/ { print $2 }' "/proc/$pid/status")
-  file=$(awk '/^RssFile:/ { print $2 }' "/proc/$pid/status")
+  echo "SELECT count(*) FROM wallet_ops.verify_chain('$1'); SELECT 'done';" >&3
+  until grep -q '^done$' "$out" 2>/dev/null; do
+    v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+  done
   echo "\\q" >&3
   exec 3>&-
   wait "$job"
-  echo $((hwm - shm - file - base > 0 ? hwm - shm - file - base : 0))
+  echo "$peak $base"
 }
 # Peak RSS of wallet_ops_verify (a client: no shared memory to discount).
 peak_client() {
   /usr/bin/time -f %M runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$dir" -p "$PORT" postgres "$1" 2>&1 >/dev/null | tail -1
 }
-ms=$(peak_backend bench.eh_small); ml=$(peak_backend bench.entity_history)
+read -r ms msb <<<"$(peak_backend bench.eh_small)"
+read -r ml mlb <<<"$(peak_backend bench.entity_history)"
 cs=$(peak_client bench.eh_small); cl=$(peak_client bench.entity_history)
 echo
-echo "(e) private memory the backend added while running verify_chain: ${ms} kB for $small_rows rows, ${ml} kB for $ROWS rows"
-echo "    ratio $(ratio "$ml" "$ms") (same $ENTITIES chains; 1.0 = does not grow with the rows)"
+echo "(e) private memory (RssAnon) of the backend while verify_chain runs: peak ${ms} kB (idle ${msb}) for $small_rows rows,"
+echo "    peak ${ml} kB (idle ${mlb}) for $ROWS rows: ratio $(ratio "$ml" "$ms") (same $ENTITIES chains; 1.00 = does not grow)"
 echo "    wallet_ops_verify peak RSS: ${cs} kB for $small_rows rows, ${cl} kB for $ROWS rows (ratio $(ratio "$cl" "$cs"))"
 echo
 echo "done in ${SECONDS}s"
