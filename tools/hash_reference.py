@@ -621,7 +621,14 @@ def markdown():
                 cells.append("`%s`" % v.sql().replace("|", "\\|"))
         w("| %d | %s |" % (i, " | ".join(cells)))
     w("")
-    w("Canonical jsonb text of the payloads (what is hashed):")
+    w("Canonical jsonb text of the payloads (what is hashed).  Note the "
+      "key order: jsonb sorts object keys **by length first, then by "
+      "their bytes** (`\"b\"` before `\"aa\"`), not alphabetically; "
+      "numbers are numeric's text output (`1e3` is `1000`, `-0` is `0`, "
+      "`2.0` stays `2.0`); strings are escaped as PostgreSQL's "
+      "`escape_json` does (`\\\"`, `\\\\`, `\\b`, `\\f`, `\\n`, "
+      "`\\r`, `\\t`, other control characters as `\\u00XX` in lower "
+      "case; everything else, non-ASCII included, as is).")
     w("")
     for i, r in enumerate(VEC_ROWS, 1):
         w("%d. `%s`" % (i, jsonb_text(r[2].s)))
