@@ -159,6 +159,12 @@ INSERT INTO app.typed (k, k2, d, r, tz, dt, n) VALUES
 ($rc, $out) = verify_db('app.typed');
 like($out, qr/: 4 rows in 2 chains: intact/, 'every type, domain and array is recomputed exactly');
 is($rc, 0, 'every type: exit 0');
+($rc, $out) = verify_db('--chain', '["2", "zwei"]', 'app.typed');
+like($out, qr/: 1 row in 1 chain: intact/, '--chain with several key columns');
+($rc, $out, $err) = verify_db('--chain', 'not-a-uuid', 'app.entity_history');
+is($rc, 2, '--chain that is not a key value: exit 2');
+like($err, qr/could not select the chain given with --chain: invalid input syntax for type uuid/,
+	'--chain that is not a key value: says so');
 
 # ---- one byte changed in a data file -----------------------------------------
 my $tampered = $node->safe_psql($db,

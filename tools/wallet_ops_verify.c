@@ -351,6 +351,7 @@ run(const char *what, const char *sql, int nparams, const char *const *params,
 typedef struct Column
 {
 	char	   *name;
+	char	   *typname;		/* format_type() of the declared type */
 	uint32_t	typid;			/* declared */
 	uint32_t	base;			/* domains resolved */
 	char		tag;
@@ -1628,7 +1629,7 @@ load_table(Table *t, const char *table)
 		Column	   *cols;
 
 		snprintf(sql, sizeof(sql),
-				 "SELECT k.name, a.atttypid"
+				 "SELECT k.name, a.atttypid, pg_catalog.format_type(a.atttypid, NULL)"
 				 "  FROM wallet_ops.hash_chains h,"
 				 "       pg_catalog.unnest(h.%s) WITH ORDINALITY AS k(name, n)"
 				 "  LEFT JOIN pg_catalog.pg_attribute a"
@@ -1648,6 +1649,7 @@ load_table(Table *t, const char *table)
 			}
 			column_init(&cols[r], PQgetvalue(res, r, 0),
 						(uint32_t) strtoul(PQgetvalue(res, r, 1), NULL, 10), t->qualname);
+			cols[r].typname = xstrdup(PQgetvalue(res, r, 2));
 		}
 		if (i == 0)
 		{
@@ -1801,9 +1803,26 @@ verify(const Table *t, const char *only, int fetch)
 	append_str(&sql, t->qualname);
 	if (only)
 	{
+		/* the key values (so the chain index serves), then the exact name */
 		append_str(&sql, " WHERE ");
+		for (i = 0; i < t->nkeys; i++)
+		{
+			char		elem[160];
+
+			append_ident(&sql, t->keys[i].name);
+			if (t->nkeys == 1)
+				append_str(&sql, " OPERATOR(pg_catalog.=) CAST($1::pg_catalog.text AS ");
+			else
+			{
+				snprintf(elem, sizeof(elem),
+						 " OPERATOR(pg_catalog.=) CAST(($1::pg_catalog.json OPERATOR(pg_catalog.->>) %d) AS ", i);
+				append_str(&sql, elem);
+			}
+			append_str(&sql, t->keys[i].typname);
+			append_str(&sql, ") AND ");
+		}
 		append_name_expr(&sql, t);
-		append_str(&sql, " OPERATOR(pg_catalog.=) $1");
+		append_str(&sql, " OPERATOR(pg_catalog.=) $1::pg_catalog.text");
 	}
 	append_str(&sql, " ORDER BY ");
 	for (i = 0; i < t->nkeys; i++)
@@ -1821,7 +1840,8 @@ verify(const Table *t, const char *only, int fetch)
 	append_str(&sql, "chain_seq, row_hash");
 	buf_u8(&sql, 0);
 
-	PQclear(run("read the table", (char *) sql.data, only ? 1 : 0, params, 0));
+	PQclear(run(only ? "select the chain given with --chain" : "read the table",
+				(char *) sql.data, only ? 1 : 0, params, 0));
 	snprintf(fetchsql, sizeof(fetchsql), "FETCH FORWARD %d FROM wallet_ops_verify", fetch);
 	for (;;)
 	{
