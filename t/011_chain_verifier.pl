@@ -214,7 +214,11 @@ my $tail_seq = $node->safe_psql($db,
 $node->safe_psql($db, qq{
 DO \$\$ BEGIN
   IF pg_catalog.to_regprocedure('wallet_ops.release_append_only(regclass)') IS NOT NULL THEN
-    PERFORM wallet_ops.release_append_only('app.entity_history');
+    BEGIN
+      PERFORM wallet_ops.release_append_only('app.entity_history');
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+      NULL;  -- not protected
+    END;
   END IF;
 END \$\$;
 SET session_replication_role = replica;
