@@ -14,7 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('chain_verifier');
-$node->init(extra => ['--encoding=UTF8', '--locale=C']);
+$node->init(allows_streaming => 1, extra => ['--encoding=UTF8', '--locale=C']);
 $node->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'wallet_ops'\nwallet_ops.naptime = 3600\n");
 $node->start;
@@ -321,6 +321,20 @@ like($err, qr/could not parse digest file/, 'malformed digest file: says so');
 
 ($rc, $out, $err) = verify_db('--chain', 'no-such-chain', 'app.entity_history');
 is($rc, 2, 'unknown chain: exit 2');
+
+# a hot standby gives the same answer (read-only, repeatable read)
+$node->backup('verifier_backup');
+my $standby = PostgreSQL::Test::Cluster->new('chain_verifier_standby');
+$standby->init_from_backup($node, 'verifier_backup', has_streaming => 1);
+$standby->start;
+$node->wait_for_catchup($standby);
+($rc, $out) = verify_db('app.entity_history');
+my $primary_problems = cmd_problems($out);
+my ($s_rc, $s_out, $s_err) = verify_cmd($standby->connstr($db), 'app.entity_history');
+is($s_rc, 1, 'on a hot standby: runs, exit 1');
+isnt($primary_problems, '', 'the primary has problems to compare');
+is(cmd_problems($s_out), $primary_problems, 'on a hot standby: the same problems as on the primary');
+$standby->stop;
 
 my $port = $node->port;
 $node->stop;

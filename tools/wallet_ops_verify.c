@@ -1922,7 +1922,8 @@ usage(void)
 	printf("Options:\n");
 	printf("      --chain=VALUE        verify only the chain named VALUE (as in chain_heads.chain_key)\n");
 	printf("      --digest=FILE        also check that every chain extends what the digest\n"
-		   "                           in FILE (saved from wallet_ops.chain_digest()) attested\n");
+		   "                           in FILE (saved from wallet_ops.chain_digest(); - for\n"
+		   "                           standard input) attested\n");
 	printf("      --fetch-size=N       rows fetched per round trip (default 1000)\n");
 	printf("  -q, --quiet              print problems only, no summary\n");
 	printf("  -V, --version            output version information, then exit\n");
