@@ -19,7 +19,7 @@ $node->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'wallet_ops'\nwallet_ops.naptime = 3600\n");
 $node->start;
 
-my $db = 'postgres';
+our $db = 'postgres';
 
 # Run wallet_ops_verify; returns (exit status, stdout, stderr).
 sub verify_cmd
@@ -165,6 +165,22 @@ like($out, qr/: 1 row in 1 chain: intact/, '--chain with several key columns');
 is($rc, 2, '--chain that is not a key value: exit 2');
 like($err, qr/could not select the chain given with --chain: invalid input syntax for type uuid/,
 	'--chain that is not a key value: says so');
+
+# a LATIN1 database: text reaches the command as UTF-8 and hashes alike
+$node->safe_psql('postgres', q{CREATE DATABASE latin1 ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'});
+$node->safe_psql('latin1', q{
+CREATE EXTENSION wallet_ops;
+CREATE TABLE l1 (k text NOT NULL, t text, j json, jb jsonb, c char(6), n numeric[]);
+SELECT wallet_ops.enable_hash_chain('l1', '{k}');
+INSERT INTO l1 VALUES (U&'cl\00E9', U&'caf\00E9 \00FCber', U&'{"\00E4": 1}', U&'{"\00F6": "\00DF", "a": [1.50]}', U&'\00E9t\00E9', '{1.10,NULL}');
+});
+{
+	local $db = 'latin1';
+	($rc, $out) = verify_db('l1');
+	is("$rc|$out", "0|public.l1: 1 row in 1 chain: intact\n", 'a LATIN1 database verifies');
+	is( $node->safe_psql('latin1', q{SELECT count(*) FROM wallet_ops.verify_chain('l1')}),
+		'0', 'and the server agrees');
+}
 
 # ---- one byte changed in a data file -----------------------------------------
 my $tampered = $node->safe_psql($db,
