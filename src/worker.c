@@ -881,6 +881,7 @@ worker_tick(bool check_only)
 {
 	static Oid	role;
 	List	   *volatile relids = NIL;
+	List	   *volatile views = NIL;
 	ListCell   *lc;
 	MaintenanceReport report;
 
@@ -916,15 +917,31 @@ worker_tick(bool check_only)
 	}
 
 	RUN_STEP("matviews", {
-		Oid save_userid;
-		int save_sec_context;
-
-		pgstat_report_activity(STATE_RUNNING, "wallet_ops: refreshing materialized views");
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		MatviewsRunMaintenance(InvalidOid, &report);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		/* the list must outlive this transaction */
+		MemoryContextSwitchTo(step_cxt);
+		views = MatviewsDueViews();
 	});
+
+	/*
+	 * Each view in a transaction of its own, so that readers see a refresh
+	 * as soon as it is done, not when the last view of the tick is.
+	 */
+	foreach(lc, views)
+	{
+		Oid			view = lfirst_oid(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		RUN_STEP("matviews", {
+			Oid save_userid;
+			int save_sec_context;
+
+			pgstat_report_activity(STATE_RUNNING, "wallet_ops: refreshing materialized views");
+			GetUserIdAndSecContext(&save_userid, &save_sec_context);
+			SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+			MatviewsRunMaintenance(view, &report);
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+		});
+	}
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return true;
