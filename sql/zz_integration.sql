@@ -73,3 +73,21 @@ TRUNCATE audit_log_2026_q4;
 
 RESET TimeZone;
 RESET search_path;
+
+-- a DBA role that is not a superuser, granted the functions, maintains its
+-- own tables (and only those)
+CREATE ROLE integ_dba;
+GRANT USAGE, CREATE ON SCHEMA integ TO integ_dba;
+GRANT EXECUTE ON FUNCTION wallet_ops.manage_partitions(regclass, text, integer, interval, text, boolean),
+                          wallet_ops.run_maintenance(regclass) TO integ_dba;
+SET ROLE integ_dba;
+CREATE TABLE integ.dba_events (at timestamptz NOT NULL) PARTITION BY RANGE (at);
+SELECT count(*) > 0 AS made FROM wallet_ops.manage_partitions('integ.dba_events', 'month');
+SELECT count(*) >= 0 AS ran FROM wallet_ops.run_maintenance();
+SELECT count(*) >= 0 AS ran FROM wallet_ops.run_maintenance('integ.dba_events');
+SELECT count(*) AS not_mine FROM wallet_ops.run_maintenance('integ.audit_log');
+RESET ROLE;
+SELECT last_result, runway_until IS NOT NULL AS has_runway
+  FROM wallet_ops.partition_config WHERE relid = 'integ.dba_events'::regclass;
+SELECT object, kind, outcome FROM wallet_ops.job_log
+ WHERE object = 'integ.dba_events' ORDER BY job_id;

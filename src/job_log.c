@@ -15,6 +15,8 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -37,6 +39,31 @@ job_outcome_name(JobOutcome outcome)
 	}
 	elog(ERROR, "unexpected job outcome %d", (int) outcome);
 	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * Runs one statement on wallet_ops.job_log as the extension's owner with a
+ * safe search_path, so that any role whose maintenance is recorded needs no
+ * rights on it.
+ */
+static int
+job_log_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			 const char *nulls)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	int			ret;
+
+	WalletOpsBecomeOwner(&save_userid, &save_sec_context);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
+	AtEOXact_GUC(true, save_nestlevel);
+	WalletOpsRestoreUser(save_userid, save_sec_context);
+	return ret;
 }
 
 void
@@ -69,10 +96,10 @@ JobLogRecord(TimestampTz started_at, const char *object, const char *kind,
 		nulls[7] = 'n';
 
 	SPI_connect();
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.job_log"
-								" (started_at, object, kind, action, outcome, detail, error, sqlstate)"
-								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-								8, argtypes, values, nulls, false, 0);
+	ret = job_log_exec("INSERT INTO wallet_ops.job_log"
+					   " (started_at, object, kind, action, outcome, detail, error, sqlstate)"
+					   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+					   8, argtypes, values, nulls);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record job in wallet_ops.job_log: %s",
 			 SPI_result_code_string(ret));
@@ -90,10 +117,11 @@ JobLogPurge(void)
 	values[0] = Int32GetDatum(wallet_ops_job_log_retention);
 
 	SPI_connect();
-	ret = SPI_execute_with_args("DELETE FROM wallet_ops.job_log"
-								" WHERE started_at < pg_catalog.now()"
-								" - pg_catalog.make_interval(mins => $1)",
-								1, argtypes, values, NULL, false, 0);
+	ret = job_log_exec("DELETE FROM wallet_ops.job_log"
+					   " WHERE started_at OPERATOR(pg_catalog.<)"
+					   " (pg_catalog.now() OPERATOR(pg_catalog.-)"
+					   "  pg_catalog.make_interval(mins => $1))",
+					   1, argtypes, values, NULL);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "could not purge wallet_ops.job_log: %s",
 			 SPI_result_code_string(ret));

@@ -317,6 +317,34 @@ check_owner(Relation rel)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * Connects SPI and runs one statement on wallet_ops.partition_config as the
+ * extension's owner, with a safe search_path: a role that owns a managed
+ * table needs no rights on wallet_ops' own tables.  The caller reads the
+ * results and calls SPI_finish().
+ */
+static int
+config_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			const char *nulls, bool read_only)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	int			ret;
+
+	SPI_connect();
+	WalletOpsBecomeOwner(&save_userid, &save_sec_context);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+								read_only, 0);
+	AtEOXact_GUC(true, save_nestlevel);
+	WalletOpsRestoreUser(save_userid, save_sec_context);
+	return ret;
+}
+
 /* Reads the configuration of relid; NULL when it is not managed. */
 static PartConfig *
 config_read(Oid relid)
@@ -328,10 +356,9 @@ config_read(Oid relid)
 	int			ret;
 
 	values[0] = ObjectIdGetDatum(relid);
-	SPI_connect();
-	ret = SPI_execute_with_args("SELECT period, premake, retention, time_zone, keep_detached"
-								" FROM wallet_ops.partition_config WHERE relid = $1",
-								1, argtypes, values, NULL, true, 1);
+	ret = config_exec("SELECT period, premake, retention, time_zone, keep_detached"
+					  " FROM wallet_ops.partition_config WHERE relid = $1",
+					  1, argtypes, values, NULL, true);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.partition_config: %s",
 			 SPI_result_code_string(ret));
@@ -360,7 +387,6 @@ config_read(Oid relid)
 	return cfg;
 }
 
-/* Records the outcome of one run in partition_config. */
 bool
 PartitionsHaveRetention(Oid relid)
 {
@@ -369,6 +395,7 @@ PartitionsHaveRetention(Oid relid)
 	return cfg != NULL && cfg->has_retention;
 }
 
+/* Records the outcome of one run in partition_config. */
 static void
 config_record(Oid relid, MaintState *m, const char *result,
 			  const ErrorData *error)
@@ -395,13 +422,12 @@ config_record(Oid relid, MaintState *m, const char *result,
 	else
 		nulls[5] = 'n';
 
-	SPI_connect();
-	ret = SPI_execute_with_args("UPDATE wallet_ops.partition_config"
-								" SET last_run = $2, last_result = $3, last_error = $4,"
-								" runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
-								" default_rows = COALESCE($6, default_rows)"
-								" WHERE relid = $1",
-								6, argtypes, values, nulls, false, 0);
+	ret = config_exec("UPDATE wallet_ops.partition_config"
+					  " SET last_run = $2, last_result = $3, last_error = $4,"
+					  " runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
+					  " default_rows = COALESCE($6, default_rows)"
+					  " WHERE relid = $1",
+					  6, argtypes, values, nulls, false);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not update wallet_ops.partition_config: %s",
 			 SPI_result_code_string(ret));
@@ -1372,9 +1398,8 @@ PartitionsManagedTables(void)
 	List	   *result = NIL;
 	uint64		i;
 
-	SPI_connect();
-	if (SPI_execute("SELECT relid::pg_catalog.oid FROM wallet_ops.partition_config ORDER BY relid",
-					true, 0) != SPI_OK_SELECT)
+	if (config_exec("SELECT relid::pg_catalog.oid FROM wallet_ops.partition_config ORDER BY relid",
+					0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.partition_config");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1400,9 +1425,8 @@ forget_dropped(Oid relid, MaintenanceReport *report, TimestampTz started)
 	char	   *object = psprintf("table with OID %u", relid);
 
 	values[0] = ObjectIdGetDatum(relid);
-	SPI_connect();
-	if (SPI_execute_with_args("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
+					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
 		elog(ERROR, "could not update wallet_ops.partition_config");
 	SPI_finish();
 	JobLogRecord(started, object, "partitions", "unmanage", JOB_OK,
@@ -1673,11 +1697,10 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 		nulls[3] = 'n';
 	values[4] = CStringGetTextDatum(cfg.time_zone);
 	values[5] = BoolGetDatum(cfg.keep_detached);
-	SPI_connect();
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.partition_config"
-								" (relid, period, premake, retention, time_zone, keep_detached)"
-								" VALUES ($1, $2, $3, $4, $5, $6)",
-								6, argtypes, values, nulls, false, 0);
+	ret = config_exec("INSERT INTO wallet_ops.partition_config"
+					  " (relid, period, premake, retention, time_zone, keep_detached)"
+					  " VALUES ($1, $2, $3, $4, $5, $6)",
+					  6, argtypes, values, nulls, false);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into wallet_ops.partition_config: %s",
 			 SPI_result_code_string(ret));
@@ -1725,9 +1748,8 @@ wallet_ops_unmanage_partitions(PG_FUNCTION_ARGS)
 									  RelationGetRelationName(rel));
 
 	values[0] = ObjectIdGetDatum(relid);
-	SPI_connect();
-	if (SPI_execute_with_args("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
+					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
 		elog(ERROR, "could not update wallet_ops.partition_config");
 	if (SPI_processed == 0)
 		ereport(ERROR,

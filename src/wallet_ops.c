@@ -18,9 +18,16 @@
 
 #include <limits.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/rel.h"
 
 #include "wallet_ops.h"
 #include "worker.h"
@@ -113,4 +120,44 @@ define_settings(void)
 #else
 	EmitWarningsOnPlaceholders("wallet_ops");
 #endif
+}
+
+Oid
+WalletOpsExtensionOwner(void)
+{
+	Oid			extoid = get_extension_oid("wallet_ops", false);
+	Oid			owner = InvalidOid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
+		elog(ERROR, "could not find the owner of extension wallet_ops");
+	return owner;
+}
+
+void
+WalletOpsBecomeOwner(Oid *save_userid, int *save_sec_context)
+{
+	Oid			owner = WalletOpsExtensionOwner();
+
+	GetUserIdAndSecContext(save_userid, save_sec_context);
+	SetUserIdAndSecContext(owner,
+						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+WalletOpsRestoreUser(Oid save_userid, int save_sec_context)
+{
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 }

@@ -29,4 +29,13 @@ extern int	wallet_ops_job_log_retention;	/* minutes job_log rows are kept */
 /* True when the library was loaded by shared_preload_libraries. */
 extern bool wallet_ops_preloaded;
 
+/*
+ * Acting as the extension's owner, for reading and writing wallet_ops'
+ * own tables whatever the caller may touch.  A (sub)transaction abort
+ * restores the user as well.
+ */
+extern Oid	WalletOpsExtensionOwner(void);
+extern void WalletOpsBecomeOwner(Oid *save_userid, int *save_sec_context);
+extern void WalletOpsRestoreUser(Oid save_userid, int save_sec_context);
+
 #endif							/* WALLET_OPS_H */
