@@ -49,4 +49,4 @@ SELECT * FROM wallet_ops.verify_chain('vectors');
 SELECT d->>'merkle_root' = '5d036e3e70f23637d6b982fa6fbe17694d499e7baec28afc31472d5750d2a1a3' AS merkle_root_matches,
        d->'chain_count' AS chain_count
   FROM wallet_ops.chain_digest('vectors') d;
-DROP TABLE vectors;
+-- (the table stays: hash-chained tables are append-only)

@@ -737,7 +737,7 @@ def sql():
     w("SELECT d->>'merkle_root' = '%s' AS merkle_root_matches," % hexs(merkle_root(heads)))
     w("       d->'chain_count' AS chain_count")
     w("  FROM wallet_ops.chain_digest('vectors') d;")
-    w("DROP TABLE vectors;")
+    w("-- (the table stays: hash-chained tables are append-only)")
     return "\n".join(out) + "\n"
 
 
