@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * maintenance.c
- *		One maintenance pass over every managed object.
+ *		One maintenance pass over every managed object:
+ *		wallet_ops.run_maintenance() and each tick of the worker.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -12,9 +13,48 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "maintenance.h"
+#include "matviews.h"
+#include "partitions.h"
+
+PG_FUNCTION_INFO_V1(wallet_ops_run_maintenance);
+
+void
+MaintenanceReportInit(FunctionCallInfo fcinfo, MaintenanceReport *report)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+#if PG_VERSION_NUM >= 150000
+	InitMaterializedSRF(fcinfo, 0);
+#else
+	MemoryContext oldcontext;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(oldcontext);
+#endif
+	report->tupstore = rsinfo->setResult;
+	report->tupdesc = rsinfo->setDesc;
+	report->actions = 0;
+	report->errors = 0;
+}
 
 void
 MaintenanceReportAction(MaintenanceReport *report, const char *object,
@@ -35,4 +75,34 @@ MaintenanceReportAction(MaintenanceReport *report, const char *object,
 			nulls[2] = true;
 		tuplestore_putvalues(report->tupstore, report->tupdesc, values, nulls);
 	}
+}
+
+void
+MaintenanceRunAll(Oid only_relid, TimestampTz at, MaintenanceReport *report)
+{
+	char		relkind = OidIsValid(only_relid) ? get_rel_relkind(only_relid) : '\0';
+
+	/* partitions first: a refreshed view may read new partitions */
+	if (!OidIsValid(only_relid) || relkind == RELKIND_PARTITIONED_TABLE)
+		PartitionsRunMaintenance(only_relid, at, report);
+	if (!OidIsValid(only_relid) || relkind == RELKIND_MATVIEW)
+		MatviewsRunMaintenance(only_relid, report);
+}
+
+/*
+ * run_maintenance(tbl regclass DEFAULT NULL) and, for tests,
+ * _run_maintenance_at(tbl, at): does now what the worker does on its next
+ * tick, and returns what it did.
+ */
+Datum
+wallet_ops_run_maintenance(PG_FUNCTION_ARGS)
+{
+	MaintenanceReport report;
+	Oid			only_relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	TimestampTz at = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ?
+		PG_GETARG_TIMESTAMPTZ(1) : GetCurrentTimestamp();
+
+	MaintenanceReportInit(fcinfo, &report);
+	MaintenanceRunAll(only_relid, at, &report);
+	return (Datum) 0;
 }

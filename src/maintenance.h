@@ -21,6 +21,8 @@
 #define WALLET_OPS_MAINTENANCE_H
 
 #include "access/tupdesc.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "utils/tuplestore.h"
 
 /*
@@ -35,6 +37,21 @@ typedef struct MaintenanceReport
 	uint64		actions;		/* rows reported so far */
 	uint64		errors;			/* objects whose maintenance failed */
 } MaintenanceReport;
+
+/*
+ * Sets up report as the materialised result (object, action, detail) of the
+ * set-returning SQL function called through fcinfo.
+ */
+extern void MaintenanceReportInit(FunctionCallInfo fcinfo,
+								  MaintenanceReport *report);
+
+/*
+ * One full maintenance pass as of `at`: partitions first, then materialised
+ * views; only_relid restricts it to one object when valid.  Runs in the
+ * current transaction, one subtransaction per object.
+ */
+extern void MaintenanceRunAll(Oid only_relid, TimestampTz at,
+							  MaintenanceReport *report);
 
 extern void MaintenanceReportAction(MaintenanceReport *report,
 									const char *object, const char *action,

@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * partitions.h
+ *		Partitions made ahead of time: wallet_ops.manage_partitions(),
+ *		unmanage_partitions() and the partition part of run_maintenance().
+ *
+ * A managed table is range-partitioned on one timestamptz, timestamp or
+ * date column.  Maintenance keeps the current period and `premake` periods
+ * ahead of it present, keeps a default partition, moves rows that landed in
+ * the default partition into the partitions made for them, and drops (or
+ * detaches) partitions older than the retention.  Period starts are computed
+ * in the table's configured time zone, never the session's.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/partitions.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WALLET_OPS_PARTITIONS_H
+#define WALLET_OPS_PARTITIONS_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+#include "maintenance.h"
+
+/*
+ * The relids of every managed table, in a stable order.  Must be called
+ * inside a transaction; the list is allocated in the current memory context.
+ */
+extern List *PartitionsManagedTables(void);
+
+/*
+ * Maintain one managed table as of `at`: in a subtransaction of its own,
+ * with DDL waiting at most wallet_ops.lock_timeout for its locks.  Errors
+ * are caught, recorded in wallet_ops.job_log and in partition_config, and
+ * counted in report->errors; they never propagate.  When as_role is valid,
+ * the DDL runs as that role (bookkeeping as the current user).  Returns false when the
+ * table was skipped or failed.
+ */
+extern bool PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
+									MaintenanceReport *report);
+
+/*
+ * Maintain every managed table (or only only_relid when valid) in the
+ * current transaction, one subtransaction per table.
+ */
+extern void PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
+									 MaintenanceReport *report);
+
+#endif							/* WALLET_OPS_PARTITIONS_H */

@@ -1,0 +1,157 @@
+# The worker: started by CREATE EXTENSION, made to tick by a reload, makes
+# partitions and moves rows out of the default partition without any call,
+# survives a broken table, SIGKILL and SIGTERM, stops with DROP EXTENSION and
+# follows wallet_ops.databases.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('worker');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'wallet_ops'
+restart_after_crash = on
+wallet_ops.naptime = 3600
+wallet_ops.lock_timeout = 500
+});
+$node->start;
+
+my $workers_in_app = "SELECT count(*) FROM pg_stat_activity"
+  . " WHERE backend_type = 'wallet_ops worker' AND datname = 'app'";
+my $worker_pid = "SELECT pid FROM pg_stat_activity"
+  . " WHERE backend_type = 'wallet_ops worker' AND datname = 'app'";
+
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops launcher'"
+		  . " AND application_name = 'wallet_ops launcher'", '1'),
+	'launcher runs');
+
+$node->safe_psql('postgres', 'CREATE DATABASE app');
+is($node->safe_psql('postgres', $workers_in_app), '0',
+	'no worker before the extension exists');
+$node->safe_psql('app', 'CREATE EXTENSION wallet_ops');
+ok($node->poll_query_until('postgres', $workers_in_app, '1'),
+	'CREATE EXTENSION starts a worker for its database');
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker'"
+		  . " AND datname <> 'app'", '0'),
+	'no worker stays in databases without the extension');
+
+# Tables configured as a restore from pg_dump leaves them: rows in
+# partition_config, no call to manage_partitions() or run_maintenance().
+# "broken" has a partition across two months, so maintaining it fails.
+$node->safe_psql('app', q{
+CREATE TABLE ev (at timestamptz NOT NULL, v int) PARTITION BY RANGE (at);
+CREATE TABLE broken (at timestamptz NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE broken_odd PARTITION OF broken
+    FOR VALUES FROM (date_trunc('month', now(), 'UTC') + interval '15 days')
+                 TO (date_trunc('month', now(), 'UTC') + interval '45 days');
+INSERT INTO wallet_ops.partition_config (relid, period, premake)
+VALUES ('broken', 'month', 2), ('ev', 'month', 2);
+});
+my $pid = $node->safe_psql('postgres', $worker_pid);
+
+# The worker was started with naptime = 3600 and would not tick for an hour:
+# a reload makes it tick every second.
+$node->append_conf('postgresql.conf', "wallet_ops.naptime = 1\n");
+$node->reload;
+ok( $node->poll_query_until('app',
+		"SELECT count(*) FROM pg_inherits WHERE inhparent = 'ev'::regclass", '4'),
+	'after a reload the worker makes the partitions by itself');
+is( $node->safe_psql('app',
+		"SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i"
+		  . " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ev'::regclass"),
+	$node->safe_psql('app',
+		"SELECT string_agg(n, ',' ORDER BY n) FROM (SELECT 'ev_default' AS n UNION ALL"
+		  . " SELECT 'ev_' || to_char(date_trunc('month', now(), 'UTC') + k * interval '1 month', 'YYYY_MM')"
+		  . " FROM generate_series(0, 2) k) x"),
+	'current month, two ahead and the default partition');
+ok( $node->poll_query_until('app',
+		"SELECT count(*) > 0 FROM wallet_ops.job_log WHERE object = 'public.broken'"
+		  . " AND outcome = 'error' AND sqlstate = '42P17'"),
+	'the broken table is recorded as an error');
+is( $node->safe_psql('app',
+		"SELECT last_result FROM wallet_ops.partition_config WHERE relid = 'broken'::regclass"),
+	'error', 'and its configuration says so');
+is($node->safe_psql('postgres', $worker_pid), $pid, 'the worker keeps running');
+ok($node->log_contains('wallet_ops: maintenance of "public.broken" failed'),
+	'the error is in the server log');
+
+# Rows that land in the default partition are moved into new partitions.
+$node->safe_psql('app',
+	"INSERT INTO ev SELECT now() + interval '2 years' + n * interval '1 hour', n"
+	  . " FROM generate_series(1, 100) n");
+is($node->safe_psql('app', 'SELECT count(*) FROM ONLY ev_default'), '100',
+	'rows without a partition landed in the default partition');
+ok( $node->poll_query_until('app',
+		"SELECT (SELECT count(*) FROM ONLY ev_default) = 0"
+		  . " AND (SELECT count(*) FROM ev) = 100 AND (SELECT sum(v) FROM ev) = 5050"),
+	'the worker moved them into their partitions, none lost');
+
+# SIGKILL: the server restarts every process and the launcher a new worker.
+kill 'KILL', $pid;
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker'"
+		  . " AND datname = 'app' AND pid <> $pid", '1'),
+	'a worker killed with SIGKILL comes back');
+$node->safe_psql('app',
+	"UPDATE wallet_ops.partition_config SET premake = 4 WHERE relid = 'ev'::regclass");
+ok( $node->poll_query_until('app',
+		"SELECT count(*) FROM pg_inherits WHERE inhparent = 'ev'::regclass", '7'),
+	'and goes on working');
+
+# SIGTERM stops it at once; the launcher starts another one.
+$pid = $node->safe_psql('postgres', $worker_pid);
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker'"
+		  . " AND datname = 'app' AND pid <> $pid", '1'),
+	'a worker stopped with SIGTERM is started again');
+ok($node->log_contains('terminating background worker "wallet_ops worker" due to administrator command'),
+	'SIGTERM terminated it');
+
+# job_log rows older than wallet_ops.job_log_retention are purged.
+$node->safe_psql('app',
+	"INSERT INTO wallet_ops.job_log (started_at, object, kind, action, outcome)"
+	  . " VALUES (now() - interval '31 days', 'old', 'test', 'test', 'ok')");
+ok( $node->poll_query_until('app',
+		"SELECT count(*) FROM wallet_ops.job_log WHERE object = 'old'", '0'),
+	'old job_log rows are purged');
+
+# A role that does not exist: each tick fails, is logged and recorded.
+$node->append_conf('postgresql.conf', "wallet_ops.role = 'no_such_role'\n");
+$node->reload;
+ok( $node->poll_query_until('app',
+		"SELECT count(*) > 0 FROM wallet_ops.job_log WHERE kind = 'worker'"
+		  . " AND outcome = 'error' AND error LIKE 'role \"no_such_role\"%'"),
+	'a bad wallet_ops.role is recorded in job_log');
+$node->append_conf('postgresql.conf', "wallet_ops.role = ''\n");
+$node->reload;
+
+# wallet_ops.databases restricts the worker.
+$node->append_conf('postgresql.conf', "wallet_ops.databases = 'postgres'\n");
+$node->reload;
+ok($node->poll_query_until('postgres', $workers_in_app, '0'),
+	'a database left out of wallet_ops.databases loses its worker');
+$node->append_conf('postgresql.conf', "wallet_ops.databases = ''\n");
+$node->reload;
+ok($node->poll_query_until('postgres', $workers_in_app, '1'),
+	'and gets it back');
+
+# DROP EXTENSION stops the worker, CREATE EXTENSION starts it again.
+$node->safe_psql('app', 'DROP EXTENSION wallet_ops');
+ok($node->poll_query_until('postgres', $workers_in_app, '0'),
+	'DROP EXTENSION stops the worker');
+$node->safe_psql('app', 'CREATE EXTENSION wallet_ops');
+ok($node->poll_query_until('postgres', $workers_in_app, '1'),
+	'CREATE EXTENSION starts it again');
+
+# DROP DATABASE is not refused because of the worker.
+$node->safe_psql('postgres', 'DROP DATABASE app');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'app'"),
+	'0', 'DROP DATABASE succeeds while the worker was connected');
+
+$node->stop;
+done_testing();
