@@ -1,7 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * matviews.c
- *		Materialised views kept fresh.
+ *		Materialised views kept fresh: change tracking on their sources and
+ *		refreshes by the worker.
+ *
+ * A managed view (a row of wallet_ops.matviews) reads a set of sources:
+ * the tables, partitions and materialised views named by its definition,
+ * found through pg_depend from its _RETURN rule, through plain views, with
+ * every partition and inheritance child of each table.  Every source table
+ * carries a watcher: a statement-level AFTER trigger (ENABLE ALWAYS) and,
+ * for logical replication apply, which fires row triggers only, a row-level
+ * AFTER trigger enabled for the replica role only.  The watcher appends one
+ * row (source, top-level xid8, time) to wallet_ops.matview_changes at most
+ * once per transaction and source; the row commits or rolls back with the
+ * change, and concurrent writers never touch a shared row.
+ *
+ * A refresh records the snapshot taken just before REFRESH MATERIALIZED
+ * VIEW (pg_current_snapshot()): every change visible in it is in the
+ * refreshed data.  A view is stale when a change row of one of its sources
+ * is not visible in its recorded snapshot; this is exact whatever the commit
+ * order of writers, unlike a comparison of timestamps.  Change rows that
+ * every view reading their table has seen are pruned after each pass.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -12,10 +31,1430 @@
  */
 #include "postgres.h"
 
-#include "matviews.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "rewrite/rewriteSupport.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
 
-/* Placeholder until managed views land: there is nothing to refresh. */
+#include "job_log.h"
+#include "matviews.h"
+#include "wallet_ops.h"
+
+#ifndef ViewSelectRuleName
+#define ViewSelectRuleName "_RETURN"
+#endif
+
+/* Names of the watcher triggers on source tables. */
+#define WATCH_TRIGGER		"wallet_ops_matview_watch"
+#define APPLY_TRIGGER		"wallet_ops_matview_watch_apply"
+
+/* job_log.kind of every matview run */
+#define JOB_KIND			"matview"
+
+PG_FUNCTION_INFO_V1(wallet_ops_matview_sources);
+PG_FUNCTION_INFO_V1(wallet_ops_matview_next_mode);
+PG_FUNCTION_INFO_V1(wallet_ops_manage_matview);
+PG_FUNCTION_INFO_V1(wallet_ops_unmanage_matview);
+PG_FUNCTION_INFO_V1(wallet_ops_refresh_matview);
+PG_FUNCTION_INFO_V1(wallet_ops_matview_watch);
+PG_FUNCTION_INFO_V1(wallet_ops_matviews_ddl);
+PG_FUNCTION_INFO_V1(wallet_ops_matviews_drop);
+PG_FUNCTION_INFO_V1(wallet_ops_matviews_run);
+
+/*
+ * Sources already marked as changed by the current transaction, so that the
+ * watcher inserts at most one row per (transaction, source).  Allocated in
+ * TopTransactionContext; forgotten at transaction end and, conservatively,
+ * whenever a subtransaction aborts (its row may have gone with it).
+ */
+static List *marked_sources = NIL;
+static bool callbacks_registered = false;
+static SPIPlanPtr mark_plan = NULL;
+
+/* True while sync_watchers() runs its own DDL (event trigger recursion). */
+static bool syncing_watchers = false;
+
+/* A view due for a refresh, as listed by wallet_ops._matviews_due(). */
+typedef struct DueView
+{
+	Oid			mvoid;
+	char	   *reason;
+} DueView;
+
+static void matviews_xact_callback(XactEvent event, void *arg);
+static void matviews_subxact_callback(SubXactEvent event,
+									  SubTransactionId mySubid,
+									  SubTransactionId parentSubid, void *arg);
+static Oid	matviews_config_relid(bool missing_ok);
+static Oid	matviews_owner(void);
+static void become_owner(Oid *save_userid, int *save_sec_context);
+static char *relation_display_name(Oid relid);
+static void collect_sources(Oid relid, List **sources, List **visited);
+static List *matview_source_list(Oid mvoid);
+static bool can_refresh_concurrently(Oid mvoid);
+static char *check_matview(Oid mvoid, bool must_own);
+static double interval_seconds(Interval *iv);
+static void sync_watchers(void);
+static bool refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
+								   const char **mode);
+static void record_refresh_failure(Oid mvoid, ErrorData *edata);
+static void mark_source_changed(Oid relid);
+static bool xact_changed_rows(Oid relid);
+static bool ddl_may_change_sources(Node *parsetree);
+static bool any_view_on_change(void);
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * ------------------------------------------------------------------------
+ */
+
+/* OID of wallet_ops.matviews, or InvalidOid when missing_ok and absent. */
+static Oid
+matviews_config_relid(bool missing_ok)
+{
+	Oid			nspid = get_namespace_oid(WALLET_OPS_SCHEMA, true);
+	Oid			relid = InvalidOid;
+
+	if (OidIsValid(nspid))
+		relid = get_relname_relid("matviews", nspid);
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"wallet_ops\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION wallet_ops.")));
+	return relid;
+}
+
+/*
+ * The role that owns wallet_ops's tables (the extension owner): bookkeeping
+ * and watcher DDL run as that role, so that any role may write to a watched
+ * table and the owner of a view may manage it.
+ */
+static Oid
+matviews_owner(void)
+{
+	Oid			relid = matviews_config_relid(false);
+	HeapTuple	tup;
+	Oid			owner;
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * Switch to the extension owner until the caller restores the saved user
+ * with SetUserIdAndSecContext (transaction abort restores it as well).
+ */
+static void
+become_owner(Oid *save_userid, int *save_sec_context)
+{
+	Oid			owner = matviews_owner();
+
+	GetUserIdAndSecContext(save_userid, save_sec_context);
+	SetUserIdAndSecContext(owner,
+						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/* "schema.name", quoted as needed; NULL if the relation is gone. */
+static char *
+relation_display_name(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL)
+		return NULL;
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  relname);
+}
+
+static bool
+owns_relation(Oid relid)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(RelationRelationId, relid, GetUserId());
+#else
+	return pg_class_ownercheck(relid, GetUserId());
+#endif
+}
+
+static double
+interval_seconds(Interval *iv)
+{
+	return (double) iv->time / USECS_PER_SEC
+		+ (double) iv->day * SECS_PER_DAY
+		+ (double) iv->month * DAYS_PER_MONTH * SECS_PER_DAY;
+}
+
+/* ------------------------------------------------------------------------
+ * Sources of a view
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Add to *sources what the view or materialised view relid reads: the
+ * relations its _RETURN rule depends on (pg_depend records every relation of
+ * the query, in subqueries, CTEs and sublinks too), through plain views,
+ * with every partition and inheritance child of each table.
+ */
+static void
+collect_sources(Oid relid, List **sources, List **visited)
+{
+	Oid			ruleoid = get_rewrite_oid(relid, ViewSelectRuleName, true);
+	Relation	depRel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *refs = NIL;
+	ListCell   *lc;
+
+	if (!OidIsValid(ruleoid))
+		return;
+
+	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RewriteRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ruleoid));
+	scan = systable_beginscan(depRel, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->refclassid == RelationRelationId && dep->refobjid != relid)
+			refs = list_append_unique_oid(refs, dep->refobjid);
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+
+	foreach(lc, refs)
+	{
+		Oid			ref = lfirst_oid(lc);
+
+		if (list_member_oid(*visited, ref))
+			continue;
+		*visited = lappend_oid(*visited, ref);
+
+		switch (get_rel_relkind(ref))
+		{
+			case RELKIND_VIEW:
+				collect_sources(ref, sources, visited);
+				break;
+			case RELKIND_RELATION:
+			case RELKIND_PARTITIONED_TABLE:
+				{
+					List	   *all = find_all_inheritors(ref, NoLock, NULL);
+					ListCell   *lc2;
+
+					foreach(lc2, all)
+						*sources = list_append_unique_oid(*sources, lfirst_oid(lc2));
+					break;
+				}
+			case RELKIND_MATVIEW:
+			case RELKIND_FOREIGN_TABLE:
+				*sources = list_append_unique_oid(*sources, ref);
+				break;
+			default:
+				/* sequences, composite types: no data a view reads */
+				break;
+		}
+	}
+	list_free(refs);
+}
+
+static List *
+matview_source_list(Oid mvoid)
+{
+	List	   *sources = NIL;
+	List	   *visited = NIL;
+
+	collect_sources(mvoid, &sources, &visited);
+	list_free(visited);
+	return sources;
+}
+
+/*
+ * wallet_ops.matview_sources(mv regclass) RETURNS regclass[]
+ */
+Datum
+wallet_ops_matview_sources(PG_FUNCTION_ARGS)
+{
+	Oid			mvoid = PG_GETARG_OID(0);
+	List	   *sources;
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (get_rel_relkind(mvoid) != RELKIND_MATVIEW &&
+		get_rel_relkind(mvoid) != RELKIND_VIEW)
+		PG_RETURN_NULL();
+
+	sources = matview_source_list(mvoid);
+	elems = palloc(sizeof(Datum) * (list_length(sources) + 1));
+	foreach(lc, sources)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, REGCLASSOID,
+										  sizeof(Oid), true, TYPALIGN_INT));
+}
+
+static bool
+index_is_btree(Oid indexoid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	result = ((Form_pg_class) GETSTRUCT(tup))->relam == BTREE_AM_OID;
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * Whether REFRESH ... CONCURRENTLY would be accepted: the view is populated
+ * and has a valid, immediate, non-partial unique btree index on plain
+ * columns (what PostgreSQL's matview.c requires).
+ */
+static bool
+can_refresh_concurrently(Oid mvoid)
+{
+	Relation	rel;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		usable = false;
+
+	rel = table_open(mvoid, AccessShareLock);
+	if (rel->rd_rel->relkind != RELKIND_MATVIEW || !RelationIsPopulated(rel))
+	{
+		table_close(rel, AccessShareLock);
+		return false;
+	}
+
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID,
+										  ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index idx;
+		int			i;
+		bool		plain = true;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		idx = (Form_pg_index) GETSTRUCT(tup);
+		if (idx->indisunique && idx->indimmediate && idx->indisvalid &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			index_is_btree(idx->indexrelid) &&
+			idx->indnatts > 0)
+		{
+			for (i = 0; i < idx->indnatts; i++)
+				if (idx->indkey.values[i] <= 0)
+					plain = false;
+			if (plain)
+				usable = true;
+		}
+		ReleaseSysCache(tup);
+		if (usable)
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return usable;
+}
+
+/*
+ * wallet_ops._matview_next_mode(mv regclass) RETURNS text: the mode the next
+ * refresh would use, 'concurrently' or 'plain'.
+ */
+Datum
+wallet_ops_matview_next_mode(PG_FUNCTION_ARGS)
+{
+	Oid			mvoid = PG_GETARG_OID(0);
+
+	if (get_rel_relkind(mvoid) != RELKIND_MATVIEW)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(can_refresh_concurrently(mvoid)
+									 ? "concurrently" : "plain"));
+}
+
+/* ------------------------------------------------------------------------
+ * Watchers
+ * ------------------------------------------------------------------------
+ */
+
+static bool
+is_watchable(Oid relid)
+{
+	char		kind = get_rel_relkind(relid);
+
+	return (kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) &&
+		!IsCatalogRelationOid(relid);
+}
+
+/*
+ * Make the watcher triggers match the managed views: every table or
+ * partition read by a view managed with on_change has them, no other table
+ * does.  Runs its DDL as the caller (who must be the extension owner by
+ * now); the event triggers that this DDL fires do nothing meanwhile.
+ */
+static void
+sync_watchers(void)
+{
+	List	   *desired = NIL;
+	List	   *mvs = NIL;
+	ListCell   *lc;
+	uint64		i;
+	int			ret;
+	StringInfoData sql;
+
+	if (syncing_watchers)
+		return;
+
+	syncing_watchers = true;
+	PG_TRY();
+	{
+		SPI_connect();
+
+		ret = SPI_execute("SELECT m.mv::pg_catalog.oid FROM wallet_ops.matviews m"
+						  " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.mv"
+						  "  AND c.relkind OPERATOR(pg_catalog.=) 'm'"
+						  " WHERE m.on_change", false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not list managed materialized views: %s",
+				 SPI_result_code_string(ret));
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+			mvs = lappend_oid(mvs, DatumGetObjectId(d));
+		}
+
+		foreach(lc, mvs)
+		{
+			List	   *sources = matview_source_list(lfirst_oid(lc));
+			ListCell   *lc2;
+
+			foreach(lc2, sources)
+				if (is_watchable(lfirst_oid(lc2)))
+					desired = list_append_unique_oid(desired, lfirst_oid(lc2));
+		}
+
+		/* Existing watchers: drop those no longer needed. */
+		ret = SPI_execute("SELECT t.tgrelid, t.tgname::pg_catalog.text"
+						  "  FROM pg_catalog.pg_trigger t"
+						  " WHERE t.tgfoid OPERATOR(pg_catalog.=)"
+						  "       'wallet_ops.matview_watch()'::pg_catalog.regprocedure"
+						  "   AND NOT t.tgisinternal",
+						  false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not list watcher triggers: %s",
+				 SPI_result_code_string(ret));
+		else
+		{
+			SPITupleTable *tt = SPI_tuptable;
+			uint64		n = SPI_processed;
+			List	   *have_watch = NIL;
+			List	   *have_apply = NIL;
+			List	   *drops = NIL;
+			List	   *drop_names = NIL;
+			ListCell   *lc3;
+
+			for (i = 0; i < n; i++)
+			{
+				bool		isnull;
+				Oid			rel = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+				char	   *name = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+
+				if (!list_member_oid(desired, rel))
+				{
+					drops = lappend_oid(drops, rel);
+					drop_names = lappend(drop_names, name);
+				}
+				else if (strcmp(name, WATCH_TRIGGER) == 0)
+					have_watch = lappend_oid(have_watch, rel);
+				else if (strcmp(name, APPLY_TRIGGER) == 0)
+					have_apply = lappend_oid(have_apply, rel);
+			}
+
+			initStringInfo(&sql);
+			forboth(lc, drops, lc3, drop_names)
+			{
+				char	   *relname = relation_display_name(lfirst_oid(lc));
+
+				if (relname == NULL)
+					continue;
+				resetStringInfo(&sql);
+				appendStringInfo(&sql, "DROP TRIGGER %s ON %s",
+								 quote_identifier((char *) lfirst(lc3)), relname);
+				SPI_execute(sql.data, false, 0);
+			}
+
+			foreach(lc, desired)
+			{
+				Oid			rel = lfirst_oid(lc);
+				char	   *relname = relation_display_name(rel);
+
+				if (relname == NULL)
+					continue;
+				if (!list_member_oid(have_watch, rel))
+				{
+					resetStringInfo(&sql);
+					appendStringInfo(&sql,
+									 "CREATE TRIGGER " WATCH_TRIGGER
+									 " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s"
+									 " FOR EACH STATEMENT EXECUTE FUNCTION wallet_ops.matview_watch()",
+									 relname);
+					SPI_execute(sql.data, false, 0);
+					resetStringInfo(&sql);
+					appendStringInfo(&sql, "ALTER TABLE %s ENABLE ALWAYS TRIGGER " WATCH_TRIGGER,
+									 relname);
+					SPI_execute(sql.data, false, 0);
+				}
+
+				/*
+				 * Logical replication apply fires row triggers only.  A row
+				 * trigger on a partitioned table would be cloned onto its
+				 * partitions, so leaf tables get their own.
+				 */
+				if (get_rel_relkind(rel) == RELKIND_RELATION &&
+					!list_member_oid(have_apply, rel))
+				{
+					resetStringInfo(&sql);
+					appendStringInfo(&sql,
+									 "CREATE TRIGGER " APPLY_TRIGGER
+									 " AFTER INSERT OR UPDATE OR DELETE ON %s"
+									 " FOR EACH ROW EXECUTE FUNCTION wallet_ops.matview_watch()",
+									 relname);
+					SPI_execute(sql.data, false, 0);
+					resetStringInfo(&sql);
+					appendStringInfo(&sql, "ALTER TABLE %s ENABLE REPLICA TRIGGER " APPLY_TRIGGER,
+									 relname);
+					SPI_execute(sql.data, false, 0);
+				}
+			}
+		}
+
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		syncing_watchers = false;
+	}
+	PG_END_TRY();
+}
+
+static void
+matviews_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			marked_sources = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+matviews_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		marked_sources = NIL;
+}
+
+/*
+ * Whether the current transaction has inserted, updated or deleted rows of
+ * relid so far: the per-(sub)transaction statistics counters of the live
+ * transaction (counts of earlier transactions not yet flushed, and of
+ * aborted subtransactions, are kept elsewhere).  True when counters are not
+ * kept, or where the counters are not reachable, to stay on the safe side.
+ */
+static bool
+xact_changed_rows(Oid relid)
+{
+#if PG_VERSION_NUM < 170000
+	PgStat_TableStatus *tab;
+	PgStat_TableXactStatus *trans;
+	int64		n = 0;
+
+	if (!pgstat_track_counts)
+		return true;
+	tab = find_tabstat_entry(relid);
+	if (tab == NULL)
+		return false;
+	for (trans = tab->trans; trans != NULL; trans = trans->upper)
+		n += trans->tuples_inserted + trans->tuples_updated + trans->tuples_deleted;
+	return n > 0;
+#else
+	return true;
+#endif
+}
+
+/* Append the change row for relid, as the extension owner. */
+static void
+mark_source_changed(Oid relid)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	int			ret;
+	MemoryContext oldcxt;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(matviews_xact_callback, NULL);
+		RegisterSubXactCallback(matviews_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	if (mark_plan == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
+						   " VALUES ($1, pg_catalog.pg_current_xact_id(),"
+						   " pg_catalog.clock_timestamp())",
+						   1, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare change mark: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		mark_plan = plan;
+	}
+	values[0] = ObjectIdGetDatum(relid);
+	ret = SPI_execute_plan(mark_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record change of relation %u: %s",
+			 relid, SPI_result_code_string(ret));
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	marked_sources = lappend_oid(marked_sources, relid);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * wallet_ops.matview_watch(): the watcher trigger.  Statement-level AFTER
+ * INSERT/UPDATE/DELETE/TRUNCATE (ENABLE ALWAYS) on every source table and
+ * partition, and row-level AFTER INSERT/UPDATE/DELETE (ENABLE REPLICA) on
+ * leaf tables for logical replication apply.
+ */
+Datum
+wallet_ops_matview_watch(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	Oid			relid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"wallet_ops.matview_watch")));
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired AFTER",
+						"wallet_ops.matview_watch")));
+
+	rel = trigdata->tg_relation;
+	relid = RelationGetRelid(rel);
+
+	if (list_member_oid(marked_sources, relid))
+		return PointerGetDatum(NULL);
+
+	/*
+	 * A statement that changed no row (UPDATE ... WHERE false) is not a
+	 * change.  Rows inserted through a partitioned table are counted on its
+	 * partitions, so a statement on one always counts.
+	 */
+	if (TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) &&
+		!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) &&
+		rel->rd_rel->relkind == RELKIND_RELATION &&
+		!xact_changed_rows(relid))
+		return PointerGetDatum(NULL);
+
+	mark_source_changed(relid);
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * manage / unmanage
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Lock the materialised view mvoid against DROP for the rest of the
+ * transaction and check it is one; with must_own, check the current user
+ * owns it.  Returns its display name.
+ */
+static char *
+check_matview(Oid mvoid, bool must_own)
+{
+	char	   *name;
+
+	LockRelationOid(mvoid, AccessShareLock);
+	name = relation_display_name(mvoid);
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", mvoid)));
+	if (get_rel_relkind(mvoid) != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a materialized view", name),
+				 errhint("Only materialized views can be refreshed by wallet_ops.")));
+	if (must_own && !owns_relation(mvoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of materialized view %s", name),
+				 errdetail("Only the owner of a materialized view can refresh it.")));
+	return name;
+}
+
+/*
+ * wallet_ops.manage_matview(mv regclass, refresh_every interval DEFAULT NULL,
+ *                           on_change boolean DEFAULT true)
+ */
+Datum
+wallet_ops_manage_matview(PG_FUNCTION_ARGS)
+{
+	Oid			mvoid;
+	Interval   *every = NULL;
+	bool		on_change;
+	char	   *name;
+	Oid			save_userid;
+	int			save_sec_context;
+	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, BOOLOID, NAMEOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			ret;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("materialized view must not be null")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("on_change must not be null")));
+	mvoid = PG_GETARG_OID(0);
+	if (!PG_ARGISNULL(1))
+		every = PG_GETARG_INTERVAL_P(1);
+	on_change = PG_GETARG_BOOL(2);
+
+	name = check_matview(mvoid, true);
+
+	if (every != NULL)
+	{
+		double		secs = interval_seconds(every);
+
+		if (secs <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("refresh interval of materialized view %s must be positive",
+							name)));
+		if (secs < wallet_ops_naptime)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("refresh interval of materialized view %s is shorter than wallet_ops.naptime",
+							name),
+					 errdetail("The worker looks at views every %d seconds; refresh_every is %g seconds.",
+							   wallet_ops_naptime, secs),
+					 errhint("Use a refresh_every of at least %d seconds, or lower wallet_ops.naptime.",
+							 wallet_ops_naptime)));
+	}
+	else if (!on_change)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("materialized view %s would never be refreshed", name),
+				 errdetail("on_change is false and refresh_every is null."),
+				 errhint("Set on_change to true, or give a refresh_every interval.")));
+
+	if (on_change)
+	{
+		List	   *sources = matview_source_list(mvoid);
+		ListCell   *lc;
+		int			watchable = 0;
+
+		foreach(lc, sources)
+		{
+			Oid			src = lfirst_oid(lc);
+			char		kind = get_rel_relkind(src);
+
+			if (kind == RELKIND_FOREIGN_TABLE)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot watch foreign table %s read by materialized view %s",
+								relation_display_name(src), name),
+						 errdetail("Changes to a foreign table happen on another server."),
+						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
+			if (kind != RELKIND_MATVIEW && IsCatalogRelationOid(src))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot watch system catalog %s read by materialized view %s",
+								relation_display_name(src), name),
+						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
+			watchable++;
+		}
+		if (watchable == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot watch the sources of materialized view %s", name),
+					 errdetail("It reads no table that can be watched (system catalogs and data read through functions cannot be)."),
+					 errhint("Manage the view with on_change => false and a refresh_every interval.")));
+	}
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	values[0] = ObjectIdGetDatum(mvoid);
+	if (every)
+		values[1] = IntervalPGetDatum(every);
+	else
+		nulls[1] = 'n';
+	values[2] = BoolGetDatum(on_change);
+	values[3] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(save_userid, false)));
+	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matviews"
+								" (mv, refresh_every, on_change, managed_by)"
+								" VALUES ($1, $2, $3, $4) ON CONFLICT (mv) DO NOTHING",
+								4, argtypes, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record managed view: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("materialized view %s is already managed", name),
+				 errhint("Call wallet_ops.unmanage_matview() first to change its settings.")));
+	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_state (mv) VALUES ($1)"
+								" ON CONFLICT (mv) DO NOTHING",
+								1, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record view state: %s", SPI_result_code_string(ret));
+	SPI_finish();
+
+	if (on_change)
+		sync_watchers();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * wallet_ops.unmanage_matview(mv regclass)
+ */
+Datum
+wallet_ops_unmanage_matview(PG_FUNCTION_ARGS)
+{
+	Oid			mvoid;
+	char	   *name;
+	Oid			save_userid;
+	int			save_sec_context;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+	int			ret;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("materialized view must not be null")));
+	mvoid = PG_GETARG_OID(0);
+	name = check_matview(mvoid, true);
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	values[0] = ObjectIdGetDatum(mvoid);
+	ret = SPI_execute_with_args("DELETE FROM wallet_ops.matviews WHERE mv OPERATOR(pg_catalog.=) $1",
+								1, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not remove managed view: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("materialized view %s is not managed", name),
+				 errhint("wallet_ops.matview_freshness lists the managed views.")));
+	SPI_finish();
+	sync_watchers();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------------
+ * Refreshing
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Refresh mvoid now, in the current (sub)transaction, and record it in its
+ * state row when it is managed.  Locks the view in ExclusiveLock first (what
+ * REFRESH ... CONCURRENTLY takes; it conflicts with any other refresh): with
+ * wait false, returns false at once if another refresh holds it.  With
+ * set_lock_timeout, lock waits are bounded by wallet_ops.lock_timeout.
+ * *mode is set to "concurrently" or "plain".
+ */
+static bool
+refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
+					   const char **mode)
+{
+	char	   *name;
+	bool		concurrently;
+	int			save_nestlevel = 0;
+	int			ret;
+	char	   *snapshot;
+	char	   *refresher;
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			save_userid;
+	int			save_sec_context;
+	StringInfoData sql;
+	Oid			argtypes[5] = {REGCLASSOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	if (set_lock_timeout)
+	{
+		char		buf[32];
+
+		save_nestlevel = NewGUCNestLevel();
+		snprintf(buf, sizeof(buf), "%d", wallet_ops_lock_timeout);
+		(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	if (wait)
+		LockRelationOid(mvoid, ExclusiveLock);
+	else if (!ConditionalLockRelationOid(mvoid, ExclusiveLock))
+	{
+		if (set_lock_timeout)
+			AtEOXact_GUC(true, save_nestlevel);
+		return false;
+	}
+
+	name = relation_display_name(mvoid);
+	if (name == NULL || get_rel_relkind(mvoid) != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("materialized view with OID %u does not exist", mvoid)));
+
+	concurrently = can_refresh_concurrently(mvoid);
+	*mode = concurrently ? "concurrently" : "plain";
+
+	SPI_connect();
+
+	/*
+	 * The snapshot of this statement is older than the one REFRESH will
+	 * use: whatever it sees committed, the refresh sees too.
+	 */
+	ret = SPI_execute("SELECT pg_catalog.pg_current_snapshot()::pg_catalog.text,"
+					  " pg_catalog.pg_current_xact_id_if_assigned()::pg_catalog.text",
+					  false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the current snapshot");
+	snapshot = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	refresher = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "REFRESH MATERIALIZED VIEW %s%s",
+					 concurrently ? "CONCURRENTLY " : "", name);
+	ret = SPI_execute(sql.data, false, 0);
+	if (ret < 0)
+		elog(ERROR, "could not refresh materialized view %s: %s",
+			 name, SPI_result_code_string(ret));
+
+	/* Bookkeeping as the extension owner. */
+	become_owner(&save_userid, &save_sec_context);
+
+	/* Views that read this one are now stale. */
+	values[0] = ObjectIdGetDatum(mvoid);
+	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
+								" VALUES ($1, pg_catalog.pg_current_xact_id(),"
+								" pg_catalog.clock_timestamp())",
+								1, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record refresh: %s", SPI_result_code_string(ret));
+
+	values[1] = CStringGetTextDatum(*mode);
+	values[2] = CStringGetTextDatum(snapshot);
+	values[3] = TimestampTzGetDatum(started);
+	if (refresher)
+		values[4] = CStringGetTextDatum(refresher);
+	else
+		nulls[4] = 'n';
+	ret = SPI_execute_with_args(
+		"INSERT INTO wallet_ops.matview_state AS s"
+		" (mv, refresh_mode, refreshed_snapshot, refreshed_xid, last_refresh,"
+		"  last_duration, last_change, last_result, refreshes)"
+		" SELECT m.mv, $2, $3::pg_catalog.pg_snapshot, $5::pg_catalog.xid8, $4,"
+		"        pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $4,"
+		"        (SELECT pg_catalog.max(ch.changed_at) FROM wallet_ops.matview_changes ch"
+		"          WHERE ch.source OPERATOR(pg_catalog.<>) m.mv"
+		"            AND ch.source OPERATOR(pg_catalog.=) ANY (wallet_ops.matview_sources(m.mv))"
+		"            AND wallet_ops._matview_change_seen(ch.xid, ch.changed_at,"
+		"                  $3::pg_catalog.pg_snapshot, $5::pg_catalog.xid8, $4)),"
+		"        'ok', 1"
+		"   FROM wallet_ops.matviews m WHERE m.mv OPERATOR(pg_catalog.=) $1"
+		" ON CONFLICT (mv) DO UPDATE SET"
+		"   refresh_mode = EXCLUDED.refresh_mode,"
+		"   refreshed_snapshot = EXCLUDED.refreshed_snapshot,"
+		"   refreshed_xid = EXCLUDED.refreshed_xid,"
+		"   last_refresh = EXCLUDED.last_refresh,"
+		"   last_duration = EXCLUDED.last_duration,"
+		"   last_change = GREATEST(s.last_change, EXCLUDED.last_change),"
+		"   last_result = 'ok',"
+		"   refreshes = s.refreshes OPERATOR(pg_catalog.+) 1",
+		5, argtypes, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record refresh: %s", SPI_result_code_string(ret));
+
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	SPI_finish();
+
+	if (set_lock_timeout)
+		AtEOXact_GUC(true, save_nestlevel);
+	return true;
+}
+
+/* Note a failed refresh in the view's state row (outer transaction). */
+static void
+record_refresh_failure(Oid mvoid, ErrorData *edata)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	values[0] = ObjectIdGetDatum(mvoid);
+	values[1] = CStringGetTextDatum(edata->message ? edata->message : "unknown error");
+	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_state AS s"
+								" (mv, last_result, last_error, last_error_at, failures)"
+								" SELECT m.mv, 'error', $2, pg_catalog.now(), 1"
+								"   FROM wallet_ops.matviews m WHERE m.mv OPERATOR(pg_catalog.=) $1"
+								" ON CONFLICT (mv) DO UPDATE SET last_result = 'error',"
+								"   last_error = EXCLUDED.last_error,"
+								"   last_error_at = EXCLUDED.last_error_at,"
+								"   failures = s.failures OPERATOR(pg_catalog.+) 1",
+								2, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record refresh failure: %s",
+			 SPI_result_code_string(ret));
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/*
+ * wallet_ops.refresh_matview(mv regclass) RETURNS text
+ *
+ * Refresh now in the caller's transaction (waiting for a refresh in
+ * progress), CONCURRENTLY when possible; errors reach the caller.
+ */
+Datum
+wallet_ops_refresh_matview(PG_FUNCTION_ARGS)
+{
+	Oid			mvoid;
+	char	   *name;
+	const char *mode = NULL;
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("materialized view must not be null")));
+	mvoid = PG_GETARG_OID(0);
+	name = check_matview(mvoid, true);
+
+	(void) refresh_matview_locked(mvoid, true, false, &mode);
+
+	become_owner(&save_userid, &save_sec_context);
+	JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
+				 psprintf("%s, requested by refresh_matview()", mode), NULL);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	PG_RETURN_TEXT_P(cstring_to_text(mode));
+}
+
+/*
+ * One maintenance pass: refresh every managed view that is due, each in a
+ * subtransaction of its own, then prune consumed change rows.
+ */
 void
 MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 {
+	MemoryContext outercxt = CurrentMemoryContext;
+	ResourceOwner outerowner = CurrentResourceOwner;
+	MemoryContext loopcxt;
+	List	   *due = NIL;
+	ListCell   *lc;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+	char		nulls[1] = {' '};
+	Oid			save_userid;
+	int			save_sec_context;
+	uint64		i;
+	int			ret;
+	bool		pushed_snapshot = false;
+
+	if (!OidIsValid(matviews_config_relid(true)))
+		return;
+
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed_snapshot = true;
+	}
+
+	/* Which views are due, as the extension owner. */
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	if (OidIsValid(only_relid))
+		values[0] = ObjectIdGetDatum(only_relid);
+	else
+		nulls[0] = 'n';
+	ret = SPI_execute_with_args("SELECT mv::pg_catalog.oid, reason FROM wallet_ops._matviews_due($1)",
+								1, argtypes, values, nulls, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list due materialized views: %s",
+			 SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		MemoryContext spicxt;
+		DueView    *dv;
+
+		spicxt = MemoryContextSwitchTo(outercxt);
+		dv = palloc(sizeof(DueView));
+		dv->mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		dv->reason = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		due = lappend(due, dv);
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	loopcxt = AllocSetContextCreate(outercxt, "wallet_ops matview refresh",
+									ALLOCSET_DEFAULT_SIZES);
+
+	foreach(lc, due)
+	{
+		DueView    *dv = (DueView *) lfirst(lc);
+		TimestampTz started = GetCurrentTimestamp();
+		char	   *name;
+		const char *mode = NULL;
+		bool		done = false;
+		ErrorData  *edata = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(loopcxt);
+		MemoryContextReset(loopcxt);
+
+		name = relation_display_name(dv->mvoid);
+		if (name == NULL)
+			continue;			/* dropped meanwhile */
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(loopcxt);
+		PG_TRY();
+		{
+			done = refresh_matview_locked(dv->mvoid, false, true, &mode);
+			become_owner(&save_userid, &save_sec_context);
+			if (done)
+				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
+							 psprintf("%s, %s", mode, dv->reason), NULL);
+			else
+				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_SKIPPED,
+							 "another refresh of the view is running", NULL);
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(loopcxt);
+			CurrentResourceOwner = outerowner;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(loopcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(loopcxt);
+			CurrentResourceOwner = outerowner;
+		}
+		PG_END_TRY();
+
+		if (edata != NULL)
+		{
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("could not refresh materialized view %s", name),
+					 errdetail("%s", edata->message),
+					 errhint("The refresh is retried on the next maintenance tick.")));
+			record_refresh_failure(dv->mvoid, edata);
+			become_owner(&save_userid, &save_sec_context);
+			JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,
+						 dv->reason, edata);
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+			if (report)
+			{
+				report->errors++;
+				MaintenanceReportAction(report, name, "error", edata->message);
+			}
+		}
+		else if (report)
+		{
+			if (done)
+				MaintenanceReportAction(report, name, "refresh",
+										psprintf("%s, %s", mode, dv->reason));
+			else
+				MaintenanceReportAction(report, name, "skip",
+										"another refresh of the view is running");
+		}
+	}
+
+	MemoryContextSwitchTo(outercxt);
+	MemoryContextDelete(loopcxt);
+
+	/* Forget the changes every view has seen. */
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	ret = SPI_execute("SELECT wallet_ops._matview_prune_changes()", false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not prune wallet_ops.matview_changes: %s",
+			 SPI_result_code_string(ret));
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	if (pushed_snapshot)
+		PopActiveSnapshot();
+}
+
+/*
+ * wallet_ops._matviews_run(only_mv regclass DEFAULT NULL)
+ *   RETURNS TABLE (object text, action text, detail text)
+ *
+ * The materialised-view part of a maintenance pass, now; what
+ * run_maintenance() does for views, usable without the worker.
+ */
+Datum
+wallet_ops_matviews_run(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	MemoryContext oldcxt;
+	MaintenanceReport report;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	memset(&report, 0, sizeof(report));
+	report.tupdesc = CreateTupleDescCopy(tupdesc);
+	report.tupstore = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = report.tupstore;
+	rsinfo->setDesc = report.tupdesc;
+	MemoryContextSwitchTo(oldcxt);
+
+	MatviewsRunMaintenance(PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
+						   &report);
+
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Event triggers
+ * ------------------------------------------------------------------------
+ */
+
+/* Whether a DDL statement can add or remove a source of some view. */
+static bool
+ddl_may_change_sources(Node *parsetree)
+{
+	if (parsetree == NULL)
+		return false;
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+			{
+				CreateStmt *stmt = (CreateStmt *) parsetree;
+
+				return stmt->partbound != NULL || stmt->inhRelations != NIL;
+			}
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+				ListCell   *lc;
+
+				foreach(lc, stmt->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					switch (cmd->subtype)
+					{
+						case AT_AttachPartition:
+						case AT_DetachPartition:
+#if PG_VERSION_NUM >= 140000
+						case AT_DetachPartitionFinalize:
+#endif
+						case AT_AddInherit:
+						case AT_DropInherit:
+							return true;
+						default:
+							break;
+					}
+				}
+				return false;
+			}
+		case T_ViewStmt:
+			return ((ViewStmt *) parsetree)->replace;
+		case T_RuleStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static bool
+any_view_on_change(void)
+{
+	int			ret;
+	bool		found;
+
+	SPI_connect();
+	ret = SPI_execute("SELECT 1 FROM wallet_ops.matviews WHERE on_change LIMIT 1",
+					  false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.matviews: %s",
+			 SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * ddl_command_end: a new partition or inheritance child of a watched table
+ * gets a watcher, a detached one loses it, a redefined view moves watchers.
+ */
+Datum
+wallet_ops_matviews_ddl(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by event trigger manager",
+						"wallet_ops._matviews_ddl")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+
+	if (syncing_watchers || creating_extension ||
+		!ddl_may_change_sources(trigdata->parsetree) ||
+		!OidIsValid(matviews_config_relid(true)))
+		PG_RETURN_VOID();
+
+	become_owner(&save_userid, &save_sec_context);
+	if (any_view_on_change())
+		sync_watchers();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * sql_drop: a dropped materialised view loses its configuration and the
+ * watchers no other view needs.
+ */
+Datum
+wallet_ops_matviews_drop(PG_FUNCTION_ARGS)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			ret;
+	bool		removed;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by event trigger manager",
+						"wallet_ops._matviews_drop")));
+
+	if (syncing_watchers || !OidIsValid(matviews_config_relid(true)))
+		PG_RETURN_VOID();
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	ret = SPI_execute("DELETE FROM wallet_ops.matviews m"
+					  " USING pg_catalog.pg_event_trigger_dropped_objects() d"
+					  " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					  "   AND d.objsubid OPERATOR(pg_catalog.=) 0"
+					  "   AND d.objid OPERATOR(pg_catalog.=) m.mv::pg_catalog.oid",
+					  false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not forget dropped materialized views: %s",
+			 SPI_result_code_string(ret));
+	removed = SPI_processed > 0;
+	SPI_finish();
+	if (removed)
+		sync_watchers();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	PG_RETURN_VOID();
 }
