@@ -5,10 +5,10 @@
 #   - bulk: INSERT ... SELECT of ROWS rows (default 200000), RUNS times each.
 #     (default 9), alternating which table goes first;
 #   - statement loop: LOOP (default 50000) single-row INSERT statements in
-#     one server-side loop, RUNS times each: the per-statement cost (executor
+#     one server-side loop, ABBA likewise: the per-statement cost (executor
 #     start-up copies the trigger descriptors) without client noise;
 #   - pgbench: single-row INSERTs by CLIENTS clients (default 2) for SECS
-#     seconds (default 5), RUNS times each.
+#     seconds (default 5), once per table per run, alternating the order.
 # Both tables have the shape of the seed's audit_log (identity, jsonb,
 # quarterly partitions).  Prints, for each, the medians and the
 # protected/unprotected throughput ratio, both as the ratio of the medians
@@ -104,25 +104,26 @@ BEGIN
                 RETURN extract(epoch FROM clock_timestamp() - t0);
             END
             $b$$f$, 'loop_' || t, t);
+        EXECUTE format($f$
+            CREATE FUNCTION %I(n int) RETURNS float8 LANGUAGE plpgsql AS $b$
+            DECLARE
+                t0 timestamptz := clock_timestamp();
+            BEGIN
+                INSERT INTO %I (occurred_at, actor, action, details)
+                SELECT timestamptz '2026-01-01 UTC' + (i %% 360) * interval '1 day',
+                       'ingest', 'wallet.update', jsonb_build_object('n', i, 'note', 'bench')
+                  FROM generate_series(1, n) i;
+                RETURN extract(epoch FROM clock_timestamp() - t0);
+            END
+            $b$$f$, 'bulk_' || t, t);
     END LOOP;
 END
 $do$;
 SQL
 
-bulk_sql() {
-  echo "INSERT INTO $1 (occurred_at, actor, action, details)
-        SELECT timestamptz '2026-01-01 UTC' + (n % 360) * interval '1 day', 'ingest', 'wallet.update',
-               jsonb_build_object('n', n, 'note', 'bench')
-          FROM generate_series(1, $ROWS) n;"
-}
-
-# seconds taken by one bulk insert
+# seconds (measured by the server) for one INSERT ... SELECT of ROWS rows
 bulk_once() {
-  local t0 t1
-  t0=$(date +%s.%N)
-  bulk_sql "$1" | psql_ >/dev/null
-  t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
+  psql_ -At -c "SELECT bulk_$1($ROWS)"
 }
 
 for t in log_plain log_protected; do
@@ -153,15 +154,19 @@ bulk_once log_plain >/dev/null; bulk_once log_protected >/dev/null
 
 plain_s=(); prot_s=(); plain_tps=(); prot_tps=(); bulk_ratio=(); tps_ratio=(); plain_l=(); prot_l=(); loop_ratio=()
 for i in $(seq 1 "$RUNS"); do
+  # ABBA within a run, and the pairs alternate between runs, so that load
+  # drifting during a run weighs on both tables alike
   if [ $((i % 2)) -eq 1 ]; then order="log_plain log_protected"; else order="log_protected log_plain"; fi
-  for t in $order; do
-    s=$(bulk_once "$t")
-    if [ "$t" = log_plain ]; then plain_s+=("$s"); else prot_s+=("$s"); fi
+  abba="$order $(echo "$order" | awk '{print $2, $1}')"
+  declare -A bs=([log_plain]=0 [log_protected]=0) ls=([log_plain]=0 [log_protected]=0)
+  for t in $abba; do
+    bs[$t]=$(echo "${bs[$t]} + $(bulk_once "$t") / 2" | bc -l)
   done
-  for t in $order; do
-    l=$(loop_once "$t")
-    if [ "$t" = log_plain ]; then plain_l+=("$l"); else prot_l+=("$l"); fi
+  for t in $abba; do
+    ls[$t]=$(echo "${ls[$t]} + $(loop_once "$t") / 2" | bc -l)
   done
+  plain_s+=("${bs[log_plain]}"); prot_s+=("${bs[log_protected]}")
+  plain_l+=("${ls[log_plain]}"); prot_l+=("${ls[log_protected]}")
   for t in $order; do
     r=$(tps_once "$t")
     if [ "$t" = log_plain ]; then plain_tps+=("$r"); else prot_tps+=("$r"); fi

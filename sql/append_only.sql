@@ -47,6 +47,16 @@ CREATE TABLE ao_api.inh_parent (id int);
 CREATE TABLE ao_api.inh_child () INHERITS (ao_api.inh_parent);
 SELECT wallet_ops.enforce_append_only('ao_api.inh_parent');
 SELECT wallet_ops.enforce_append_only('ao_api.inh_child');
+-- the guard trigger names: only the owner, only with the guard function
+CREATE TABLE ao_api.victim (id int);
+GRANT TRIGGER ON ao_api.victim TO regress_ao_other;
+SET ROLE regress_ao_other;
+CREATE TRIGGER wallet_ops_append_only_row BEFORE UPDATE OR DELETE ON ao_api.victim
+    FOR EACH ROW EXECUTE FUNCTION wallet_ops.append_only_guard();
+SET ROLE regress_ao_owner;
+CREATE TRIGGER wallet_ops_append_only_row BEFORE UPDATE OR DELETE ON ao_api.victim
+    FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+DROP TABLE ao_api.victim;
 -- nothing was left behind by the refusals
 SELECT count(*) FROM wallet_ops.append_only_tables;
 SELECT * FROM ao_api.guards;

@@ -24,7 +24,7 @@ CREATE MATERIALIZED VIEW mvt.owners AS SELECT DISTINCT owner FROM mvt.accounts;
 CREATE MATERIALIZED VIEW mvt.on_catalog AS SELECT relname FROM pg_class WHERE relkind = 'r';
 
 -- sources are found through the view, with every partition
-SELECT unnest(wallet_ops.matview_sources('mvt.balances')) AS source ORDER BY source::text;
+SELECT source FROM unnest(wallet_ops.matview_sources('mvt.balances')) AS source ORDER BY source::text;
 SELECT wallet_ops.matview_sources('mvt.owners');
 
 -- bad input: each error has its own SQLSTATE and nothing is left behind
@@ -92,7 +92,7 @@ ALTER TABLE mvt.events ATTACH PARTITION mvt.events_2026_04
 ALTER TABLE mvt.events DETACH PARTITION mvt.events_2026_01;
 SELECT tgrelid::regclass AS tbl, tgname, tgenabled
   FROM pg_trigger WHERE tgname LIKE 'wallet_ops_matview%' AND tgrelid::regclass::text LIKE 'mvt.events%'
- ORDER BY tbl::text, tgname;
+ ORDER BY tgrelid::regclass::text, tgname;
 ALTER TABLE mvt.events ATTACH PARTITION mvt.events_2026_01
     FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 SELECT count(*) AS watchers_on_jan FROM pg_trigger
@@ -115,7 +115,7 @@ SELECT wallet_ops.manage_matview('mvt.account_count');
 SELECT wallet_ops.unmanage_matview('mvt.balances');
 SELECT tgrelid::regclass AS tbl, count(*) AS watchers
   FROM pg_trigger WHERE tgname LIKE 'wallet_ops_matview%'
- GROUP BY 1 ORDER BY tbl::text;
+ GROUP BY tgrelid ORDER BY tgrelid::regclass::text;
 SELECT mv FROM wallet_ops.matview_state ORDER BY mv::text;
 
 -- dropping a managed view removes its configuration and watchers

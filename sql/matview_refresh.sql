@@ -142,6 +142,12 @@ SELECT * FROM wallet_ops._matviews_run();
 SELECT mv, last_result, last_error IS NOT NULL AS has_last_error FROM wallet_ops.matview_state
  WHERE mv = 'mvr.fragile'::regclass;
 
+-- a watcher disabled by hand shows in the freshness view
+ALTER TABLE mvr.events_2026_01 DISABLE TRIGGER wallet_ops_matview_watch;
+SELECT mv, unwatched_sources FROM wallet_ops.matview_freshness WHERE mv::text LIKE 'mvr.%' ORDER BY mv::text;
+ALTER TABLE mvr.events_2026_01 ENABLE ALWAYS TRIGGER wallet_ops_matview_watch;
+SELECT mv, unwatched_sources FROM wallet_ops.matview_freshness WHERE mv = 'mvr.balances'::regclass;
+
 -- refresh_matview() refreshes now, managed or not, and says how
 CREATE MATERIALIZED VIEW mvr.unmanaged AS SELECT 1 AS one;
 SELECT wallet_ops.refresh_matview('mvr.unmanaged');

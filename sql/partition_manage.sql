@@ -109,7 +109,7 @@ SELECT count(*) FROM pg_inherits WHERE inhparent = 'p_year'::regclass;
 SELECT count(*) FROM wallet_ops.partition_config WHERE relid = 'p_year'::regclass;
 
 -- Every step was recorded.
-SELECT object, action, outcome FROM wallet_ops.job_log
+SELECT object, action, outcome, detail FROM wallet_ops.job_log
  WHERE object LIKE 'part_test.entity_history%' ORDER BY job_id;
 
 -- A dropped table is no longer managed.

@@ -1338,6 +1338,7 @@ check_create_trigger(CreateTrigStmt *stmt)
 {
 	List	   *funcname = stmt->funcname;
 	bool		ours;
+	Oid			relid;
 
 	if (!is_guard_trigger_name(stmt->trigname))
 		return;
@@ -1351,6 +1352,14 @@ check_create_trigger(CreateTrigStmt *stmt)
 				 errmsg("trigger name \"%s\" is reserved for wallet_ops", stmt->trigname),
 				 errdetail("Only CREATE TRIGGER ... EXECUTE FUNCTION wallet_ops.append_only_guard(), without OR REPLACE, may use it."),
 				 errhint("Choose another trigger name.")));
+
+	/*
+	 * Creating the guard trigger protects the table (a restore does that):
+	 * the TRIGGER privilege alone must not let anybody else do it.
+	 */
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (OidIsValid(relid))
+		check_owner(relid);
 }
 
 static void

@@ -127,8 +127,9 @@ static bool can_refresh_concurrently(Oid mvoid);
 static char *check_matview(Oid mvoid, bool must_own);
 static double interval_seconds(Interval *iv);
 static void sync_watchers(void);
-static bool refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
+static bool refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 								   const char **mode);
+static void prune_changes(void);
 static void record_refresh_failure(Oid mvoid, ErrorData *edata);
 static void mark_source_changed(Oid relid);
 static bool xact_changed_rows(Oid relid);
@@ -800,12 +801,12 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 		if (secs <= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("refresh interval of materialized view %s must be positive",
+					 errmsg("refresh interval of materialized view \"%s\" must be positive",
 							name)));
 		if (secs < wallet_ops_naptime)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("refresh interval of materialized view %s is shorter than wallet_ops.naptime",
+					 errmsg("refresh interval of materialized view \"%s\" is shorter than wallet_ops.naptime",
 							name),
 					 errdetail("The worker looks at views every %d seconds; refresh_every is %g seconds.",
 							   wallet_ops_naptime, secs),
@@ -815,7 +816,7 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 	else if (!on_change)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("materialized view %s would never be refreshed", name),
+				 errmsg("materialized view \"%s\" would never be refreshed", name),
 				 errdetail("on_change is false and refresh_every is null."),
 				 errhint("Set on_change to true, or give a refresh_every interval.")));
 
@@ -833,14 +834,14 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 			if (kind == RELKIND_FOREIGN_TABLE)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot watch foreign table %s read by materialized view %s",
+						 errmsg("cannot watch foreign table \"%s\" read by materialized view \"%s\"",
 								relation_display_name(src), name),
 						 errdetail("Changes to a foreign table happen on another server."),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 			if (kind != RELKIND_MATVIEW && IsCatalogRelationOid(src))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot watch system catalog %s read by materialized view %s",
+						 errmsg("cannot watch system catalog \"%s\" read by materialized view \"%s\"",
 								relation_display_name(src), name),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 			watchable++;
@@ -848,7 +849,7 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 		if (watchable == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot watch the sources of materialized view %s", name),
+					 errmsg("cannot watch the sources of materialized view \"%s\"", name),
 					 errdetail("It reads no table that can be watched (system catalogs and data read through functions cannot be)."),
 					 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 	}
@@ -872,7 +873,7 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("materialized view %s is already managed", name),
+				 errmsg("materialized view \"%s\" is already managed", name),
 				 errhint("Call wallet_ops.unmanage_matview() first to change its settings.")));
 	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_state (mv) VALUES ($1)"
 								" ON CONFLICT (mv) DO NOTHING",
@@ -919,7 +920,7 @@ wallet_ops_unmanage_matview(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("materialized view %s is not managed", name),
+				 errmsg("materialized view \"%s\" is not managed", name),
 				 errhint("wallet_ops.matview_freshness lists the managed views.")));
 	SPI_finish();
 	sync_watchers();
@@ -938,13 +939,16 @@ wallet_ops_unmanage_matview(PG_FUNCTION_ARGS)
  * state row when it is managed.  Locks the view in ExclusiveLock first (what
  * REFRESH ... CONCURRENTLY takes; it conflicts with any other refresh): with
  * wait false, returns false at once if another refresh holds it.  With
- * set_lock_timeout, lock waits are bounded by wallet_ops.lock_timeout.
- * *mode is set to "concurrently" or "plain".
+ * as_worker, lock waits are bounded by wallet_ops.lock_timeout and REFRESH
+ * runs as the view's owner (who asked for it to be managed; REFRESH runs the
+ * view's query as the owner anyway); otherwise as the current user, whom
+ * REFRESH checks is the owner.  *mode is set to "concurrently" or "plain".
  */
 static bool
-refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
+refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 					   const char **mode)
 {
+	bool		set_lock_timeout = as_worker;
 	char	   *name;
 	bool		concurrently;
 	int			save_nestlevel = 0;
@@ -1004,10 +1008,23 @@ refresh_matview_locked(Oid mvoid, bool wait, bool set_lock_timeout,
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "REFRESH MATERIALIZED VIEW %s%s",
 					 concurrently ? "CONCURRENTLY " : "", name);
+	if (as_worker)
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(mvoid));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", mvoid);
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(((Form_pg_class) GETSTRUCT(tup))->relowner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+		ReleaseSysCache(tup);
+	}
 	ret = SPI_execute(sql.data, false, 0);
 	if (ret < 0)
 		elog(ERROR, "could not refresh materialized view %s: %s",
 			 name, SPI_result_code_string(ret));
+	if (as_worker)
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	/* Bookkeeping as the extension owner. */
 	become_owner(&save_userid, &save_sec_context);
@@ -1125,6 +1142,91 @@ wallet_ops_refresh_matview(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(mode));
 }
 
+List *
+MatviewsDueViews(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *result = NIL;
+	Oid			save_userid;
+	int			save_sec_context;
+	uint64		i;
+	int			ret;
+
+	if (!OidIsValid(matviews_config_relid(true)))
+		return NIL;
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	ret = SPI_execute("SELECT mv::pg_catalog.oid FROM wallet_ops._matviews_due()",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list due materialized views: %s",
+			 SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1,
+														   &isnull));
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = lappend_oid(result, mvoid);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return result;
+}
+
+/*
+ * Forget the change rows every view has seen, in a subtransaction: a
+ * failure here is only a warning, and does not undo the refreshes.
+ */
+static void
+prune_changes(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		int			ret;
+
+		become_owner(&save_userid, &save_sec_context);
+		SPI_connect();
+		ret = SPI_execute("SELECT wallet_ops._matview_prune_changes()", false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not prune wallet_ops.matview_changes: %s",
+				 SPI_result_code_string(ret));
+		SPI_finish();
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("could not remove consumed rows of wallet_ops.matview_changes"),
+				 errdetail("%s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
 /*
  * One maintenance pass: refresh every managed view that is due, each in a
  * subtransaction of its own, then prune consumed change rows.
@@ -1237,7 +1339,7 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 		{
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
-					 errmsg("could not refresh materialized view %s", name),
+					 errmsg("could not refresh materialized view \"%s\"", name),
 					 errdetail("%s", edata->message),
 					 errhint("The refresh is retried on the next maintenance tick.")));
 			record_refresh_failure(dv->mvoid, edata);
@@ -1265,15 +1367,7 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 	MemoryContextSwitchTo(outercxt);
 	MemoryContextDelete(loopcxt);
 
-	/* Forget the changes every view has seen. */
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	ret = SPI_execute("SELECT wallet_ops._matview_prune_changes()", false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not prune wallet_ops.matview_changes: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	prune_changes();
 
 	if (pushed_snapshot)
 		PopActiveSnapshot();

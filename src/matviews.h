@@ -15,11 +15,20 @@
 #define WALLET_OPS_MATVIEWS_H
 
 #include "maintenance.h"
+#include "nodes/pg_list.h"
 
 /*
  * Refresh every managed view that is due (stale, or older than its
  * refresh_every); only_relid restricts the pass to one view when valid.
  */
 extern void MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report);
+
+/*
+ * The managed views due for a refresh now, in refresh order, allocated in
+ * the caller's memory context: lets the worker refresh each one in a
+ * transaction of its own with MatviewsRunMaintenance(view, report), so that
+ * a refresh is visible to readers as soon as it is done.
+ */
+extern List *MatviewsDueViews(void);
 
 #endif							/* WALLET_OPS_MATVIEWS_H */

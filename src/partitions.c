@@ -40,6 +40,7 @@
 
 #include <limits.h>
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -129,6 +130,7 @@ typedef struct PartTable
 {
 	Oid			relid;
 	Oid			owner;
+	bool		has_acl;		/* the parent has grants to copy */
 	char	   *columns;		/* quoted stored, non-generated columns */
 	char	   *nspname;
 	char	   *relname;
@@ -207,6 +209,7 @@ static void append_only_bypass(bool on);
 static void add_action(MaintState *m, const char *object, const char *action,
 					   const char *detail);
 static void spi_exec(const char *sql, int expected);
+static void record_actions(TimestampTz started, const char *table, List *actions);
 static char *column_list(Relation rel);
 
 /* ------------------------------------------------------------------------
@@ -683,6 +686,14 @@ table_read(PartTable *t)
 	check_table(rel, &t->keytype, &keyattno);
 	t->owner = rel->rd_rel->relowner;
 	t->columns = column_list(rel);
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->relid));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", t->relid);
+		t->has_acl = !heap_attisnull(tup, Anum_pg_class_relacl, NULL);
+		ReleaseSysCache(tup);
+	}
 	t->nspname = get_namespace_name(RelationGetNamespace(rel));
 	t->relname = pstrdup(RelationGetRelationName(rel));
 	t->qualname = quote_qualified_identifier(t->nspname, t->relname);
@@ -999,6 +1010,8 @@ create_partition(MaintState *m, const char *name, const char *bound_clause)
 						  quote_identifier(GetUserNameFromId(owner, false))),
 				 SPI_OK_UTILITY);
 
+	if (!t->has_acl)
+		return;
 	values[0] = ObjectIdGetDatum(t->relid);
 	values[1] = CStringGetTextDatum(qualname);
 	ret = SPI_execute_with_args("SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON TABLE %s TO %s%s',"
@@ -1139,17 +1152,6 @@ execute_plan(MaintState *m, PartPlan *plan)
 
 	SPI_connect();
 
-	if (plan->need_default)
-	{
-		char	   *name = default_name(t->relname);
-
-		create_partition(m, name, "DEFAULT");
-		add_action(m, quote_qualified_identifier(t->nspname, name), "created",
-				   "default partition");
-		CommandCounterIncrement();
-		table_read(t);
-	}
-
 	foreach(lc, plan->create)
 	{
 		PlanItem   *item = (PlanItem *) lfirst(lc);
@@ -1167,6 +1169,20 @@ execute_plan(MaintState *m, PartPlan *plan)
 			add_action(m, quote_qualified_identifier(t->nspname, item->name),
 					   "created", psprintf("from %s to %s", lo, hi));
 		}
+	}
+
+	/*
+	 * The default partition comes last: while it exists, each new partition
+	 * has to check it for rows of its range.  (When rows were moved out of
+	 * it above, it existed already.)
+	 */
+	if (plan->need_default)
+	{
+		char	   *name = default_name(t->relname);
+
+		create_partition(m, name, "DEFAULT");
+		add_action(m, quote_qualified_identifier(t->nspname, name), "created",
+				   "default partition");
 	}
 
 	foreach(lc, plan->drop)
@@ -1278,6 +1294,50 @@ maintain(MaintState *m, bool use_lock_timeout)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * Records what one run did to a table in job_log: one row per kind of
+ * action; an action done to several partitions names them all in its
+ * detail, under the table's name.
+ */
+static void
+record_actions(TimestampTz started, const char *table, List *actions)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+	List	   *done = NIL;
+
+	foreach(lc, actions)
+	{
+		DoneAction *a = (DoneAction *) lfirst(lc);
+		StringInfoData names;
+		int			n = 0;
+		DoneAction *last = NULL;
+
+		if (list_member(done, makeString(a->action)))
+			continue;
+		done = lappend(done, makeString(a->action));
+		initStringInfo(&names);
+		foreach(lc2, actions)
+		{
+			DoneAction *b = (DoneAction *) lfirst(lc2);
+
+			if (strcmp(a->action, b->action) != 0)
+				continue;
+			appendStringInfo(&names, "%s%s", n > 0 ? ", " : "", b->object);
+			if (strcmp(b->action, "moved") == 0)
+				appendStringInfo(&names, " (%s)", b->detail);
+			last = b;
+			n++;
+		}
+		if (n == 1)
+			JobLogRecord(started, last->object, "partitions", last->action,
+						 JOB_OK, last->detail, NULL);
+		else
+			JobLogRecord(started, table, "partitions", a->action, JOB_OK,
+						 psprintf("%d partitions: %s", n, names.data), NULL);
+	}
+}
+
 List *
 PartitionsManagedTables(void)
 {
@@ -1385,13 +1445,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 
 		config_record(relid, m, "ok", NULL);
-		foreach(lc, m->actions)
-		{
-			DoneAction *a = (DoneAction *) lfirst(lc);
-
-			JobLogRecord(started, a->object, "partitions", a->action, JOB_OK,
-						 a->detail, NULL);
-		}
+		record_actions(started, object, m->actions);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(work);
@@ -1576,12 +1630,12 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	maintain(&m, false);
 
 	config_record(relid, &m, "ok", NULL);
+	record_actions(GetCurrentTimestamp(),
+				   quote_qualified_identifier(m.t.nspname, m.t.relname), m.actions);
 	foreach(lc, m.actions)
 	{
 		DoneAction *a = (DoneAction *) lfirst(lc);
 
-		JobLogRecord(GetCurrentTimestamp(), a->object, "partitions", a->action,
-					 JOB_OK, a->detail, NULL);
 		MaintenanceReportAction(&report, a->object, a->action, a->detail);
 	}
 	return (Datum) 0;

@@ -129,7 +129,7 @@ ok($node->safe_psql('postgres', q{
     SELECT count(*) >= 2 FROM wallet_ops.job_log
      WHERE object = 'public.fragile' AND kind = 'matview' AND outcome = 'error' AND sqlstate = '22012'}) eq 't',
 	'each failure is in job_log');
-ok($node->log_contains(qr/could not refresh materialized view public\.fragile/),
+ok($node->log_contains(qr/could not refresh materialized view "public\.fragile"/),
 	'and in the server log');
 $node->safe_psql('postgres', 'DELETE FROM ratios WHERE parts = 0');
 ok(defined wait_for(q{SELECT last_result = 'ok' FROM wallet_ops.matview_state WHERE mv = 'fragile'::regclass}, 60),

@@ -213,7 +213,16 @@ CREATE VIEW wallet_ops.matview_freshness AS
            s.last_error_at,
            s.last_duration,
            s.refreshes,
-           s.failures
+           s.failures,
+           ARRAY(SELECT src
+                   FROM pg_catalog.unnest(wallet_ops.matview_sources(m.mv)) AS src
+                   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) src
+                  WHERE m.on_change AND c.relkind IN ('r', 'p')
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                                     WHERE t.tgrelid OPERATOR(pg_catalog.=) src
+                                       AND t.tgname OPERATOR(pg_catalog.=) 'wallet_ops_matview_watch'
+                                       AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
+                  ORDER BY src::pg_catalog.text) AS unwatched_sources
       FROM wallet_ops.matviews m
       LEFT JOIN wallet_ops.matview_state s ON s.mv = m.mv
       LEFT JOIN LATERAL (
@@ -226,7 +235,7 @@ CREATE VIEW wallet_ops.matview_freshness AS
                     OR NOT wallet_ops._matview_change_seen(ch.xid, ch.changed_at,
                                s.refreshed_snapshot, s.refreshed_xid, s.last_refresh))) p ON true;
 COMMENT ON VIEW wallet_ops.matview_freshness IS
-  'Per managed materialised view: when its sources last changed, when it was last refreshed and how, whether it is stale and for how long, and the last result';
+  'Per managed materialised view: when its sources last changed, when it was last refreshed and how, whether it is stale and for how long, the last result, and the sources whose watcher is missing or disabled';
 REVOKE ALL ON wallet_ops.matview_freshness FROM PUBLIC;
 
 -- Event triggers: a dropped view loses its configuration and watchers; a

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Partitions and worker, measured against pg_partman in the same run:
+#   1. making 132 monthly partitions of a fresh table:
+#        wallet_ops.manage_partitions(t, 'month', 131)
+#        vs partman.create_parent(t, ..., p_premake => 131, p_start_partition => this month)
+#   2. a maintenance run with nothing to do, on one table:
+#        wallet_ops.run_maintenance(t) vs partman.run_maintenance(t)
+#   3. the idle worker: CPU (utime + stime in /proc/<pid>/stat) of the
+#      launcher and of the database's worker over 30 s with naptime = 60.
+#
+#   sudo PG_CONFIG=/path/to/pg_config bash bench/partition_bench.sh
+#
+# Starts a scratch cluster (wallet_ops preloaded, pg_partman installed from
+# postgresql-15-partman) and removes it afterwards.  Prints medians and
+# ratios wallet_ops / pg_partman (lower is better).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo --preserve-env=PG_CONFIG,REPS bash "$0" "$@"
+fi
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+bindir=$("$PG_CONFIG" --bindir)
+reps=${REPS:-7}
+idle_secs=${IDLE_SECS:-30}
+
+cd "$top"
+make -s PG_CONFIG="$PG_CONFIG" >/dev/null
+make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+if [ ! -f "$("$PG_CONFIG" --sharedir)/extension/pg_partman.control" ]; then
+  echo "pg_partman is not installed for $PG_CONFIG (package postgresql-15-partman)" >&2
+  exit 1
+fi
+
+run=$(mktemp -d /tmp/wallet_ops-bench.XXXXXX)
+chown postgres: "$run"
+as_pg() { runuser -u postgres -- env PATH="$bindir:$PATH" "$@"; }
+port=54340
+as_pg initdb -D "$run/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+cat >> "$run/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'wallet_ops'
+wallet_ops.naptime = 60
+listen_addresses = ''
+unix_socket_directories = '$run'
+port = $port
+fsync = off
+CONF
+as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
+trap 'as_pg pg_ctl -D "$run/data" -m fast -w stop >/dev/null || true; rm -rf "$run"' EXIT
+q() { as_pg psql -h "$run" -p $port -d bench -X -qAt -v ON_ERROR_STOP=1 "$@"; }
+
+as_pg psql -h "$run" -p $port -d postgres -qc "CREATE DATABASE bench"
+q <<'SQL'
+CREATE EXTENSION wallet_ops;
+CREATE SCHEMA partman;
+CREATE EXTENSION pg_partman SCHEMA partman;
+CREATE TABLE timings (rep int, what text, ms float8);
+SQL
+echo "pg_partman $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_partman'"), PostgreSQL $(q -c 'SHOW server_version')"
+
+# 1. 132 monthly partitions of a fresh table.  Each rep runs in a fresh
+# session, first warmed up by each tool making 2 partitions of a throwaway
+# table (catalog caches, pg_partman's PL/pgSQL), then the two tools in turn,
+# which goes first alternating.
+for i in $(seq 1 "$reps"); do
+  ours="DO \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+    PERFORM count(*) FROM wallet_ops.manage_partitions('w_$i', 'month', 131);
+    INSERT INTO timings VALUES ($i, 'create wallet_ops', extract(epoch FROM clock_timestamp() - t0) * 1000);
+END \$\$;"
+  theirs="DO \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+    PERFORM partman.create_parent('public.p_$i', 'at', 'native', 'monthly',
+                                  p_premake => 131,
+                                  p_start_partition => to_char(date_trunc('month', now()), 'YYYY-MM-DD'));
+    INSERT INTO timings VALUES ($i, 'create pg_partman', extract(epoch FROM clock_timestamp() - t0) * 1000);
+END \$\$;"
+  if [ $((i % 2)) -eq 1 ]; then first=$ours; second=$theirs; else first=$theirs; second=$ours; fi
+  q <<SQL
+CREATE TABLE warm_w_$i (id bigint NOT NULL, at timestamptz NOT NULL, payload text, PRIMARY KEY (id, at))
+    PARTITION BY RANGE (at);
+CREATE TABLE warm_p_$i (id bigint NOT NULL, at timestamptz NOT NULL, payload text, PRIMARY KEY (id, at))
+    PARTITION BY RANGE (at);
+SELECT count(*) FROM wallet_ops.manage_partitions('warm_w_$i', 'month', 1) \\g /dev/null
+SELECT partman.create_parent('public.warm_p_$i', 'at', 'native', 'monthly', p_premake => 1,
+                             p_start_partition => to_char(date_trunc('month', now()), 'YYYY-MM-DD')) \\g /dev/null
+CREATE TABLE w_$i (id bigint NOT NULL, at timestamptz NOT NULL, payload text, PRIMARY KEY (id, at))
+    PARTITION BY RANGE (at);
+CREATE TABLE p_$i (id bigint NOT NULL, at timestamptz NOT NULL, payload text, PRIMARY KEY (id, at))
+    PARTITION BY RANGE (at);
+$first
+$second
+SQL
+done
+echo "partitions made: wallet_ops $(q -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'w_1'::regclass"), pg_partman $(q -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'p_1'::regclass") (both including the default partition)"
+
+# 2. Maintenance with nothing to do, on one table each, 10 runs per rep.
+for i in $(seq 1 "$reps"); do
+  q <<SQL
+DO \$\$
+DECLARE t0 timestamptz;
+BEGIN
+    FOR k IN 1..10 LOOP
+        t0 := clock_timestamp();
+        PERFORM count(*) FROM wallet_ops.run_maintenance('w_1');
+        INSERT INTO timings VALUES ($i, 'idle run wallet_ops', extract(epoch FROM clock_timestamp() - t0) * 1000);
+        t0 := clock_timestamp();
+        PERFORM partman.run_maintenance('public.p_1', p_jobmon => false);
+        INSERT INTO timings VALUES ($i, 'idle run pg_partman', extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
+END \$\$;
+SQL
+done
+echo "idle run made nothing: $(q -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'w_1'::regclass") partitions of w_1"
+
+# Ratios: per rep, wallet_ops / pg_partman of that rep's medians (the two
+# are measured back to back, so load from other processes hits both); the
+# median of those is the figure, the ratio of the minimums a cross-check.
+q <<'SQL'
+SELECT rpad(what, 22) || lpad(to_char(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), 'FM99990.000'), 10)
+       || ' ms median, ' || lpad(to_char(min(ms), 'FM99990.000'), 10) || ' ms min (' || count(*) || ' runs)'
+  FROM timings GROUP BY what ORDER BY what;
+WITH per_rep AS (
+    SELECT rep, split_part(what, ' ', 1) || CASE WHEN what LIKE 'idle%' THEN ' run' ELSE '' END AS test,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE what LIKE '%wallet_ops') AS ours,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE what LIKE '%pg_partman') AS theirs
+      FROM timings GROUP BY 1, 2
+)
+SELECT 'ratio ' || rpad(test, 9) || ' wallet_ops / pg_partman = '
+       || to_char(percentile_cont(0.5) WITHIN GROUP (ORDER BY ours / theirs), 'FM0.000')
+       || ' (median of ' || count(*) || ' reps; ratio of minimums '
+       || to_char(min(ours) / min(theirs), 'FM0.000') || ')  target <= '
+       || CASE WHEN test = 'create' THEN '0.5' ELSE '0.25' END
+  FROM per_rep GROUP BY test ORDER BY test;
+SQL
+
+# 3. The idle worker, naptime 60, over $idle_secs s.
+pids=$(q -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type IN ('wallet_ops launcher', 'wallet_ops worker')")
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+declare -A before
+for p in $pids; do before[$p]=$(cpu "$p"); done
+sleep "$idle_secs"
+hz=$(getconf CLK_TCK)
+for p in $pids; do
+  t=$(q -c "SELECT backend_type FROM pg_stat_activity WHERE pid = $p")
+  echo "idle $t (pid $p): $(( $(cpu "$p") - ${before[$p]} )) clock ticks of CPU in ${idle_secs} s (1 tick = 1/${hz} s)"
+done

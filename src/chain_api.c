@@ -1,0 +1,845 @@
+/*-------------------------------------------------------------------------
+ *
+ * chain_api.c
+ *		wallet_ops.enable_hash_chain(): turning a table into a hash-chained
+ *		one, sealing the rows already present, and the configuration lookups
+ *		shared by the trigger and the verifier.
+ *
+ * Everything the caller can get wrong is checked before anything is
+ * changed.  DDL runs as the caller (who must own the table); the rows of
+ * wallet_ops.hash_chains and wallet_ops.chain_heads are written as the
+ * owner of the extension's schema, since ordinary roles have no rights on
+ * them.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/chain_api.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "chain.h"
+#include "wallet_ops.h"
+
+PG_FUNCTION_INFO_V1(wallet_ops_enable_hash_chain);
+
+/* ---- owner of the extension's objects ---------------------------------- */
+
+Oid
+ChainExtensionOwner(void)
+{
+	Oid			nspid = get_namespace_oid(WALLET_OPS_SCHEMA, false);
+	HeapTuple	tup;
+	Oid			owner;
+
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for namespace %u", nspid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * Act as the extension's owner (to read and write chain_heads and
+ * hash_chains).  A transaction or subtransaction abort restores the user.
+ */
+void
+ChainBecomeOwner(Oid *save_userid, int *save_sec)
+{
+	Oid			owner = ChainExtensionOwner();
+
+	GetUserIdAndSecContext(save_userid, save_sec);
+	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+ChainRestoreUser(Oid save_userid, int save_sec)
+{
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static char **
+chain_name_array(Datum arr, int *n, MemoryContext cxt)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+	int			i;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), NAMEOID, NAMEDATALEN, false,
+					  TYPALIGN_CHAR, &elems, &nulls, n);
+	out = MemoryContextAlloc(cxt, sizeof(char *) * (*n + 1));
+	for (i = 0; i < *n; i++)
+		out[i] = MemoryContextStrdup(cxt, NameStr(*DatumGetName(elems[i])));
+	return out;
+}
+
+/*
+ * Read the configuration of relid from wallet_ops.hash_chains into cfg
+ * (allocated in the current memory context).  False when relid is not
+ * chained.
+ */
+bool
+ChainConfigLoad(Oid relid, ChainConfig *cfg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	bool		found = false;
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT chain_key, hashed_columns, format_version"
+								"  FROM wallet_ops.hash_chains"
+								" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+								1, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.hash_chains: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		found = true;
+		cfg->rootrelid = relid;
+		d = SPI_getbinval(tup, desc, 1, &isnull);
+		if (isnull)
+			cfg->nkeys = 0;
+		else
+			cfg->keys = chain_name_array(d, &cfg->nkeys, cxt);
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		if (isnull)
+			elog(ERROR, "hashed_columns of chained table %u is null", relid);
+		cfg->cols = chain_name_array(d, &cfg->ncols, cxt);
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		cfg->format_version = isnull ? 0 : DatumGetInt32(d);
+	}
+	SPI_finish();
+	if (found && cfg->format_version != CHAIN_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hash chain of table \"%s\" uses format version %d, which this version of wallet_ops does not support",
+						get_rel_name(relid), cfg->format_version)));
+	return found;
+}
+
+/*
+ * The chained table relid belongs to: itself or one of its partition
+ * ancestors.  InvalidOid if none.
+ */
+Oid
+ChainFindRoot(Oid relid, ChainConfig *cfg)
+{
+	List	   *ancestors;
+	ListCell   *lc;
+
+	if (ChainConfigLoad(relid, cfg))
+		return relid;
+	if (!get_rel_relispartition(relid))
+		return InvalidOid;
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+	{
+		if (ChainConfigLoad(lfirst_oid(lc), cfg))
+			return lfirst_oid(lc);
+	}
+	return InvalidOid;
+}
+
+static AttrNumber
+chain_attnum(Relation rel, const char *name, Oid *typid)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			if (typid)
+				*typid = att->atttypid;
+			return att->attnum;
+		}
+	}
+	return InvalidAttrNumber;
+}
+
+/*
+ * Resolve a chained table's configuration for one relation (the table
+ * itself or one of its partitions, whose attribute numbers may differ).
+ */
+ChainRelInfo *
+ChainRelInfoBuild(Relation rel, const ChainConfig *cfg)
+{
+	ChainRelInfo *info = palloc0(sizeof(ChainRelInfo));
+	int			i;
+	Oid			typid;
+
+	info->relid = RelationGetRelid(rel);
+	info->rootrelid = cfg->rootrelid;
+	info->nkeys = cfg->nkeys;
+	info->ncols = cfg->ncols;
+	info->keys = palloc0(sizeof(ChainColumn) * Max(cfg->nkeys, 1));
+	info->cols = palloc0(sizeof(ChainColumn) * Max(cfg->ncols, 1));
+	info->valid = true;
+
+	for (i = 0; i < cfg->nkeys + cfg->ncols; i++)
+	{
+		bool		is_key = i < cfg->nkeys;
+		const char *name = is_key ? cfg->keys[i] : cfg->cols[i - cfg->nkeys];
+		AttrNumber	attnum = chain_attnum(rel, name, &typid);
+
+		if (attnum == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of hash-chained table \"%s\" does not exist",
+							name, RelationGetRelationName(rel)),
+					 errdetail("The column is a %s of the hash chain of \"%s\".",
+							   is_key ? "chain key column" : "hashed column",
+							   get_rel_name(cfg->rootrelid))));
+		if (is_key)
+			ChainColumnInit(&info->keys[i], name, attnum, typid, true);
+		else
+			ChainColumnInit(&info->cols[i - cfg->nkeys], name, attnum, typid, false);
+	}
+	info->seq_attnum = chain_attnum(rel, CHAIN_COL_SEQ, NULL);
+	info->prev_attnum = chain_attnum(rel, CHAIN_COL_PREV, NULL);
+	info->hash_attnum = chain_attnum(rel, CHAIN_COL_HASH, NULL);
+	if (info->seq_attnum == InvalidAttrNumber ||
+		info->prev_attnum == InvalidAttrNumber ||
+		info->hash_attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("hash-chained table \"%s\" lacks the columns chain_seq, prev_hash and row_hash",
+						RelationGetRelationName(rel))));
+	return info;
+}
+
+/* ---- enable_hash_chain -------------------------------------------------- */
+
+static bool
+chain_is_chained(Oid relid)
+{
+	ChainConfig cfg;
+
+	return ChainConfigLoad(relid, &cfg);
+}
+
+/* Names from a name[] argument; NULL elements and duplicates refused. */
+static char **
+chain_arg_names(ArrayType *arr, int *n, const char *argname)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+	int			i,
+				j;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", argname)));
+	deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &elems, &nulls, n);
+	out = palloc(sizeof(char *) * (*n + 1));
+	for (i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain null elements", argname)));
+		out[i] = pstrdup(NameStr(*DatumGetName(elems[i])));
+		for (j = 0; j < i; j++)
+			if (strcmp(out[i], out[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" appears more than once in %s",
+								out[i], argname)));
+	}
+	return out;
+}
+
+static bool
+chain_is_chain_column(const char *name)
+{
+	return strcmp(name, CHAIN_COL_SEQ) == 0 ||
+		strcmp(name, CHAIN_COL_PREV) == 0 ||
+		strcmp(name, CHAIN_COL_HASH) == 0;
+}
+
+/*
+ * Check one column named by the caller: it exists, is not a chain column,
+ * is not generated, and its type can be encoded.
+ */
+static void
+chain_check_column(Relation rel, const char *name, bool is_key)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnum = chain_attnum(rel, name, NULL);
+	Form_pg_attribute att;
+	bool		is_array;
+
+	if (chain_is_chain_column(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" of table \"%s\" cannot be a %s",
+						name, RelationGetRelationName(rel),
+						is_key ? "chain key column" : "hashed column"),
+				 errdetail("chain_seq, prev_hash and row_hash are maintained by the hash chain itself.")));
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						name, RelationGetRelationName(rel))));
+	if (attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("system column \"%s\" cannot be part of a hash chain", name)));
+	att = TupleDescAttr(desc, attnum - 1);
+	if (att->attgenerated)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("generated column \"%s\" of table \"%s\" cannot be part of a hash chain",
+						name, RelationGetRelationName(rel)),
+				 errdetail("Generated columns are computed after the hash is.")));
+	if (is_key)
+	{
+		if (!ChainKeyTypeSupported(att->atttypid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of table \"%s\" has type %s, which cannot be a chain key",
+							name, RelationGetRelationName(rel),
+							format_type_be(att->atttypid)),
+					 errhint("Chain keys can be integers, text, varchar, char, name, uuid, boolean, numeric, inet or cidr.")));
+	}
+	else if (ChainTypeTag(att->atttypid, &is_array) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of table \"%s\" has type %s, which cannot be hashed canonically",
+						name, RelationGetRelationName(rel),
+						format_type_be(att->atttypid)),
+				 errhint("Leave the column out of hashed_columns, or see the supported types in docs/hash-format.md.")));
+}
+
+static void
+chain_check_existing(Relation rel, const char *name, Oid want)
+{
+	Oid			typid;
+
+	if (chain_attnum(rel, name, &typid) != InvalidAttrNumber && typid != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table \"%s\" has type %s, but a hash chain needs %s",
+						name, RelationGetRelationName(rel), format_type_be(typid),
+						format_type_be(want)),
+				 errhint("Rename or drop the column, or let enable_hash_chain add it.")));
+}
+
+static void
+chain_spi_exec(const char *sql, int expect)
+{
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret != expect)
+		elog(ERROR, "could not execute \"%s\": %s", sql, SPI_result_code_string(ret));
+}
+
+/* Is there a btree index whose leading keys are attnums[0..n-1]? */
+static bool
+chain_has_index(Oid relid, const AttrNumber *attnums, int n)
+{
+	Relation	rel = table_open(relid, NoLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ind = idx->rd_index;
+		int			i;
+
+		if (idx->rd_rel->relam == BTREE_AM_OID &&
+			ind->indnkeyatts >= n &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL))
+		{
+			for (i = 0; i < n; i++)
+				if (ind->indkey.values[i] != attnums[i])
+					break;
+			if (i == n)
+				found = true;
+		}
+		index_close(idx, AccessShareLock);
+		if (found)
+			break;
+	}
+	table_close(rel, NoLock);
+	return found;
+}
+
+/* The expression rows of a column are ordered by when sealing. */
+static void
+chain_append_order_expr(StringInfo buf, const ChainColumn *col)
+{
+	char		t = col->tag == 'A' ? col->elemtag : col->tag;
+
+	if (t == 'j')
+		appendStringInfo(buf, "%s::pg_catalog.text COLLATE \"C\"",
+						 quote_identifier(NameStr(col->name)));
+	else if (t == 't')
+		appendStringInfo(buf, "%s COLLATE \"C\"", quote_identifier(NameStr(col->name)));
+	else
+		appendStringInfoString(buf, quote_identifier(NameStr(col->name)));
+}
+
+typedef struct ChainSealPlan
+{
+	Oid			relid;
+	SPIPlanPtr	plan;
+} ChainSealPlan;
+
+static void
+chain_write_head(Oid relid, const char *name, int64 seq, const uint8 *hash)
+{
+	static const Oid argtypes[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
+	Datum		values[4];
+	bytea	   *b = palloc(VARHDRSZ + CHAIN_HASH_LEN);
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+
+	SET_VARSIZE(b, VARHDRSZ + CHAIN_HASH_LEN);
+	memcpy(VARDATA(b), hash, CHAIN_HASH_LEN);
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(name);
+	values[2] = Int64GetDatum(seq);
+	values[3] = PointerGetDatum(b);
+	ChainBecomeOwner(&save_userid, &save_sec);
+	ret = SPI_execute_with_args("INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
+								" VALUES ($1::pg_catalog.regclass, $2, $3, $4)",
+								4, (Oid *) argtypes, values, NULL, false, 0);
+	ChainRestoreUser(save_userid, save_sec);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
+			 SPI_result_code_string(ret));
+}
+
+/*
+ * Seal the rows already present: per chain, in the order of the hashed
+ * columns' values (see docs/ledger.md), number them from 1 and compute
+ * prev_hash and row_hash.  Returns the number of rows sealed.
+ */
+static int64
+chain_seal(Relation rel, const ChainConfig *cfg)
+{
+	ChainRelInfo *info = ChainRelInfoBuild(rel, cfg);
+	StringInfoData sql;
+	Portal		portal;
+	SPIPlanPtr	plan;
+	ChainSealPlan *plans = NULL;
+	int			nplans = 0;
+	char	   *relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													 RelationGetRelationName(rel));
+	char	   *cur_name = NULL;
+	int64		seq = 0;
+	uint8		prev[CHAIN_HASH_LEN];
+	int64		nrows = 0;
+	MemoryContext rowcxt;
+	MemoryContext chaincxt;
+	Datum	   *keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+	bool	   *keynulls = palloc(sizeof(bool) * Max(info->nkeys, 1));
+	Datum	   *vals = palloc(sizeof(Datum) * info->ncols);
+	bool	   *nulls = palloc(sizeof(bool) * info->ncols);
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT tableoid, ctid");
+	for (i = 0; i < info->nkeys; i++)
+		appendStringInfo(&sql, ", %s", quote_identifier(NameStr(info->keys[i].name)));
+	for (i = 0; i < info->ncols; i++)
+		appendStringInfo(&sql, ", %s", quote_identifier(NameStr(info->cols[i].name)));
+	appendStringInfo(&sql, " FROM %s ORDER BY ", relname);
+	for (i = 0; i < info->nkeys; i++)
+	{
+		ChainColumn kc = info->keys[i];
+
+		chain_append_order_expr(&sql, &kc);
+		appendStringInfoString(&sql, ", ");
+	}
+	for (i = 0; i < info->ncols; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&sql, ", ");
+		chain_append_order_expr(&sql, &info->cols[i]);
+	}
+
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops seal row",
+								   ALLOCSET_DEFAULT_SIZES);
+	chaincxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops seal chain",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		uint64		r;
+		uint64		nfetched;
+		SPITupleTable *fetched;
+
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		nfetched = SPI_processed;
+		fetched = SPI_tuptable;
+		for (r = 0; r < nfetched; r++)
+		{
+			HeapTuple	tup = fetched->vals[r];
+			TupleDesc	desc = fetched->tupdesc;
+			bool		isnull;
+			Oid			leaf = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+			Datum		ctid = SPI_getbinval(tup, desc, 2, &isnull);
+			MemoryContext old;
+			char	   *name;
+			uint8		hash[CHAIN_HASH_LEN];
+			SPIPlanPtr	upd = NULL;
+			Datum		uvals[4];
+			Oid			utypes[4] = {INT8OID, BYTEAOID, BYTEAOID, TIDOID};
+			bytea	   *pb,
+					   *hb;
+			int			p;
+			int			ret;
+
+			CHECK_FOR_INTERRUPTS();
+			old = MemoryContextSwitchTo(rowcxt);
+			for (i = 0; i < info->nkeys; i++)
+			{
+				keyvals[i] = SPI_getbinval(tup, desc, 3 + i, &keynulls[i]);
+				if (keynulls[i])
+					ereport(ERROR,
+							(errcode(ERRCODE_NOT_NULL_VIOLATION),
+							 errmsg("chain key column \"%s\" of table \"%s\" is null in an existing row",
+									NameStr(info->keys[i].name), RelationGetRelationName(rel)),
+							 errhint("Set the key of every row before enabling the hash chain.")));
+			}
+			for (i = 0; i < info->ncols; i++)
+				vals[i] = SPI_getbinval(tup, desc, 3 + info->nkeys + i, &nulls[i]);
+			name = ChainKeyName(info, keyvals, keynulls);
+			if (cur_name == NULL || strcmp(name, cur_name) != 0)
+			{
+				if (cur_name != NULL)
+					chain_write_head(cfg->rootrelid, cur_name, seq, prev);
+				MemoryContextReset(chaincxt);
+				cur_name = MemoryContextStrdup(chaincxt, name);
+				seq = 0;
+				ChainGenesis(info, keyvals, prev);
+			}
+			seq++;
+			ChainRowHash(info, seq, prev, vals, nulls, hash);
+
+			for (p = 0; p < nplans; p++)
+				if (plans[p].relid == leaf)
+					upd = plans[p].plan;
+			if (upd == NULL)
+			{
+				char	   *q = psprintf("UPDATE ONLY %s SET chain_seq = $1, prev_hash = $2, row_hash = $3"
+										 " WHERE ctid OPERATOR(pg_catalog.=) $4",
+										 quote_qualified_identifier(get_namespace_name(get_rel_namespace(leaf)),
+																	get_rel_name(leaf)));
+
+				upd = SPI_prepare(q, 4, utypes);
+				if (upd == NULL)
+					elog(ERROR, "could not prepare \"%s\"", q);
+				MemoryContextSwitchTo(old);
+				plans = plans ? repalloc(plans, sizeof(ChainSealPlan) * (nplans + 1))
+					: palloc(sizeof(ChainSealPlan));
+				plans[nplans].relid = leaf;
+				plans[nplans].plan = upd;
+				nplans++;
+				MemoryContextSwitchTo(rowcxt);
+			}
+			pb = palloc(VARHDRSZ + CHAIN_HASH_LEN);
+			SET_VARSIZE(pb, VARHDRSZ + CHAIN_HASH_LEN);
+			memcpy(VARDATA(pb), prev, CHAIN_HASH_LEN);
+			hb = palloc(VARHDRSZ + CHAIN_HASH_LEN);
+			SET_VARSIZE(hb, VARHDRSZ + CHAIN_HASH_LEN);
+			memcpy(VARDATA(hb), hash, CHAIN_HASH_LEN);
+			uvals[0] = Int64GetDatum(seq);
+			uvals[1] = PointerGetDatum(pb);
+			uvals[2] = PointerGetDatum(hb);
+			uvals[3] = ctid;
+			ret = SPI_execute_plan(upd, uvals, NULL, false, 0);
+			if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+				elog(ERROR, "could not seal a row of \"%s\"", RelationGetRelationName(rel));
+			memcpy(prev, hash, CHAIN_HASH_LEN);
+			nrows++;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
+		SPI_freetuptable(fetched);
+	}
+	SPI_cursor_close(portal);
+	if (cur_name != NULL)
+		chain_write_head(cfg->rootrelid, cur_name, seq, prev);
+	return nrows;
+}
+
+/*
+ * wallet_ops.enable_hash_chain(tbl regclass, chain_key name[] DEFAULT '{}',
+ *							   hashed_columns name[] DEFAULT NULL)
+ *
+ * Takes an ACCESS EXCLUSIVE lock on the table for the rest of the
+ * transaction (adding columns needs it anyway).
+ */
+Datum
+wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	char	  **keys = NULL;
+	int			nkeys = 0;
+	char	  **cols = NULL;
+	int			ncols = 0;
+	char	   *qualname;
+	char	   *plainname;
+	StringInfoData sql;
+	List	   *family;
+	ListCell   *lc;
+	ChainConfig cfg;
+	AttrNumber *idxatts;
+	int			i;
+	int64		sealed;
+	bool		need_seq,
+				need_prev,
+				need_hash;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be null")));
+	relid = PG_GETARG_OID(0);
+
+	/* ownership first, before taking a strong lock */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table \"%s\" to enable a hash chain on it",
+						get_rel_name(relid))));
+
+	rel = relation_open(relid, AccessExclusiveLock);
+	qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										  RelationGetRelationName(rel));
+	if (rel->rd_rel->relkind != RELKIND_RELATION &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot enable a hash chain on \"%s\"", RelationGetRelationName(rel)),
+				 errdetail("Only tables and partitioned tables can be hash-chained.")));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot enable a hash chain on temporary table \"%s\"",
+						RelationGetRelationName(rel))));
+
+	/* not already chained, neither itself nor a partition or an ancestor */
+	family = find_all_inheritors(relid, AccessShareLock, NULL);
+	if (rel->rd_rel->relispartition)
+		family = list_concat(family, get_partition_ancestors(relid));
+	foreach(lc, family)
+	{
+		Oid			other = lfirst_oid(lc);
+
+		if (chain_is_chained(other))
+		{
+			if (other == relid)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("table \"%s\" is already hash-chained",
+								RelationGetRelationName(rel))));
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("cannot enable a hash chain on \"%s\" because its partition hierarchy member \"%s\" is already hash-chained",
+							RelationGetRelationName(rel), get_rel_name(other))));
+		}
+	}
+
+	/* the arguments */
+	if (!PG_ARGISNULL(1))
+		keys = chain_arg_names(PG_GETARG_ARRAYTYPE_P(1), &nkeys, "chain_key");
+	for (i = 0; i < nkeys; i++)
+		chain_check_column(rel, keys[i], true);
+
+	if (!PG_ARGISNULL(2))
+	{
+		cols = chain_arg_names(PG_GETARG_ARRAYTYPE_P(2), &ncols, "hashed_columns");
+		for (i = 0; i < ncols; i++)
+			chain_check_column(rel, cols[i], false);
+	}
+	else
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		cols = palloc(sizeof(char *) * (desc->natts + 1));
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (att->attisdropped || att->attgenerated ||
+				chain_is_chain_column(NameStr(att->attname)))
+				continue;
+			chain_check_column(rel, NameStr(att->attname), false);
+			cols[ncols++] = pstrdup(NameStr(att->attname));
+		}
+	}
+	if (ncols == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hashed_columns of table \"%s\" must name at least one column",
+						RelationGetRelationName(rel))));
+
+	chain_check_existing(rel, CHAIN_COL_SEQ, INT8OID);
+	chain_check_existing(rel, CHAIN_COL_PREV, BYTEAOID);
+	chain_check_existing(rel, CHAIN_COL_HASH, BYTEAOID);
+	need_seq = chain_attnum(rel, CHAIN_COL_SEQ, NULL) == InvalidAttrNumber;
+	need_prev = chain_attnum(rel, CHAIN_COL_PREV, NULL) == InvalidAttrNumber;
+	need_hash = chain_attnum(rel, CHAIN_COL_HASH, NULL) == InvalidAttrNumber;
+
+	/* ---- everything checked: change things ---- */
+	plainname = pstrdup(RelationGetRelationName(rel));
+	relation_close(rel, NoLock);	/* ALTER TABLE refuses a table in use */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	initStringInfo(&sql);
+
+	if (need_seq || need_prev || need_hash)
+	{
+		appendStringInfo(&sql, "ALTER TABLE %s", qualname);
+		if (need_seq)
+			appendStringInfoString(&sql, " ADD COLUMN chain_seq pg_catalog.int8,");
+		if (need_prev)
+			appendStringInfoString(&sql, " ADD COLUMN prev_hash pg_catalog.bytea,");
+		if (need_hash)
+			appendStringInfoString(&sql, " ADD COLUMN row_hash pg_catalog.bytea,");
+		sql.data[--sql.len] = '\0';
+		chain_spi_exec(sql.data, SPI_OK_UTILITY);
+	}
+
+	/* the index that finds a chain's rows in order */
+	idxatts = palloc(sizeof(AttrNumber) * (nkeys + 1));
+	for (i = 0; i < nkeys; i++)
+		idxatts[i] = chain_attnum(rel, keys[i], NULL);
+	idxatts[nkeys] = chain_attnum(rel, CHAIN_COL_SEQ, NULL);
+	if (!chain_has_index(relid, idxatts, nkeys + 1))
+	{
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE INDEX ON %s USING btree (", qualname);
+		for (i = 0; i < nkeys; i++)
+			appendStringInfo(&sql, "%s, ", quote_identifier(keys[i]));
+		appendStringInfoString(&sql, "chain_seq)");
+		chain_spi_exec(sql.data, SPI_OK_UTILITY);
+	}
+
+	/* the configuration */
+	{
+		Oid			argtypes[3] = {OIDOID, NAMEARRAYOID, NAMEARRAYOID};
+		Datum		values[3];
+		Datum	   *kd = palloc(sizeof(Datum) * Max(nkeys, 1));
+		Datum	   *cd = palloc(sizeof(Datum) * ncols);
+		Oid			save_userid;
+		int			save_sec;
+		int			ret;
+
+		for (i = 0; i < nkeys; i++)
+			kd[i] = DirectFunctionCall1(namein, CStringGetDatum(keys[i]));
+		for (i = 0; i < ncols; i++)
+			cd[i] = DirectFunctionCall1(namein, CStringGetDatum(cols[i]));
+		values[0] = ObjectIdGetDatum(relid);
+		values[1] = PointerGetDatum(construct_array(kd, nkeys, NAMEOID, NAMEDATALEN,
+													false, TYPALIGN_CHAR));
+		values[2] = PointerGetDatum(construct_array(cd, ncols, NAMEOID, NAMEDATALEN,
+													false, TYPALIGN_CHAR));
+		ChainBecomeOwner(&save_userid, &save_sec);
+		ret = SPI_execute_with_args("INSERT INTO wallet_ops.hash_chains"
+									" (relid, chain_key, hashed_columns, format_version, enabled_at)"
+									" VALUES ($1::pg_catalog.regclass, $2, $3, 1, pg_catalog.now())",
+									3, argtypes, values, NULL, false, 0);
+		ChainRestoreUser(save_userid, save_sec);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into wallet_ops.hash_chains: %s",
+				 SPI_result_code_string(ret));
+	}
+
+	/* seal the rows already there */
+	cfg.rootrelid = relid;
+	cfg.nkeys = nkeys;
+	cfg.keys = keys;
+	cfg.ncols = ncols;
+	cfg.cols = cols;
+	cfg.format_version = CHAIN_FORMAT_VERSION;
+	rel = relation_open(relid, NoLock);
+	sealed = chain_seal(rel, &cfg);
+	relation_close(rel, NoLock);
+
+	/* the trigger; on a partitioned table it is cloned to every partition */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "CREATE TRIGGER " CHAIN_TRIGGER_NAME " BEFORE INSERT ON %s"
+					 " FOR EACH ROW EXECUTE FUNCTION wallet_ops._chain_before_insert()",
+					 qualname);
+	chain_spi_exec(sql.data, SPI_OK_UTILITY);
+
+	/* append-only protection: wallet_ops.enforce_append_only */
+
+	SPI_finish();
+
+	if (sealed > 0)
+		ereport(NOTICE,
+				(errmsg("sealed " INT64_FORMAT " existing rows of \"%s\" into hash chains",
+						sealed, plainname)));
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,582 @@
+/*-------------------------------------------------------------------------
+ *
+ * chain_hash.c
+ *		The canonical encoding of a row of a hash-chained table and its
+ *		SHA-256 (docs/hash-format.md, format version 1).
+ *
+ * Every value is encoded from its stored binary form, never through a
+ * text output that depends on session settings; text-like values are
+ * converted to UTF-8 when the database encoding is not UTF-8.  One OpenSSL
+ * EVP_MD_CTX is kept per backend and reinitialised for each digest, so an
+ * error between two digests leaks nothing.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/chain_hash.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <sys/socket.h>
+#include <openssl/evp.h>
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/inet.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "chain.h"
+
+static EVP_MD_CTX *chain_md_ctx = NULL;
+
+/* One reusable buffer for the message being hashed. */
+static StringInfoData chain_msg;
+static bool chain_msg_ready = false;
+
+static const char CHAIN_ROW_DOMAIN[] = "wallet_ops/row/v1";
+static const char CHAIN_GENESIS_DOMAIN[] = "wallet_ops/genesis/v1";
+
+/*
+ * The tag of a (non-array) base type, or 0 when the format cannot encode it.
+ */
+static char
+chain_scalar_tag(Oid typid, bool *is_cidr)
+{
+	*is_cidr = false;
+	switch (typid)
+	{
+		case BOOLOID:
+			return 'b';
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return 'i';
+		case NUMERICOID:
+			return 'n';
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return 'f';
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+			return 't';
+		case JSONOID:
+			return 'j';
+		case JSONBOID:
+			return 'J';
+		case BYTEAOID:
+			return 'x';
+		case UUIDOID:
+			return 'u';
+		case TIMESTAMPTZOID:
+			return 'T';
+		case TIMESTAMPOID:
+			return 'S';
+		case DATEOID:
+			return 'D';
+		case CIDROID:
+			*is_cidr = true;
+			return 'I';
+		case INETOID:
+			return 'I';
+		case INTERVALOID:
+			return 'v';
+		default:
+			return 0;
+	}
+}
+
+/*
+ * The field tag of a column type (domains resolved), 'A' for an array of a
+ * supported type, 0 when the type cannot be hashed canonically.
+ */
+char
+ChainTypeTag(Oid typid, bool *is_array)
+{
+	Oid			base = getBaseType(typid);
+	Oid			elem;
+	bool		is_cidr;
+
+	*is_array = false;
+	elem = get_element_type(base);
+	if (OidIsValid(elem) && base != NAMEOID)
+	{
+		elem = getBaseType(elem);
+		if (OidIsValid(get_element_type(elem)))
+			return 0;
+		if (chain_scalar_tag(elem, &is_cidr) == 0)
+			return 0;
+		*is_array = true;
+		return 'A';
+	}
+	return chain_scalar_tag(base, &is_cidr);
+}
+
+/* Chain key columns need a text output that no setting can change. */
+bool
+ChainKeyTypeSupported(Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case UUIDOID:
+		case BOOLOID:
+		case NUMERICOID:
+		case INETOID:
+		case CIDROID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+void
+ChainColumnInit(ChainColumn *col, const char *name, AttrNumber attnum,
+				Oid typid, bool is_key)
+{
+	bool		is_array;
+
+	memset(col, 0, sizeof(ChainColumn));
+	namestrcpy(&col->name, name);
+	col->attnum = attnum;
+	col->typid = typid;
+	col->basetypid = getBaseType(typid);
+	col->tag = ChainTypeTag(typid, &is_array);
+	if (col->tag == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" has type %s, which cannot be hashed canonically",
+						name, format_type_be(typid))));
+	(void) chain_scalar_tag(col->basetypid, &col->is_cidr);
+	if (is_array)
+	{
+		col->elemtypid = getBaseType(get_element_type(col->basetypid));
+		col->elemtag = chain_scalar_tag(col->elemtypid, &col->elem_is_cidr);
+		get_typlenbyvalalign(col->elemtypid, &col->elemlen, &col->elembyval,
+							 &col->elemalign);
+	}
+	if (is_key)
+	{
+		Oid			outfn;
+		bool		isvarlena;
+
+		getTypeOutputInfo(typid, &outfn, &isvarlena);
+		fmgr_info_cxt(outfn, &col->outfunc, CurrentMemoryContext);
+	}
+}
+
+/* ---- primitives ------------------------------------------------------- */
+
+void
+ChainAppendU32(StringInfo buf, uint32 v)
+{
+	unsigned char b[4];
+
+	b[0] = (v >> 24) & 0xFF;
+	b[1] = (v >> 16) & 0xFF;
+	b[2] = (v >> 8) & 0xFF;
+	b[3] = v & 0xFF;
+	appendBinaryStringInfo(buf, (char *) b, 4);
+}
+
+void
+ChainAppendI64(StringInfo buf, int64 v)
+{
+	uint64		u = (uint64) v;
+	unsigned char b[8];
+	int			i;
+
+	for (i = 7; i >= 0; i--)
+	{
+		b[i] = u & 0xFF;
+		u >>= 8;
+	}
+	appendBinaryStringInfo(buf, (char *) b, 8);
+}
+
+static void
+chain_append_u8(StringInfo buf, uint8 v)
+{
+	appendStringInfoCharMacro(buf, (char) v);
+}
+
+/* bytes(s) = u32(len) || s */
+void
+ChainEncodeString(StringInfo buf, const char *s, size_t len)
+{
+	ChainAppendU32(buf, (uint32) len);
+	appendBinaryStringInfo(buf, s, (int) len);
+}
+
+/* Text in the database encoding, appended as UTF-8 bytes(). */
+static void
+chain_append_text(StringInfo buf, const char *s, int len)
+{
+	char	   *conv;
+
+	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
+	{
+		ChainEncodeString(buf, s, len);
+		return;
+	}
+	conv = pg_server_to_any(s, len, PG_UTF8);
+	if (conv == s)
+		ChainEncodeString(buf, s, len);
+	else
+	{
+		ChainEncodeString(buf, conv, strlen(conv));
+		pfree(conv);
+	}
+}
+
+/*
+ * Append bytes(canonical) of one non-NULL scalar value with tag "tag" of
+ * base type "typid".
+ */
+static void
+chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
+					   Datum value)
+{
+	switch (tag)
+	{
+		case 'b':
+			ChainAppendU32(buf, 1);
+			chain_append_u8(buf, DatumGetBool(value) ? 1 : 0);
+			break;
+		case 'i':
+			{
+				int64		v;
+
+				if (typid == INT2OID)
+					v = DatumGetInt16(value);
+				else if (typid == INT4OID)
+					v = DatumGetInt32(value);
+				else
+					v = DatumGetInt64(value);
+				ChainAppendU32(buf, 8);
+				ChainAppendI64(buf, v);
+				break;
+			}
+		case 'n':
+			{
+				char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, value));
+
+				ChainEncodeString(buf, s, strlen(s));
+				pfree(s);
+				break;
+			}
+		case 'f':
+			{
+				double		d;
+				union
+				{
+					double		d;
+					int64		i;
+				}			u;
+
+				if (typid == FLOAT4OID)
+					d = (double) DatumGetFloat4(value);
+				else
+					d = DatumGetFloat8(value);
+				if (isnan(d))
+					u.i = INT64CONST(0x7FF8000000000000);
+				else
+					u.d = d;
+				ChainAppendU32(buf, 8);
+				ChainAppendI64(buf, u.i);
+				break;
+			}
+		case 't':
+			if (typid == NAMEOID)
+			{
+				const char *s = NameStr(*DatumGetName(value));
+
+				chain_append_text(buf, s, strlen(s));
+			}
+			else
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				chain_append_text(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			break;
+		case 'j':
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				chain_append_text(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				break;
+			}
+		case 'J':
+			{
+				Jsonb	   *jb = DatumGetJsonbP(value);
+				char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+
+				chain_append_text(buf, s, strlen(s));
+				pfree(s);
+				break;
+			}
+		case 'x':
+			{
+				bytea	   *b = DatumGetByteaPP(value);
+
+				ChainEncodeString(buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+				break;
+			}
+		case 'u':
+			{
+				pg_uuid_t  *u = DatumGetUUIDP(value);
+
+				ChainEncodeString(buf, (char *) u->data, UUID_LEN);
+				break;
+			}
+		case 'T':
+		case 'S':
+			ChainAppendU32(buf, 8);
+			ChainAppendI64(buf, DatumGetInt64(value));
+			break;
+		case 'D':
+			ChainAppendU32(buf, 4);
+			ChainAppendU32(buf, (uint32) DatumGetDateADT(value));
+			break;
+		case 'I':
+			{
+				inet	   *ip = DatumGetInetPP(value);
+				int			alen = ip_family(ip) == PGSQL_AF_INET ? 4 : 16;
+
+				ChainAppendU32(buf, 3 + alen);
+				chain_append_u8(buf, alen == 4 ? 4 : 6);
+				chain_append_u8(buf, ip_bits(ip));
+				chain_append_u8(buf, is_cidr ? 1 : 0);
+				appendBinaryStringInfo(buf, (char *) ip_addr(ip), alen);
+				break;
+			}
+		case 'v':
+			{
+				Interval   *iv = DatumGetIntervalP(value);
+
+				ChainAppendU32(buf, 16);
+				ChainAppendI64(buf, iv->time);
+				ChainAppendU32(buf, (uint32) iv->day);
+				ChainAppendU32(buf, (uint32) iv->month);
+				break;
+			}
+		default:
+			elog(ERROR, "unexpected hash field tag \"%c\"", tag);
+	}
+}
+
+/* field = u8(tag) || u8(0)  |  u8(tag) || u8(1) || bytes(canonical) */
+static void
+chain_append_field(StringInfo buf, const ChainColumn *col, Datum value,
+				   bool isnull)
+{
+	chain_append_u8(buf, (uint8) col->tag);
+	if (isnull)
+	{
+		chain_append_u8(buf, 0);
+		return;
+	}
+	chain_append_u8(buf, 1);
+	if (col->tag != 'A')
+	{
+		chain_append_canonical(buf, col->tag, col->basetypid, col->is_cidr, value);
+		return;
+	}
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(value);
+		int			ndim = ARR_NDIM(arr);
+		int		   *dims = ARR_DIMS(arr);
+		int		   *lbs = ARR_LBOUND(arr);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			nelems;
+		int			lenpos;
+		int			i;
+
+		/* reserve the u32 length, fill it in at the end */
+		lenpos = buf->len;
+		ChainAppendU32(buf, 0);
+		chain_append_u8(buf, (uint8) col->elemtag);
+		ChainAppendU32(buf, (uint32) ndim);
+		for (i = 0; i < ndim; i++)
+		{
+			ChainAppendU32(buf, (uint32) dims[i]);
+			ChainAppendU32(buf, (uint32) lbs[i]);
+		}
+		deconstruct_array(arr, col->elemtypid, col->elemlen, col->elembyval,
+						  col->elemalign, &elems, &nulls, &nelems);
+		for (i = 0; i < nelems; i++)
+		{
+			if (nulls[i])
+				chain_append_u8(buf, 0);
+			else
+			{
+				chain_append_u8(buf, 1);
+				chain_append_canonical(buf, col->elemtag, col->elemtypid,
+									   col->elem_is_cidr, elems[i]);
+			}
+		}
+		{
+			uint32		len = buf->len - lenpos - 4;
+			unsigned char *p = (unsigned char *) buf->data + lenpos;
+
+			p[0] = (len >> 24) & 0xFF;
+			p[1] = (len >> 16) & 0xFF;
+			p[2] = (len >> 8) & 0xFF;
+			p[3] = len & 0xFF;
+		}
+		pfree(elems);
+		pfree(nulls);
+	}
+}
+
+/* ---- SHA-256 ----------------------------------------------------------- */
+
+void
+ChainSha256(const uint8 *data, size_t len, uint8 *out)
+{
+	unsigned int outlen = 0;
+
+	if (chain_md_ctx == NULL)
+	{
+		chain_md_ctx = EVP_MD_CTX_new();
+		if (chain_md_ctx == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Could not allocate an OpenSSL digest context.")));
+	}
+	if (EVP_DigestInit_ex(chain_md_ctx, EVP_sha256(), NULL) != 1 ||
+		EVP_DigestUpdate(chain_md_ctx, data, len) != 1 ||
+		EVP_DigestFinal_ex(chain_md_ctx, out, &outlen) != 1 ||
+		outlen != CHAIN_HASH_LEN)
+		elog(ERROR, "could not compute a SHA-256 digest with OpenSSL");
+}
+
+static StringInfo
+chain_msg_start(void)
+{
+	if (!chain_msg_ready)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		initStringInfo(&chain_msg);
+		MemoryContextSwitchTo(old);
+		chain_msg_ready = true;
+	}
+	resetStringInfo(&chain_msg);
+	return &chain_msg;
+}
+
+/*
+ * row_hash = H( bytes("wallet_ops/row/v1") || i64(chain_seq) || prev_hash ||
+ *				 u32(n) || field(col_1) || ... || field(col_n) )
+ *
+ * values/isnull are indexed by hashed column (0 .. ncols-1).
+ */
+void
+ChainRowHash(const ChainRelInfo *info, int64 seq, const uint8 *prev,
+			 const Datum *values, const bool *isnull, uint8 *out)
+{
+	StringInfo	buf = chain_msg_start();
+	int			i;
+
+	ChainEncodeString(buf, CHAIN_ROW_DOMAIN, sizeof(CHAIN_ROW_DOMAIN) - 1);
+	ChainAppendI64(buf, seq);
+	appendBinaryStringInfo(buf, (const char *) prev, CHAIN_HASH_LEN);
+	ChainAppendU32(buf, (uint32) info->ncols);
+	for (i = 0; i < info->ncols; i++)
+		chain_append_field(buf, &info->cols[i], values[i], isnull[i]);
+	ChainSha256((uint8 *) buf->data, buf->len, out);
+	/* do not let one huge row keep a huge buffer */
+	if (buf->maxlen > 1024 * 1024)
+	{
+		pfree(buf->data);
+		chain_msg_ready = false;
+	}
+}
+
+/*
+ * genesis = H( bytes("wallet_ops/genesis/v1") || u32(k) || field(key_1) ...)
+ */
+void
+ChainGenesis(const ChainRelInfo *info, const Datum *keyvals, uint8 *out)
+{
+	StringInfo	buf = chain_msg_start();
+	int			i;
+
+	ChainEncodeString(buf, CHAIN_GENESIS_DOMAIN, sizeof(CHAIN_GENESIS_DOMAIN) - 1);
+	ChainAppendU32(buf, (uint32) info->nkeys);
+	for (i = 0; i < info->nkeys; i++)
+		chain_append_field(buf, &info->keys[i], keyvals[i], false);
+	ChainSha256((uint8 *) buf->data, buf->len, out);
+}
+
+/*
+ * The chain's name: '' without key columns, the value's text output for one
+ * key column, a JSON array of the text outputs for several.  Key values must
+ * not be NULL (the caller checks).
+ */
+char *
+ChainKeyName(const ChainRelInfo *info, const Datum *keyvals,
+			 const bool *keynulls)
+{
+	StringInfoData buf;
+	int			i;
+
+	if (info->nkeys == 0)
+		return pstrdup("");
+	if (info->nkeys == 1)
+		return OutputFunctionCall((FmgrInfo *) &info->keys[0].outfunc, keyvals[0]);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (i = 0; i < info->nkeys; i++)
+	{
+		char	   *s = OutputFunctionCall((FmgrInfo *) &info->keys[i].outfunc,
+										   keyvals[i]);
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, s);
+		pfree(s);
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+char *
+ChainHex(const uint8 *hash, int len)
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	char	   *s = palloc(len * 2 + 1);
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		s[2 * i] = hexdigits[hash[i] >> 4];
+		s[2 * i + 1] = hexdigits[hash[i] & 0xF];
+	}
+	s[len * 2] = '\0';
+	return s;
+}

@@ -1,0 +1,762 @@
+/*-------------------------------------------------------------------------
+ *
+ * chain_trigger.c
+ *		The BEFORE INSERT row trigger of hash-chained tables and its
+ *		per-transaction cache of chain heads.
+ *
+ * For each inserted row the trigger sets chain_seq, prev_hash and row_hash
+ * (whatever the user supplied).  The first time a transaction touches a
+ * chain, the chain's row in wallet_ops.chain_heads is created if absent and
+ * locked with SELECT ... FOR UPDATE: writers of the same chain queue behind
+ * that lock until commit (in REPEATABLE READ and SERIALIZABLE the second
+ * one gets a serialization failure), writers of different chains never
+ * wait.  Further rows of that chain in the transaction use the cache, so a
+ * bulk insert runs no SQL per row.
+ *
+ * The cache follows subtransactions the way GUC nest levels do: an entry
+ * remembers the state it had in each enclosing level it was changed in, a
+ * subtransaction abort restores it (and forgets entries the subtransaction
+ * created, whose head row lock it also lost), a commit merges it into the
+ * parent level.
+ *
+ * The heads are written back just before the transaction commits or is
+ * prepared (XACT_EVENT_PRE_COMMIT / PRE_PREPARE), when the cache holds the
+ * final state: one UPDATE per chain the transaction extended.  Before that
+ * UPDATE, the number of rows of the chain with chain_seq in the range the
+ * transaction handed out is counted; if a row the trigger numbered never
+ * reached the table (INSERT ... ON CONFLICT DO NOTHING that hit a conflict,
+ * or a later BEFORE trigger that returned NULL) the commit fails instead of
+ * leaving a gap in the chain.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/chain_trigger.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "chain.h"
+
+PG_FUNCTION_INFO_V1(wallet_ops_chain_before_insert);
+
+/* ---- relation info cache (backend lifetime) ---------------------------- */
+
+typedef struct ChainRelEntry
+{
+	Oid			relid;			/* hash key */
+	ChainRelInfo *info;
+	MemoryContext cxt;
+} ChainRelEntry;
+
+static HTAB *chain_rel_cache = NULL;
+static bool chain_callbacks_registered = false;
+
+/* ---- head cache (one transaction) -------------------------------------- */
+
+typedef struct ChainHeadKey
+{
+	Oid			relid;			/* the chained (root) table */
+	const char *name;			/* the chain's name */
+} ChainHeadKey;
+
+typedef struct ChainHeadSave
+{
+	int			level;
+	int64		seq;
+	uint8		hash[CHAIN_HASH_LEN];
+	struct ChainHeadSave *next;
+} ChainHeadSave;
+
+typedef struct ChainHeadEntry
+{
+	ChainHeadKey key;
+	int			create_level;	/* nest level that created (and locked) it */
+	int			level;			/* nest level of the current state */
+	int64		seq;			/* current head */
+	uint8		hash[CHAIN_HASH_LEN];
+	int64		start_seq;		/* head as read from chain_heads */
+	ChainHeadSave *saves;
+	int			nkeys;
+	Datum	   *keyvals;		/* the chain's key values */
+} ChainHeadEntry;
+
+static HTAB *chain_heads = NULL;
+static MemoryContext chain_heads_cxt = NULL;
+
+/* kept plans on wallet_ops.chain_heads */
+static SPIPlanPtr head_select_plan = NULL;
+static SPIPlanPtr head_insert_plan = NULL;
+static SPIPlanPtr head_update_plan = NULL;
+
+static void chain_xact_callback(XactEvent event, void *arg);
+static void chain_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								   SubTransactionId parentSubid, void *arg);
+static void chain_relcache_callback(Datum arg, Oid relid);
+
+static uint32
+chain_head_hash(const void *key, Size keysize)
+{
+	const ChainHeadKey *k = key;
+
+	return hash_combine(murmurhash32(k->relid),
+						hash_bytes((const unsigned char *) k->name, strlen(k->name)));
+}
+
+static int
+chain_head_match(const void *key1, const void *key2, Size keysize)
+{
+	const ChainHeadKey *a = key1;
+	const ChainHeadKey *b = key2;
+
+	if (a->relid != b->relid)
+		return 1;
+	return strcmp(a->name, b->name);
+}
+
+static void *
+chain_head_keycopy(void *dest, const void *src, Size keysize)
+{
+	ChainHeadKey *d = dest;
+	const ChainHeadKey *s = src;
+
+	d->relid = s->relid;
+	d->name = MemoryContextStrdup(chain_heads_cxt, s->name);
+	return dest;
+}
+
+static void
+chain_register_callbacks(void)
+{
+	if (chain_callbacks_registered)
+		return;
+	RegisterXactCallback(chain_xact_callback, NULL);
+	RegisterSubXactCallback(chain_subxact_callback, NULL);
+	CacheRegisterRelcacheCallback(chain_relcache_callback, (Datum) 0);
+	chain_callbacks_registered = true;
+}
+
+static void
+chain_heads_init(void)
+{
+	HASHCTL		ctl;
+
+	if (chain_heads != NULL)
+		return;
+	chain_register_callbacks();
+	chain_heads_cxt = AllocSetContextCreate(TopMemoryContext,
+											"wallet_ops chain heads",
+											ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ChainHeadKey);
+	ctl.entrysize = sizeof(ChainHeadEntry);
+	ctl.hash = chain_head_hash;
+	ctl.match = chain_head_match;
+	ctl.keycopy = chain_head_keycopy;
+	ctl.hcxt = chain_heads_cxt;
+	chain_heads = hash_create("wallet_ops chain heads", 64, &ctl,
+							  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
+							  HASH_KEYCOPY | HASH_CONTEXT);
+}
+
+static void
+chain_heads_reset(void)
+{
+	if (chain_heads_cxt != NULL)
+		MemoryContextDelete(chain_heads_cxt);
+	chain_heads_cxt = NULL;
+	chain_heads = NULL;
+}
+
+/* ---- relation info ----------------------------------------------------- */
+
+static void
+chain_relcache_callback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	ChainRelEntry *e;
+
+	if (chain_rel_cache == NULL)
+		return;
+	hash_seq_init(&status, chain_rel_cache);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || e->relid == relid ||
+			(e->info && e->info->rootrelid == relid))
+		{
+			if (e->info)
+				e->info->valid = false;
+		}
+	}
+}
+
+/* The chain configuration of rel (a chained table or one of its partitions). */
+static ChainRelInfo *
+chain_rel_info(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	ChainRelEntry *e;
+	bool		found;
+	ChainConfig cfg;
+	Oid			root;
+	MemoryContext old;
+	MemoryContext cxt;
+
+	if (chain_rel_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		chain_register_callbacks();
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ChainRelEntry);
+		chain_rel_cache = hash_create("wallet_ops chained relations", 16, &ctl,
+									  HASH_ELEM | HASH_BLOBS);
+	}
+	e = hash_search(chain_rel_cache, &relid, HASH_FIND, &found);
+	if (found && e->info != NULL && e->info->valid)
+		return e->info;
+	if (found)
+	{
+		/* stale: forget it (nobody holds it between two calls) */
+		if (e->cxt)
+			MemoryContextDelete(e->cxt);
+		hash_search(chain_rel_cache, &relid, HASH_REMOVE, NULL);
+	}
+
+	cxt = AllocSetContextCreate(CacheMemoryContext, "wallet_ops chained relation",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		root = ChainFindRoot(relid, &cfg);
+		if (!OidIsValid(root))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" is not hash-chained",
+							RelationGetRelationName(rel)),
+					 errhint("Use wallet_ops.enable_hash_chain() to chain it; the trigger wallet_ops._chain_before_insert() cannot be used on its own.")));
+		e = NULL;
+		{
+			ChainRelInfo *info = ChainRelInfoBuild(rel, &cfg);
+
+			MemoryContextSwitchTo(old);
+			e = hash_search(chain_rel_cache, &relid, HASH_ENTER, NULL);
+			e->info = info;
+			e->cxt = cxt;
+		}
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return e->info;
+}
+
+/* ---- heads ------------------------------------------------------------- */
+
+static SPIPlanPtr
+chain_keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+static bytea *
+chain_bytea(const uint8 *hash)
+{
+	bytea	   *b = palloc(VARHDRSZ + CHAIN_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + CHAIN_HASH_LEN);
+	memcpy(VARDATA(b), hash, CHAIN_HASH_LEN);
+	return b;
+}
+
+/*
+ * Read and lock the head of a chain; create it (at chain_seq 0, hash =
+ * genesis) if absent.  Runs as the extension's owner.
+ */
+static void
+chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
+				int64 *seq, uint8 *hash)
+{
+	Oid			save_userid;
+	int			save_sec;
+	Datum		values[3];
+	int			ret;
+	int			attempt;
+
+	ChainBecomeOwner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (head_select_plan == NULL)
+	{
+		Oid			types[2] = {OIDOID, TEXTOID};
+
+		head_select_plan = chain_keep_plan(
+			"SELECT last_seq, last_hash FROM wallet_ops.chain_heads"
+			" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+			"   AND chain_key OPERATOR(pg_catalog.=) $2 FOR UPDATE", 2, types);
+	}
+	if (head_insert_plan == NULL)
+	{
+		Oid			types[3] = {OIDOID, TEXTOID, BYTEAOID};
+
+		head_insert_plan = chain_keep_plan(
+			"INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
+			" VALUES ($1::pg_catalog.regclass, $2, 0, $3) ON CONFLICT DO NOTHING",
+			3, types);
+	}
+	values[0] = ObjectIdGetDatum(rootrelid);
+	values[1] = CStringGetTextDatum(name);
+	values[2] = PointerGetDatum(chain_bytea(genesis));
+
+	for (attempt = 0;; attempt++)
+	{
+		ret = SPI_execute_plan(head_select_plan, values, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read wallet_ops.chain_heads: %s",
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d;
+			bytea	   *b;
+
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			*seq = isnull ? 0 : DatumGetInt64(d);
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+			if (isnull)
+				memcpy(hash, genesis, CHAIN_HASH_LEN);
+			else
+			{
+				b = DatumGetByteaPP(d);
+				if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("head of hash chain \"%s\" of table \"%s\" is corrupted",
+									name, get_rel_name(rootrelid)),
+							 errdetail("last_hash has %d bytes instead of %d.",
+									   (int) VARSIZE_ANY_EXHDR(b), CHAIN_HASH_LEN)));
+				memcpy(hash, VARDATA_ANY(b), CHAIN_HASH_LEN);
+			}
+			break;
+		}
+		if (attempt > 0)
+			elog(ERROR, "could not create the head of hash chain \"%s\"", name);
+		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
+				 SPI_result_code_string(ret));
+	}
+	SPI_finish();
+	ChainRestoreUser(save_userid, save_sec);
+}
+
+/* The cache entry of a chain, locking its head on first touch. */
+static ChainHeadEntry *
+chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
+{
+	ChainHeadKey key;
+	ChainHeadEntry *e;
+	bool		found;
+	int64		seq;
+	uint8		hash[CHAIN_HASH_LEN];
+	uint8		genesis[CHAIN_HASH_LEN];
+	int			i;
+
+	chain_heads_init();
+	key.relid = info->rootrelid;
+	key.name = name;
+	e = hash_search(chain_heads, &key, HASH_FIND, &found);
+	if (found)
+		return e;
+
+	ChainGenesis(info, keyvals, genesis);
+	chain_lock_head(info->rootrelid, name, genesis, &seq, hash);
+
+	/* the SPI calls above may have run a transaction callback: re-init */
+	chain_heads_init();
+	e = hash_search(chain_heads, &key, HASH_ENTER, &found);
+	Assert(!found);
+	e->create_level = GetCurrentTransactionNestLevel();
+	e->level = e->create_level;
+	e->seq = seq;
+	e->start_seq = seq;
+	memcpy(e->hash, hash, CHAIN_HASH_LEN);
+	e->saves = NULL;
+	e->nkeys = info->nkeys;
+	e->keyvals = MemoryContextAlloc(chain_heads_cxt, sizeof(Datum) * Max(info->nkeys, 1));
+	for (i = 0; i < info->nkeys; i++)
+	{
+		int16		typlen;
+		bool		typbyval;
+		MemoryContext old;
+
+		get_typlenbyval(info->keys[i].typid, &typlen, &typbyval);
+		old = MemoryContextSwitchTo(chain_heads_cxt);
+		e->keyvals[i] = datumCopy(keyvals[i], typbyval, typlen);
+		MemoryContextSwitchTo(old);
+	}
+	return e;
+}
+
+static void
+chain_head_advance(ChainHeadEntry *e, int64 seq, const uint8 *hash)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (e->level < level)
+	{
+		ChainHeadSave *s = MemoryContextAlloc(chain_heads_cxt, sizeof(ChainHeadSave));
+
+		s->level = e->level;
+		s->seq = e->seq;
+		memcpy(s->hash, e->hash, CHAIN_HASH_LEN);
+		s->next = e->saves;
+		e->saves = s;
+		e->level = level;
+	}
+	e->seq = seq;
+	memcpy(e->hash, hash, CHAIN_HASH_LEN);
+}
+
+bool
+ChainHeadCacheLookup(Oid rootrelid, const char *name, int64 *seq, uint8 *hash)
+{
+	ChainHeadKey key;
+	ChainHeadEntry *e;
+
+	if (chain_heads == NULL)
+		return false;
+	key.relid = rootrelid;
+	key.name = name;
+	e = hash_search(chain_heads, &key, HASH_FIND, NULL);
+	if (e == NULL)
+		return false;
+	*seq = e->seq;
+	memcpy(hash, e->hash, CHAIN_HASH_LEN);
+	return true;
+}
+
+/* ---- transaction events ------------------------------------------------ */
+
+static void
+chain_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	HASH_SEQ_STATUS status;
+	ChainHeadEntry *e;
+
+	if (chain_heads == NULL)
+		return;
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+
+	hash_seq_init(&status, chain_heads);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+		{
+			if (e->create_level >= level)
+			{
+				/* created (and locked) in the aborted subtransaction */
+				hash_search(chain_heads, &e->key, HASH_REMOVE, NULL);
+				continue;
+			}
+			if (e->level >= level)
+			{
+				ChainHeadSave *s = e->saves;
+
+				Assert(s != NULL && s->level < level);
+				e->seq = s->seq;
+				memcpy(e->hash, s->hash, CHAIN_HASH_LEN);
+				e->level = s->level;
+				e->saves = s->next;
+				pfree(s);
+			}
+		}
+		else
+		{
+			if (e->create_level >= level)
+				e->create_level = level - 1;
+			if (e->level >= level)
+			{
+				if (e->saves != NULL && e->saves->level >= level - 1)
+				{
+					ChainHeadSave *s = e->saves;
+
+					e->saves = s->next;
+					pfree(s);
+				}
+				e->level = level - 1;
+			}
+		}
+	}
+}
+
+/*
+ * Write every head the transaction moved, after checking that each row the
+ * trigger numbered is in the table.
+ */
+static void
+chain_flush_heads(void)
+{
+	HASH_SEQ_STATUS status;
+	ChainHeadEntry *e;
+	Oid			save_userid;
+	int			save_sec;
+	bool		any = false;
+	Oid			plan_rel = InvalidOid;
+	SPIPlanPtr	count_plan = NULL;
+
+	hash_seq_init(&status, chain_heads);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		if (e->seq != e->start_seq)
+		{
+			any = true;
+			hash_seq_term(&status);
+			break;
+		}
+	}
+	if (!any)
+		return;
+
+	PushActiveSnapshot(GetTransactionSnapshot());
+	ChainBecomeOwner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (head_update_plan == NULL)
+	{
+		Oid			types[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
+
+		head_update_plan = chain_keep_plan(
+			"UPDATE wallet_ops.chain_heads SET last_seq = $3, last_hash = $4"
+			" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+			"   AND chain_key OPERATOR(pg_catalog.=) $2", 4, types);
+	}
+
+	hash_seq_init(&status, chain_heads);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		Datum		values[4];
+		Datum	   *cvals;
+		int			ret;
+		int64		counted;
+		bool		isnull;
+		int			i;
+
+		if (e->seq == e->start_seq)
+			continue;
+
+		/* check: every row numbered in this transaction made it in */
+		if (count_plan == NULL || plan_rel != e->key.relid)
+		{
+			Relation	root = table_open(e->key.relid, AccessShareLock);
+			ChainConfig cfg;
+			ChainRelInfo *info;
+			StringInfoData sql;
+			Oid		   *types;
+
+			if (!ChainConfigLoad(e->key.relid, &cfg))
+				elog(ERROR, "table %u is no longer hash-chained", e->key.relid);
+			info = ChainRelInfoBuild(root, &cfg);
+			initStringInfo(&sql);
+			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s WHERE ",
+							 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(root)),
+														RelationGetRelationName(root)));
+			types = palloc(sizeof(Oid) * (info->nkeys + 2));
+			for (i = 0; i < info->nkeys; i++)
+			{
+				appendStringInfo(&sql, "%s OPERATOR(pg_catalog.=) $%d AND ",
+								 quote_identifier(NameStr(info->keys[i].name)), i + 1);
+				types[i] = info->keys[i].typid;
+			}
+			appendStringInfo(&sql, "chain_seq OPERATOR(pg_catalog.>) $%d"
+							 " AND chain_seq OPERATOR(pg_catalog.<=) $%d",
+							 info->nkeys + 1, info->nkeys + 2);
+			types[info->nkeys] = INT8OID;
+			types[info->nkeys + 1] = INT8OID;
+			count_plan = SPI_prepare(sql.data, info->nkeys + 2, types);
+			if (count_plan == NULL)
+				elog(ERROR, "could not prepare \"%s\"", sql.data);
+			plan_rel = e->key.relid;
+			table_close(root, NoLock);
+		}
+		cvals = palloc(sizeof(Datum) * (e->nkeys + 2));
+		for (i = 0; i < e->nkeys; i++)
+			cvals[i] = e->keyvals[i];
+		cvals[e->nkeys] = Int64GetDatum(e->start_seq);
+		cvals[e->nkeys + 1] = Int64GetDatum(e->seq);
+		ret = SPI_execute_plan(count_plan, cvals, NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not count the rows of hash chain \"%s\"", e->key.name);
+		counted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+		if (counted != e->seq - e->start_seq)
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("could not commit rows of hash chain \"%s\" of table \"%s\"",
+							e->key.name, get_rel_name(e->key.relid)),
+					 errdetail_plural("The hash chain trigger numbered " INT64_FORMAT " row in this transaction, but it is not in the table.",
+									  "The hash chain trigger numbered " INT64_FORMAT " rows in this transaction, but only " INT64_FORMAT " of them are in the table.",
+									  (unsigned long) (e->seq - e->start_seq),
+									  e->seq - e->start_seq, counted),
+					 errhint("A row was dropped after it was hashed, by INSERT ... ON CONFLICT DO NOTHING or by a BEFORE trigger that fires after \"" CHAIN_TRIGGER_NAME "\"; insert such rows with INSERT ... SELECT ... WHERE NOT EXISTS instead.")));
+
+		values[0] = ObjectIdGetDatum(e->key.relid);
+		values[1] = CStringGetTextDatum(e->key.name);
+		values[2] = Int64GetDatum(e->seq);
+		values[3] = PointerGetDatum(chain_bytea(e->hash));
+		ret = SPI_execute_plan(head_update_plan, values, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "could not update the head of hash chain \"%s\"", e->key.name);
+		e->start_seq = e->seq;
+	}
+	SPI_finish();
+	ChainRestoreUser(save_userid, save_sec);
+	PopActiveSnapshot();
+}
+
+static void
+chain_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (chain_heads != NULL)
+				chain_flush_heads();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			chain_heads_reset();
+			break;
+		default:
+			break;
+	}
+}
+
+/* ---- the trigger ------------------------------------------------------- */
+
+/*
+ * wallet_ops._chain_before_insert(): BEFORE INSERT FOR EACH ROW on a
+ * hash-chained table (cloned to its partitions).
+ */
+Datum
+wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	ChainRelInfo *info;
+	Datum	   *values;
+	bool	   *nulls;
+	Datum	   *keyvals;
+	bool	   *keynulls;
+	Datum	   *colvals;
+	bool	   *colnulls;
+	char	   *name;
+	ChainHeadEntry *head;
+	int64		seq;
+	uint8		hash[CHAIN_HASH_LEN];
+	uint8		prev[CHAIN_HASH_LEN];
+	int			setcols[3];
+	Datum		setvals[3];
+	bool		setnulls[3] = {false, false, false};
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"_chain_before_insert\" was not called by trigger manager")));
+	trigdata = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"_chain_before_insert\" must be fired BEFORE INSERT FOR EACH ROW")));
+
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+	tuple = trigdata->tg_trigtuple;
+	info = chain_rel_info(rel);
+
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tuple, desc, values, nulls);
+
+	keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+	keynulls = palloc(sizeof(bool) * Max(info->nkeys, 1));
+	for (i = 0; i < info->nkeys; i++)
+	{
+		AttrNumber	a = info->keys[i].attnum;
+
+		keyvals[i] = values[a - 1];
+		keynulls[i] = nulls[a - 1];
+		if (keynulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("chain key column \"%s\" of table \"%s\" cannot be null",
+							NameStr(info->keys[i].name), RelationGetRelationName(rel))));
+	}
+	colvals = palloc(sizeof(Datum) * info->ncols);
+	colnulls = palloc(sizeof(bool) * info->ncols);
+	for (i = 0; i < info->ncols; i++)
+	{
+		AttrNumber	a = info->cols[i].attnum;
+
+		colvals[i] = values[a - 1];
+		colnulls[i] = nulls[a - 1];
+	}
+
+	name = ChainKeyName(info, keyvals, keynulls);
+	head = chain_head_get(info, name, keyvals);
+	seq = head->seq + 1;
+	memcpy(prev, head->hash, CHAIN_HASH_LEN);
+	ChainRowHash(info, seq, prev, colvals, colnulls, hash);
+	chain_head_advance(head, seq, hash);
+
+	setcols[0] = info->seq_attnum;
+	setvals[0] = Int64GetDatum(seq);
+	setcols[1] = info->prev_attnum;
+	setvals[1] = PointerGetDatum(chain_bytea(prev));
+	setcols[2] = info->hash_attnum;
+	setvals[2] = PointerGetDatum(chain_bytea(hash));
+
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 3, setcols,
+													 setvals, setnulls));
+}

@@ -1,0 +1,1249 @@
+/*-------------------------------------------------------------------------
+ *
+ * chain_verify.c
+ *		verify_chain(), chain_digest() and verify_against_digest().
+ *
+ * Verification is read-only (it runs on a hot standby) and needs memory
+ * per chain, not per row.  A first pass scans every leaf partition
+ * directly, in partition bound order, recomputing each row's hash and
+ * following each chain's links as rows arrive: a chain keeps the next
+ * chain_seq it expects and the row_hash before it, plus a small buffer for
+ * rows that arrive a little out of order (concurrent writers fill
+ * different heap pages).  A chain whose links all check out in that pass
+ * is intact and costs nothing more.  Every other chain (a hash mismatch, an
+ * unhashed row, a duplicate, a gap, or simply too much disorder for the
+ * buffer) gets a second, ordered pass through the (chain key, chain_seq)
+ * index that pins down each problem at its chain_seq.  Finally each chain's
+ * last row is compared with its head in wallet_ops.chain_heads.
+ *
+ * Problems are returned as rows sorted by chain and chain_seq, with hex
+ * hashes in the detail, never raised as errors.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/chain_verify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xlog.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "partitioning/partdesc.h"
+#include "pgstat.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "chain.h"
+
+PG_FUNCTION_INFO_V1(wallet_ops_verify_chain);
+PG_FUNCTION_INFO_V1(wallet_ops_chain_digest);
+PG_FUNCTION_INFO_V1(wallet_ops_verify_against_digest);
+
+#define VERIFY_PENDING_MAX	64
+#define VERIFY_PROGRESS_EVERY	65536
+
+static const char DIGEST_DOMAIN[] = "wallet_ops/digest/v1";
+
+typedef struct VPending
+{
+	int64		seq;
+	uint8		prev[CHAIN_HASH_LEN];
+	uint8		hash[CHAIN_HASH_LEN];
+} VPending;
+
+typedef struct VChain
+{
+	char	   *name;			/* hash key */
+	bool		has_rows;
+	bool		bad;			/* needs the ordered pass */
+	Datum	   *keyvals;		/* set with the first row */
+	int64		next;			/* next chain_seq expected */
+	uint8		last[CHAIN_HASH_LEN];	/* row_hash of next - 1 */
+	int			npending;
+	VPending   *pending;
+	bool		has_head;
+	int64		head_seq;
+	uint8		head_hash[CHAIN_HASH_LEN];
+	bool		attested;
+	int64		att_seq;
+	uint8		att_hash[CHAIN_HASH_LEN];
+	bool		att_seen;
+	uint8		att_seen_hash[CHAIN_HASH_LEN];
+} VChain;
+
+typedef struct VerifyState
+{
+	Relation	root;
+	char	   *relname;		/* qualified, quoted */
+	ChainConfig cfg;
+	ChainRelInfo *rootinfo;
+	MemoryContext cxt;			/* per-chain state */
+	MemoryContext rowcxt;		/* reset per row */
+	HTAB	   *chains;
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	List	   *nullkey_details;	/* rows whose key is NULL */
+	SPIPlanPtr	ordered_plan;
+	int64		rows;
+	const char *activity;
+} VerifyState;
+
+/* ---- hash table keyed by chain name ---------------------------------- */
+
+static uint32
+vchain_hash(const void *key, Size keysize)
+{
+	const char *s = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, strlen(s));
+}
+
+static int
+vchain_match(const void *key1, const void *key2, Size keysize)
+{
+	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
+}
+
+static MemoryContext vchain_key_cxt;
+
+static void *
+vchain_keycopy(void *dest, const void *src, Size keysize)
+{
+	*(char **) dest = MemoryContextStrdup(vchain_key_cxt, *(const char *const *) src);
+	return dest;
+}
+
+static VChain *
+vchain_get(VerifyState *st, const char *name, bool create)
+{
+	VChain	   *c;
+	bool		found;
+
+	c = hash_search(st->chains, &name, create ? HASH_ENTER : HASH_FIND, &found);
+	if (c != NULL && !found)
+	{
+		char	   *n = c->name;
+
+		memset(c, 0, sizeof(VChain));
+		c->name = n;
+		c->next = 1;
+	}
+	return c;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void
+verify_emit(VerifyState *st, const char *chain, int64 seq, bool seq_null,
+			const char *problem, const char *detail)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (chain)
+		values[0] = CStringGetTextDatum(chain);
+	else
+		nulls[0] = true;
+	values[1] = Int64GetDatum(seq);
+	nulls[1] = seq_null;
+	values[2] = CStringGetTextDatum(problem);
+	if (detail)
+		values[3] = CStringGetTextDatum(detail);
+	else
+		nulls[3] = true;
+	tuplestore_putvalues(st->tupstore, st->tupdesc, values, nulls);
+}
+
+static void
+verify_init_srf(FunctionCallInfo fcinfo, VerifyState *st)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	st->tupdesc = CreateTupleDescCopy(tupdesc);
+	st->tupstore = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = st->tupstore;
+	rsinfo->setDesc = st->tupdesc;
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+static void
+verify_open(VerifyState *st, Oid relid)
+{
+	HASHCTL		ctl;
+
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errdetail("Verifying a hash chain reads every row of the table.")));
+	st->root = relation_open(relid, AccessShareLock);
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot verify table \"%s\" because row-level security applies to the current user",
+						RelationGetRelationName(st->root))));
+	if (!ChainConfigLoad(relid, &st->cfg))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(st->root)),
+				 errhint("Use wallet_ops.enable_hash_chain() first.")));
+	st->relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(st->root)),
+											 RelationGetRelationName(st->root));
+	st->rootinfo = ChainRelInfoBuild(st->root, &st->cfg);
+	st->cxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops verify chains",
+									ALLOCSET_DEFAULT_SIZES);
+	st->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops verify row",
+									   ALLOCSET_DEFAULT_SIZES);
+	vchain_key_cxt = st->cxt;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(VChain);
+	ctl.hash = vchain_hash;
+	ctl.match = vchain_match;
+	ctl.keycopy = vchain_keycopy;
+	ctl.hcxt = st->cxt;
+	st->chains = hash_create("wallet_ops verify chains", 1024, &ctl,
+							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
+							 HASH_KEYCOPY | HASH_CONTEXT);
+	st->activity = debug_query_string;
+}
+
+static void
+verify_progress(VerifyState *st, const char *what)
+{
+	char		buf[256];
+
+	snprintf(buf, sizeof(buf), "wallet_ops.verify_chain(%s): %s, " INT64_FORMAT " rows checked",
+			 RelationGetRelationName(st->root), what, st->rows);
+	pgstat_report_activity(STATE_RUNNING, buf);
+}
+
+/*
+ * Load the recorded heads (optionally of one chain), overlaid with this
+ * transaction's own inserts.  Runs as the extension's owner.
+ */
+static void
+verify_load_heads(VerifyState *st, const char *only)
+{
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
+	Oid			save_userid;
+	int			save_sec;
+	Portal		portal;
+	HASH_SEQ_STATUS status;
+	VChain	   *c;
+
+	values[0] = ObjectIdGetDatum(RelationGetRelid(st->root));
+	values[1] = only ? CStringGetTextDatum(only) : (Datum) 0;
+	ChainBecomeOwner(&save_userid, &save_sec);
+	portal = SPI_cursor_open_with_args(NULL,
+									   only ?
+									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
+									   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+									   "   AND chain_key OPERATOR(pg_catalog.=) $2" :
+									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
+									   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+									   only ? 2 : 1, types, values, NULL, true, 0);
+	for (;;)
+	{
+		uint64		r;
+
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			char	   *name = SPI_getvalue(tup, desc, 1);
+			Datum		d;
+
+			c = vchain_get(st, name, true);
+			c->has_head = true;
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			c->head_seq = isnull ? 0 : DatumGetInt64(d);
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			if (!isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(d)) == CHAIN_HASH_LEN)
+				memcpy(c->head_hash, VARDATA_ANY(DatumGetByteaPP(d)), CHAIN_HASH_LEN);
+			pfree(name);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	ChainRestoreUser(save_userid, save_sec);
+
+	/* heads moved by this transaction and not yet written back */
+	hash_seq_init(&status, st->chains);
+	while ((c = hash_seq_search(&status)) != NULL)
+		(void) ChainHeadCacheLookup(RelationGetRelid(st->root), c->name,
+									&c->head_seq, c->head_hash);
+}
+
+/* ---- first pass: stream every leaf ---------------------------------------- */
+
+static void
+verify_collect_leaves(Relation rel, List **leaves)
+{
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+#if PG_VERSION_NUM >= 140000
+		PartitionDesc pd = RelationGetPartitionDesc(rel, true);
+#else
+		PartitionDesc pd = RelationGetPartitionDesc(rel);
+#endif
+		int			i;
+
+		for (i = 0; i < pd->nparts; i++)
+		{
+			Relation	child = table_open(pd->oids[i], AccessShareLock);
+
+			verify_collect_leaves(child, leaves);
+			table_close(child, NoLock);
+		}
+	}
+	else if (rel->rd_rel->relkind == RELKIND_RELATION)
+		*leaves = lappend_oid(*leaves, RelationGetRelid(rel));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot verify partition \"%s\" of hash-chained table", RelationGetRelationName(rel)),
+				 errdetail("Only partitions stored in this database can be verified.")));
+}
+
+static bool
+verify_bytea32(Datum d, bool isnull, uint8 *out)
+{
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
+		return false;
+	memcpy(out, VARDATA_ANY(b), CHAIN_HASH_LEN);
+	return true;
+}
+
+/* A row of a streaming chain: follow the link or park it. */
+static void
+verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
+{
+	int			i;
+
+	if (seq < c->next)
+	{
+		c->bad = true;			/* duplicate or out of range */
+		return;
+	}
+	if (seq > c->next)
+	{
+		for (i = 0; i < c->npending; i++)
+			if (c->pending[i].seq == seq)
+			{
+				c->bad = true;
+				return;
+			}
+		if (c->npending >= VERIFY_PENDING_MAX)
+		{
+			c->bad = true;
+			return;
+		}
+		if (c->pending == NULL)
+			c->pending = MemoryContextAlloc(vchain_key_cxt, sizeof(VPending) * VERIFY_PENDING_MAX);
+		c->pending[c->npending].seq = seq;
+		memcpy(c->pending[c->npending].prev, prev, CHAIN_HASH_LEN);
+		memcpy(c->pending[c->npending].hash, hash, CHAIN_HASH_LEN);
+		c->npending++;
+		return;
+	}
+	if (memcmp(prev, c->last, CHAIN_HASH_LEN) != 0)
+	{
+		c->bad = true;
+		return;
+	}
+	memcpy(c->last, hash, CHAIN_HASH_LEN);
+	c->next++;
+	/* drain parked rows that now fit */
+	for (i = 0; i < c->npending;)
+	{
+		if (c->pending[i].seq == c->next)
+		{
+			if (memcmp(c->pending[i].prev, c->last, CHAIN_HASH_LEN) != 0)
+			{
+				c->bad = true;
+				return;
+			}
+			memcpy(c->last, c->pending[i].hash, CHAIN_HASH_LEN);
+			c->next++;
+			c->pending[i] = c->pending[--c->npending];
+			i = 0;
+		}
+		else
+			i++;
+	}
+}
+
+static void
+verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
+{
+	Relation	leaf = table_open(leafid, AccessShareLock);
+	ChainRelInfo *info = ChainRelInfoBuild(leaf, &st->cfg);
+	TupleTableSlot *slot = table_slot_create(leaf, NULL);
+	TableScanDesc scan;
+	int			maxatt = Max(info->seq_attnum, Max(info->prev_attnum, info->hash_attnum));
+	Datum	   *keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+	bool	   *keynulls = palloc(sizeof(bool) * Max(info->nkeys, 1));
+	Datum	   *colvals = palloc(sizeof(Datum) * info->ncols);
+	bool	   *colnulls = palloc(sizeof(bool) * info->ncols);
+	char		what[128];
+	int			i;
+
+	for (i = 0; i < info->nkeys; i++)
+		maxatt = Max(maxatt, info->keys[i].attnum);
+	for (i = 0; i < info->ncols; i++)
+		maxatt = Max(maxatt, info->cols[i].attnum);
+	snprintf(what, sizeof(what), "partition %d of %d (%s)", leafno, nleaves,
+			 RelationGetRelationName(leaf));
+	verify_progress(st, what);
+
+	scan = table_beginscan(leaf, GetActiveSnapshot(), 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		MemoryContext old;
+		bool		keynull = false;
+		char	   *name;
+		VChain	   *c;
+		bool		isnull;
+		Datum		d;
+		int64		seq;
+		uint8		prev[CHAIN_HASH_LEN];
+		uint8		hash[CHAIN_HASH_LEN];
+		uint8		computed[CHAIN_HASH_LEN];
+		bool		hashed;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(st->rowcxt);
+		slot_getsomeattrs(slot, maxatt);
+		for (i = 0; i < info->nkeys; i++)
+		{
+			keyvals[i] = slot->tts_values[info->keys[i].attnum - 1];
+			keynulls[i] = slot->tts_isnull[info->keys[i].attnum - 1];
+			keynull |= keynulls[i];
+		}
+		if (keynull)
+		{
+			char	   *detail;
+
+			MemoryContextSwitchTo(st->cxt);
+			detail = psprintf("a row with a null chain key is in partition \"%s\" at ctid (%u,%u)",
+							  RelationGetRelationName(leaf),
+							  ItemPointerGetBlockNumber(&slot->tts_tid),
+							  ItemPointerGetOffsetNumber(&slot->tts_tid));
+			st->nullkey_details = lappend(st->nullkey_details, detail);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(st->rowcxt);
+			continue;
+		}
+		name = ChainKeyName(info, keyvals, keynulls);
+		c = vchain_get(st, name, true);
+		if (!c->has_rows)
+		{
+			c->has_rows = true;
+			c->keyvals = MemoryContextAlloc(st->cxt, sizeof(Datum) * Max(info->nkeys, 1));
+			MemoryContextSwitchTo(st->cxt);
+			for (i = 0; i < info->nkeys; i++)
+			{
+				int16		typlen;
+				bool		typbyval;
+
+				get_typlenbyval(info->keys[i].typid, &typlen, &typbyval);
+				c->keyvals[i] = datumCopy(keyvals[i], typbyval, typlen);
+			}
+			MemoryContextSwitchTo(st->rowcxt);
+			ChainGenesis(info, keyvals, c->last);
+		}
+		st->rows++;
+		if (c->bad)
+			goto next;
+
+		d = slot->tts_values[info->seq_attnum - 1];
+		isnull = slot->tts_isnull[info->seq_attnum - 1];
+		hashed = !isnull;
+		seq = isnull ? 0 : DatumGetInt64(d);
+		hashed &= verify_bytea32(slot->tts_values[info->prev_attnum - 1],
+								 slot->tts_isnull[info->prev_attnum - 1], prev);
+		hashed &= verify_bytea32(slot->tts_values[info->hash_attnum - 1],
+								 slot->tts_isnull[info->hash_attnum - 1], hash);
+		if (!hashed)
+		{
+			c->bad = true;
+			goto next;
+		}
+		for (i = 0; i < info->ncols; i++)
+		{
+			colvals[i] = slot->tts_values[info->cols[i].attnum - 1];
+			colnulls[i] = slot->tts_isnull[info->cols[i].attnum - 1];
+		}
+		ChainRowHash(info, seq, prev, colvals, colnulls, computed);
+		if (memcmp(computed, hash, CHAIN_HASH_LEN) != 0)
+		{
+			c->bad = true;
+			goto next;
+		}
+		if (c->attested && seq == c->att_seq && !c->att_seen)
+		{
+			c->att_seen = true;
+			memcpy(c->att_seen_hash, hash, CHAIN_HASH_LEN);
+		}
+		verify_stream_row(c, seq, prev, hash);
+next:
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(st->rowcxt);
+		if (st->rows % VERIFY_PROGRESS_EVERY == 0)
+			verify_progress(st, what);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(leaf, NoLock);
+}
+
+/* ---- second pass: one chain in chain_seq order ----------------------------- */
+
+static void
+verify_prepare_ordered(VerifyState *st)
+{
+	ChainRelInfo *info = st->rootinfo;
+	StringInfoData sql;
+	Oid		   *types = palloc(sizeof(Oid) * Max(info->nkeys, 1));
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT chain_seq, prev_hash, row_hash");
+	for (i = 0; i < info->ncols; i++)
+		appendStringInfo(&sql, ", %s", quote_identifier(NameStr(info->cols[i].name)));
+	appendStringInfo(&sql, " FROM %s", st->relname);
+	for (i = 0; i < info->nkeys; i++)
+	{
+		appendStringInfo(&sql, "%s %s OPERATOR(pg_catalog.=) $%d",
+						 i == 0 ? " WHERE" : " AND",
+						 quote_identifier(NameStr(info->keys[i].name)), i + 1);
+		types[i] = info->keys[i].typid;
+	}
+	appendStringInfoString(&sql, " ORDER BY chain_seq NULLS LAST, row_hash");
+	st->ordered_plan = SPI_prepare(sql.data, info->nkeys, types);
+	if (st->ordered_plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql.data,
+			 SPI_result_code_string(SPI_result));
+}
+
+static void
+verify_ordered_pass(VerifyState *st, VChain *c, int64 *last_seq, uint8 *last_hash)
+{
+	ChainRelInfo *info = st->rootinfo;
+	Portal		portal;
+	int64		expected = 1;
+	int64		prev_seq = 0;	/* chain_seq of the last hashed row, 0 = none */
+	uint8		prev_row_hash[CHAIN_HASH_LEN];
+	Datum	   *colvals = palloc(sizeof(Datum) * info->ncols);
+	bool	   *colnulls = palloc(sizeof(bool) * info->ncols);
+	int			i;
+
+	if (st->ordered_plan == NULL)
+		verify_prepare_ordered(st);
+	ChainGenesis(info, c->keyvals, prev_row_hash);
+	c->att_seen = false;
+	portal = SPI_cursor_open(NULL, st->ordered_plan, c->keyvals, NULL, true);
+	for (;;)
+	{
+		uint64		r;
+
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			MemoryContext old;
+			bool		seqnull;
+			int64		seq;
+			uint8		prev[CHAIN_HASH_LEN];
+			uint8		hash[CHAIN_HASH_LEN];
+			uint8		computed[CHAIN_HASH_LEN];
+			bool		isnull;
+			bool		has_prev,
+						has_hash,
+						mismatch;
+
+			CHECK_FOR_INTERRUPTS();
+			old = MemoryContextSwitchTo(st->rowcxt);
+			seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &seqnull));
+			{
+				Datum		d = SPI_getbinval(tup, desc, 2, &isnull);
+
+				has_prev = verify_bytea32(d, isnull, prev);
+				d = SPI_getbinval(tup, desc, 3, &isnull);
+				has_hash = verify_bytea32(d, isnull, hash);
+			}
+			if (seqnull || !has_prev || !has_hash)
+			{
+				StringInfoData why;
+
+				initStringInfo(&why);
+				appendStringInfoString(&why, "the row was not hashed by the chain trigger:");
+				if (seqnull)
+					appendStringInfoString(&why, " chain_seq is null;");
+				if (!has_prev)
+					appendStringInfoString(&why, " prev_hash is not a 32-byte hash;");
+				if (!has_hash)
+					appendStringInfoString(&why, " row_hash is not a 32-byte hash;");
+				why.data[--why.len] = '\0';
+				verify_emit(st, c->name, seq, seqnull, "unhashed_row", why.data);
+				goto next;
+			}
+			for (i = 0; i < info->ncols; i++)
+				colvals[i] = SPI_getbinval(tup, desc, 4 + i, &colnulls[i]);
+			ChainRowHash(info, seq, prev, colvals, colnulls, computed);
+			mismatch = memcmp(computed, hash, CHAIN_HASH_LEN) != 0;
+			if (seq < 1)
+			{
+				verify_emit(st, c->name, seq, false, "broken_link",
+							psprintf("chain_seq " INT64_FORMAT " is out of range", seq));
+				goto next;
+			}
+			if (prev_seq != 0 && seq == prev_seq)
+			{
+				verify_emit(st, c->name, seq, false, "duplicate_seq",
+							psprintf("another row with this chain_seq has row_hash %s; this one has %s",
+									 ChainHex(prev_row_hash, CHAIN_HASH_LEN),
+									 ChainHex(hash, CHAIN_HASH_LEN)));
+				if (mismatch)
+					verify_emit(st, c->name, seq, false, "hash_mismatch",
+								psprintf("stored row_hash %s, computed %s (the duplicate)",
+										 ChainHex(hash, CHAIN_HASH_LEN),
+										 ChainHex(computed, CHAIN_HASH_LEN)));
+				goto next;
+			}
+			if (seq > expected)
+				verify_emit(st, c->name, expected, false, "missing_row",
+							seq - 1 == expected ?
+							psprintf("chain_seq " INT64_FORMAT " is missing", expected) :
+							psprintf("chain_seq " INT64_FORMAT " to " INT64_FORMAT " are missing",
+									 expected, seq - 1));
+			if (mismatch)
+				verify_emit(st, c->name, seq, false, "hash_mismatch",
+							psprintf("stored row_hash %s, computed %s",
+									 ChainHex(hash, CHAIN_HASH_LEN),
+									 ChainHex(computed, CHAIN_HASH_LEN)));
+			if (seq == expected && memcmp(prev, prev_row_hash, CHAIN_HASH_LEN) != 0)
+				verify_emit(st, c->name, seq, false, "broken_link",
+							psprintf("prev_hash %s, but %s %s",
+									 ChainHex(prev, CHAIN_HASH_LEN),
+									 seq == 1 ? "the chain's genesis is" :
+									 psprintf("row " INT64_FORMAT " has row_hash", seq - 1),
+									 ChainHex(prev_row_hash, CHAIN_HASH_LEN)));
+			if (c->attested && seq == c->att_seq && !c->att_seen)
+			{
+				c->att_seen = true;
+				memcpy(c->att_seen_hash, hash, CHAIN_HASH_LEN);
+			}
+			memcpy(prev_row_hash, hash, CHAIN_HASH_LEN);
+			prev_seq = seq;
+			expected = seq + 1;
+	next:
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(st->rowcxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	*last_seq = prev_seq;
+	memcpy(last_hash, prev_row_hash, CHAIN_HASH_LEN);
+}
+
+/* ---- per-chain conclusions -------------------------------------------------- */
+
+static void
+verify_check_head(VerifyState *st, VChain *c, bool has_rows, int64 last_seq,
+				  const uint8 *last_hash)
+{
+	if (has_rows && last_seq > 0 && !c->has_head)
+		verify_emit(st, c->name, last_seq, false, "head_mismatch",
+					psprintf("the chain ends at chain_seq " INT64_FORMAT " with row_hash %s but has no recorded head",
+							 last_seq, ChainHex(last_hash, CHAIN_HASH_LEN)));
+	else if ((!has_rows || last_seq == 0) && c->has_head && c->head_seq > 0)
+		verify_emit(st, c->name, c->head_seq, false, "head_mismatch",
+					psprintf("the recorded head is chain_seq " INT64_FORMAT " with hash %s but the chain has no hashed rows",
+							 c->head_seq, ChainHex(c->head_hash, CHAIN_HASH_LEN)));
+	else if (has_rows && c->has_head &&
+			 (c->head_seq != last_seq ||
+			  memcmp(c->head_hash, last_hash, CHAIN_HASH_LEN) != 0))
+		verify_emit(st, c->name, c->head_seq, false, "head_mismatch",
+					psprintf("the recorded head is chain_seq " INT64_FORMAT " with hash %s, but the chain ends at chain_seq " INT64_FORMAT " with row_hash %s",
+							 c->head_seq, ChainHex(c->head_hash, CHAIN_HASH_LEN),
+							 last_seq, ChainHex(last_hash, CHAIN_HASH_LEN)));
+}
+
+static void
+verify_check_attested(VerifyState *st, VChain *c, bool has_rows, int64 last_seq)
+{
+	if (!c->attested)
+		return;
+	if (!has_rows || last_seq == 0)
+		verify_emit(st, c->name, c->att_seq, false, "missing_row",
+					psprintf("the digest attests chain_seq " INT64_FORMAT " with head hash %s, but the chain has no rows",
+							 c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+	else if (last_seq < c->att_seq)
+		verify_emit(st, c->name, c->att_seq, false, "missing_row",
+					psprintf("the chain ends at chain_seq " INT64_FORMAT ", before chain_seq " INT64_FORMAT " attested by the digest with head hash %s",
+							 last_seq, c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+	else if (c->att_seen &&
+			 memcmp(c->att_seen_hash, c->att_hash, CHAIN_HASH_LEN) != 0)
+		verify_emit(st, c->name, c->att_seq, false, "digest_mismatch",
+					psprintf("row_hash %s differs from the head hash %s attested by the digest",
+							 ChainHex(c->att_seen_hash, CHAIN_HASH_LEN),
+							 ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+}
+
+static int
+vchain_cmp(const void *a, const void *b)
+{
+	return strcmp((*(VChain *const *) a)->name, (*(VChain *const *) b)->name);
+}
+
+static void
+verify_conclude(VerifyState *st)
+{
+	HASH_SEQ_STATUS status;
+	VChain	   *c;
+	VChain	  **all;
+	long		n = hash_get_num_entries(st->chains);
+	long		k = 0;
+	long		i;
+	long		reread = 0;
+	ListCell   *lc;
+
+	all = MemoryContextAllocHuge(st->cxt, sizeof(VChain *) * Max(n, 1));
+	hash_seq_init(&status, st->chains);
+	while ((c = hash_seq_search(&status)) != NULL)
+		all[k++] = c;
+	qsort(all, k, sizeof(VChain *), vchain_cmp);
+
+	for (i = 0; i < k; i++)
+	{
+		int64		last_seq;
+		uint8		last_hash[CHAIN_HASH_LEN];
+
+		c = all[i];
+		CHECK_FOR_INTERRUPTS();
+		if (c->has_rows && (c->bad || c->npending > 0))
+		{
+			reread++;
+			verify_progress(st, psprintf("checking chain %s in order", c->name));
+			verify_ordered_pass(st, c, &last_seq, last_hash);
+		}
+		else
+		{
+			last_seq = c->next - 1;
+			memcpy(last_hash, c->last, CHAIN_HASH_LEN);
+		}
+		verify_check_head(st, c, c->has_rows, last_seq, last_hash);
+		verify_check_attested(st, c, c->has_rows, last_seq);
+	}
+	foreach(lc, st->nullkey_details)
+		verify_emit(st, NULL, 0, true, "unhashed_row", (char *) lfirst(lc));
+	ereport(DEBUG1,
+			(errmsg_internal("verify_chain(%s): " INT64_FORMAT " rows, %ld chains, %ld read again in chain_seq order",
+							 RelationGetRelationName(st->root), st->rows, k, reread)));
+}
+
+static void
+verify_full(VerifyState *st)
+{
+	List	   *leaves = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	verify_load_heads(st, NULL);
+	verify_collect_leaves(st->root, &leaves);
+	foreach(lc, leaves)
+		verify_scan_leaf(st, lfirst_oid(lc), ++n, list_length(leaves));
+	verify_conclude(st);
+}
+
+static void
+verify_close(VerifyState *st)
+{
+	relation_close(st->root, NoLock);
+	if (st->activity)
+		pgstat_report_activity(STATE_RUNNING, st->activity);
+}
+
+/* ---- one chain -------------------------------------------------------------- */
+
+/* Key values of the chain named chain_value (see docs/hash-format.md). */
+static Datum *
+verify_parse_chain_value(VerifyState *st, const char *chain_value)
+{
+	ChainRelInfo *info = st->rootinfo;
+	Datum	   *keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+	char	  **parts = palloc(sizeof(char *) * Max(info->nkeys, 1));
+	int			i;
+
+	if (info->nkeys == 0)
+	{
+		if (chain_value[0] != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table \"%s\" has a single hash chain, named ''",
+							RelationGetRelationName(st->root)),
+					 errhint("Pass NULL or '' as chain_value.")));
+		return keyvals;
+	}
+	if (info->nkeys == 1)
+		parts[0] = pstrdup(chain_value);
+	else
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		values[1];
+		int			ret;
+
+		values[0] = CStringGetTextDatum(chain_value);
+		ret = SPI_execute_with_args("SELECT x FROM pg_catalog.json_array_elements_text($1::pg_catalog.json)"
+									" WITH ORDINALITY AS t(x, n) ORDER BY n",
+									1, types, values, NULL, true, 0);
+		if (ret != SPI_OK_SELECT || SPI_processed != (uint64) info->nkeys)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("chain_value \"%s\" is not a JSON array of %d values", chain_value, info->nkeys),
+					 errhint("Chains of tables with several key columns are named like [\"a\", \"7\"].")));
+		for (i = 0; i < info->nkeys; i++)
+		{
+			parts[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			if (parts[i] == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("chain_value \"%s\" contains a null", chain_value)));
+		}
+	}
+	for (i = 0; i < info->nkeys; i++)
+	{
+		Oid			infunc;
+		Oid			ioparam;
+
+		getTypeInputInfo(info->keys[i].typid, &infunc, &ioparam);
+		keyvals[i] = OidInputFunctionCall(infunc, parts[i], ioparam, -1);
+	}
+	return keyvals;
+}
+
+static void
+verify_one(VerifyState *st, const char *chain_value)
+{
+	Datum	   *keyvals = verify_parse_chain_value(st, chain_value);
+	char	   *name;
+	bool	   *keynulls = palloc0(sizeof(bool) * Max(st->rootinfo->nkeys, 1));
+	VChain	   *c;
+	int64		last_seq;
+	uint8		last_hash[CHAIN_HASH_LEN];
+
+	name = ChainKeyName(st->rootinfo, keyvals, keynulls);
+	verify_load_heads(st, name);
+	c = vchain_get(st, name, true);
+	c->keyvals = keyvals;
+	verify_ordered_pass(st, c, &last_seq, last_hash);
+	c->has_rows = last_seq > 0;
+	verify_check_head(st, c, c->has_rows, last_seq, last_hash);
+}
+
+/*
+ * wallet_ops.verify_chain(tbl regclass, chain_value text DEFAULT NULL)
+ *	RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+ */
+Datum
+wallet_ops_verify_chain(PG_FUNCTION_ARGS)
+{
+	VerifyState st;
+
+	memset(&st, 0, sizeof(st));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be null")));
+	verify_init_srf(fcinfo, &st);
+	verify_open(&st, PG_GETARG_OID(0));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (PG_ARGISNULL(1))
+		verify_full(&st);
+	else
+		verify_one(&st, text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	SPI_finish();
+	verify_close(&st);
+	return (Datum) 0;
+}
+
+/* ---- digests ---------------------------------------------------------------- */
+
+typedef struct DigestChain
+{
+	char	   *name;
+	int64		seq;
+	uint8		hash[CHAIN_HASH_LEN];
+} DigestChain;
+
+/*
+ * leaf = H( u8(0) || bytes("wallet_ops/digest/v1") || bytes(chain_key UTF-8)
+ *			 || i64(last_seq) || head_hash )
+ */
+static void
+digest_leaf(const DigestChain *d, uint8 *out)
+{
+	StringInfoData buf;
+	char	   *utf8;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, 0);
+	ChainEncodeString(&buf, DIGEST_DOMAIN, sizeof(DIGEST_DOMAIN) - 1);
+	utf8 = pg_server_to_any(d->name, strlen(d->name), PG_UTF8);
+	ChainEncodeString(&buf, utf8, strlen(utf8));
+	ChainAppendI64(&buf, d->seq);
+	appendBinaryStringInfo(&buf, (const char *) d->hash, CHAIN_HASH_LEN);
+	ChainSha256((uint8 *) buf.data, buf.len, out);
+	pfree(buf.data);
+}
+
+/* Merkle root over the chains, in the order given (see docs/hash-format.md). */
+static void
+digest_merkle(const DigestChain *chains, int n, uint8 *root)
+{
+	uint8	   *level;
+	int			i;
+
+	if (n == 0)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfoChar(&buf, 2);
+		ChainEncodeString(&buf, DIGEST_DOMAIN, sizeof(DIGEST_DOMAIN) - 1);
+		ChainSha256((uint8 *) buf.data, buf.len, root);
+		pfree(buf.data);
+		return;
+	}
+	level = palloc(CHAIN_HASH_LEN * (Size) n);
+	for (i = 0; i < n; i++)
+		digest_leaf(&chains[i], level + CHAIN_HASH_LEN * i);
+	while (n > 1)
+	{
+		int			m = 0;
+
+		for (i = 0; i < n; i += 2)
+		{
+			if (i + 1 < n)
+			{
+				uint8		node[1 + 2 * CHAIN_HASH_LEN];
+
+				node[0] = 1;
+				memcpy(node + 1, level + CHAIN_HASH_LEN * i, CHAIN_HASH_LEN);
+				memcpy(node + 1 + CHAIN_HASH_LEN, level + CHAIN_HASH_LEN * (i + 1), CHAIN_HASH_LEN);
+				ChainSha256(node, sizeof(node), level + CHAIN_HASH_LEN * m);
+			}
+			else
+				memmove(level + CHAIN_HASH_LEN * m, level + CHAIN_HASH_LEN * i, CHAIN_HASH_LEN);
+			m++;
+		}
+		n = m;
+	}
+	memcpy(root, level, CHAIN_HASH_LEN);
+	pfree(level);
+}
+
+/*
+ * wallet_ops.chain_digest(tbl regclass) RETURNS jsonb
+ *
+ * Built from the recorded heads (as this transaction sees them), so it is
+ * cheap; run verify_chain to know the rows agree with them.
+ */
+Datum
+wallet_ops_chain_digest(PG_FUNCTION_ARGS)
+{
+	VerifyState st;
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+	DigestChain *chains;
+	int			n = 0;
+	uint64		r;
+	int64		rows = 0;
+	uint8		root[CHAIN_HASH_LEN];
+	StringInfoData buf;
+	struct pg_tm tm;
+	fsec_t		fsec;
+	TimestampTz now = GetCurrentTimestamp();
+	int			i;
+	char		sysid[32];
+	MemoryContext fcxt = CurrentMemoryContext;
+
+	memset(&st, 0, sizeof(st));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be null")));
+	verify_open(&st, PG_GETARG_OID(0));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = ObjectIdGetDatum(RelationGetRelid(st.root));
+	ChainBecomeOwner(&save_userid, &save_sec);
+	ret = SPI_execute_with_args("SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
+								" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+								" ORDER BY pg_catalog.convert_to(chain_key, 'UTF8')",
+								1, types, values, NULL, true, 0);
+	ChainRestoreUser(save_userid, save_sec);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.chain_heads");
+	chains = palloc(sizeof(DigestChain) * Max(SPI_processed, 1));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		DigestChain *d = &chains[n];
+
+		d->name = SPI_getvalue(tup, desc, 1);
+		d->seq = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		if (isnull)
+			d->seq = 0;
+		if (!verify_bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, d->hash))
+			memset(d->hash, 0, CHAIN_HASH_LEN);
+		(void) ChainHeadCacheLookup(RelationGetRelid(st.root), d->name, &d->seq, d->hash);
+		if (d->seq <= 0)
+			continue;
+		rows += d->seq;
+		n++;
+	}
+	digest_merkle(chains, n, root);
+
+	/* the result must outlive SPI_finish */
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(fcxt);
+
+		initStringInfo(&buf);
+		MemoryContextSwitchTo(spicxt);
+	}
+	appendStringInfoString(&buf, "{\"format\": \"wallet_ops.digest.v1\", \"table\": ");
+	escape_json(&buf, st.relname);
+	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
+		elog(ERROR, "timestamp out of range");
+	appendStringInfo(&buf, ", \"taken_at\": \"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"",
+					 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min,
+					 tm.tm_sec, (int) fsec);
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, GetSystemIdentifier());
+	appendStringInfo(&buf, ", \"system_identifier\": \"%s\"", sysid);
+	appendStringInfoString(&buf, ", \"hash_format\": \"wallet_ops/row/v1\", \"chains\": [");
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"chain_key\": ");
+		escape_json(&buf, chains[i].name);
+		appendStringInfo(&buf, ", \"last_seq\": " INT64_FORMAT ", \"head_hash\": \"%s\"}",
+						 chains[i].seq, ChainHex(chains[i].hash, CHAIN_HASH_LEN));
+	}
+	appendStringInfo(&buf, "], \"chain_count\": %d, \"row_count\": " INT64_FORMAT
+					 ", \"merkle_root\": \"%s\"}",
+					 n, rows, ChainHex(root, CHAIN_HASH_LEN));
+	SPI_finish();
+	verify_close(&st);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+static char *
+digest_text(Jsonb *digest, const char *key)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	if (!JB_ROOT_IS_OBJECT(digest))
+		return NULL;
+	v = findJsonbValueFromContainer(&digest->root, JB_FOBJECT, &k);
+	if (v == NULL)
+		return NULL;
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	if (v->type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out,
+												   NumericGetDatum(v->val.numeric)));
+	return NULL;
+}
+
+static int
+digest_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void
+digest_hex(const char *s, uint8 *out, const char *what)
+{
+	int			i;
+
+	if (s == NULL || strlen(s) != 2 * CHAIN_HASH_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest %s must be %d hexadecimal digits", what, 2 * CHAIN_HASH_LEN)));
+	for (i = 0; i < CHAIN_HASH_LEN; i++)
+	{
+		int			hi = digest_hexval(s[2 * i]);
+		int			lo = digest_hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("digest %s \"%s\" is not hexadecimal", what, s)));
+		out[i] = (hi << 4) | lo;
+	}
+}
+
+/*
+ * wallet_ops.verify_against_digest(tbl regclass, digest jsonb)
+ *	RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+ */
+Datum
+wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
+{
+	VerifyState st;
+	Jsonb	   *digest;
+	char	   *s;
+	Oid			types[1] = {JSONBOID};
+	Datum		values[1];
+	int			ret;
+	uint64		r;
+	DigestChain *chains;
+	int			n;
+	uint8		root[CHAIN_HASH_LEN];
+	uint8		claimed[CHAIN_HASH_LEN];
+
+	memset(&st, 0, sizeof(st));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and digest must not be null")));
+	digest = PG_GETARG_JSONB_P(1);
+	s = digest_text(digest, "format");
+	if (s == NULL || strcmp(s, "wallet_ops.digest.v1") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest format \"%s\" is not supported", s ? s : ""),
+				 errhint("Pass a value returned by wallet_ops.chain_digest().")));
+	s = digest_text(digest, "hash_format");
+	if (s == NULL || strcmp(s, "wallet_ops/row/v1") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest hash format \"%s\" is not supported", s ? s : "")));
+	digest_hex(digest_text(digest, "merkle_root"), claimed, "merkle_root");
+
+	verify_init_srf(fcinfo, &st);
+	verify_open(&st, PG_GETARG_OID(0));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	values[0] = JsonbPGetDatum(digest);
+	ret = SPI_execute_with_args("SELECT c->>'chain_key', (c->>'last_seq')::pg_catalog.int8, c->>'head_hash'"
+								"  FROM pg_catalog.jsonb_array_elements($1->'chains') WITH ORDINALITY AS t(c, n)"
+								" ORDER BY n", 1, types, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the digest's chains");
+	n = (int) SPI_processed;
+	chains = palloc(sizeof(DigestChain) * Max(n, 1));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		chains[r].name = SPI_getvalue(tup, desc, 1);
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		if (chains[r].name == NULL || isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("every chain of the digest needs chain_key, last_seq and head_hash")));
+		chains[r].seq = DatumGetInt64(d);
+		digest_hex(SPI_getvalue(tup, desc, 3), chains[r].hash, "head_hash");
+	}
+	digest_merkle(chains, n, root);
+	s = digest_text(digest, "chain_count");
+	if (memcmp(root, claimed, CHAIN_HASH_LEN) != 0 || s == NULL || atoi(s) != n)
+		verify_emit(&st, NULL, 0, true, "digest_mismatch",
+					psprintf("the digest's merkle_root %s or chain_count %s does not match its %d chains (merkle root %s)",
+							 ChainHex(claimed, CHAIN_HASH_LEN), s ? s : "(none)", n,
+							 ChainHex(root, CHAIN_HASH_LEN)));
+
+	for (r = 0; r < (uint64) n; r++)
+	{
+		VChain	   *c = vchain_get(&st, chains[r].name, true);
+
+		c->attested = true;
+		c->att_seq = chains[r].seq;
+		memcpy(c->att_hash, chains[r].hash, CHAIN_HASH_LEN);
+	}
+	verify_full(&st);
+	SPI_finish();
+	verify_close(&st);
+	return (Datum) 0;
+}
