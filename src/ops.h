@@ -17,11 +17,20 @@
 
 #include "lib/stringinfo.h"
 
+#include "maintenance.h"
+
 /*
  * Appends s to buf escaped as a Prometheus label value (backslash, double
  * quote and line feed escaped), or, with for_help, as HELP text (backslash
  * and line feed escaped).
  */
 extern void OpsPromEscape(StringInfo buf, const char *s, bool for_help);
+
+/*
+ * The verification part of a maintenance pass (ops_verify.c): runs every
+ * scheduled verification that is due, or only_relid's when valid, each in
+ * a subtransaction of its own, recording outcomes in job_log.
+ */
+extern void VerificationRunScheduled(Oid only_relid, MaintenanceReport *report);
 
 #endif							/* WALLET_OPS_OPS_H */

@@ -15,6 +15,143 @@
 -- them, and GRANT gives them to any other role (docs/operations.md).
 -- ---------------------------------------------------------------------------
 
+-- ---------------------------------------------------------------------------
+-- Scheduled integrity audits of hash-chained tables.
+--
+-- wallet_ops.verification_schedule  what to verify and how often (dumped)
+-- wallet_ops.verification_state     how the last runs went, and the digest
+--                                   of the last clean verification, the
+--                                   anchor of the next incremental one (not
+--                                   dumped: a restored cluster starts with
+--                                   a full verification)
+-- ---------------------------------------------------------------------------
+CREATE TABLE wallet_ops.verification_schedule (
+    relid         pg_catalog.regclass PRIMARY KEY,
+    every         interval NOT NULL CHECK (every > interval '0'),
+    full_every    interval CHECK (full_every > interval '0'),
+    scheduled_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    scheduled_by  name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE wallet_ops.verification_schedule IS
+  'Hash-chained tables the worker verifies every `every`, incrementally from the last clean verification, and in full every full_every (NULL: only when there is no clean verification to start from)';
+SELECT pg_catalog.pg_extension_config_dump('wallet_ops.verification_schedule', '');
+REVOKE ALL ON wallet_ops.verification_schedule FROM PUBLIC;
+
+CREATE TABLE wallet_ops.verification_state (
+    relid          pg_catalog.regclass PRIMARY KEY,
+    last_run       timestamptz,
+    last_result    text CHECK (last_result IN ('ok', 'problems', 'error')),
+    last_error     text,
+    last_mode      text CHECK (last_mode IN ('full', 'incremental')),
+    problems       bigint,
+    last_verified  timestamptz,
+    last_full      timestamptz,
+    anchor         jsonb
+);
+COMMENT ON TABLE wallet_ops.verification_state IS
+  'Outcome of the last recorded verification of each hash-chained table; anchor is the digest (wallet_ops.chain_digest) of the heads the last clean verification checked';
+REVOKE ALL ON wallet_ops.verification_state FROM PUBLIC;
+
+CREATE FUNCTION wallet_ops.schedule_verification(tbl pg_catalog.regclass, every interval,
+                                                 full_every interval DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tbl IS NULL OR every IS NULL THEN
+        RAISE EXCEPTION 'table and interval must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM wallet_ops.hash_chains h WHERE h.relid = tbl) THEN
+        RAISE EXCEPTION 'table "%" is not hash-chained', tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Use wallet_ops.enable_hash_chain() first.';
+    END IF;
+    IF NOT pg_catalog.pg_has_role(SESSION_USER,
+                                  (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = tbl), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF every <= interval '0' OR full_every <= interval '0' THEN
+        RAISE EXCEPTION 'verification interval must be positive'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('every = %s, full_every = %s.', every, COALESCE(full_every::text, 'NULL'));
+    END IF;
+    INSERT INTO wallet_ops.verification_schedule AS s (relid, every, full_every)
+    VALUES (tbl, every, full_every)
+    ON CONFLICT (relid) DO UPDATE SET every = EXCLUDED.every, full_every = EXCLUDED.full_every,
+                                      scheduled_at = pg_catalog.now(), scheduled_by = CURRENT_USER;
+END
+$$;
+COMMENT ON FUNCTION wallet_ops.schedule_verification(pg_catalog.regclass, interval, interval) IS
+  'The worker verifies a hash-chained table every `every`, incrementally from the last clean verification, in full every full_every (table owner)';
+
+CREATE FUNCTION wallet_ops.unschedule_verification(tbl pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.pg_has_role(SESSION_USER,
+                                  (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = tbl), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    DELETE FROM wallet_ops.verification_schedule s WHERE s.relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'verification of table "%" is not scheduled', tbl USING ERRCODE = 'undefined_object';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION wallet_ops.unschedule_verification(pg_catalog.regclass) IS
+  'Stops the scheduled verification of a table; its last outcome stays in wallet_ops.status (table owner)';
+
+CREATE FUNCTION wallet_ops.verify_since_digest(tbl pg_catalog.regclass, digest jsonb)
+RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'wallet_ops_verify_since_digest';
+COMMENT ON FUNCTION wallet_ops.verify_since_digest(pg_catalog.regclass, jsonb) IS
+  'Verifies only the rows added since a digest was taken, from the heads it attested on; read-only (runs on a hot standby)';
+
+CREATE FUNCTION wallet_ops.run_verification(tbl pg_catalog.regclass, incremental boolean DEFAULT true)
+RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'wallet_ops_run_verification';
+COMMENT ON FUNCTION wallet_ops.run_verification(pg_catalog.regclass, boolean) IS
+  'Verifies a hash-chained table now as a scheduled verification does (incrementally from the last clean one, or in full) and records the outcome';
+REVOKE ALL ON FUNCTION wallet_ops.run_verification(pg_catalog.regclass, boolean) FROM PUBLIC;
+
+-- A dropped table is no longer verified.
+CREATE FUNCTION wallet_ops._verification_on_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM wallet_ops.verification_schedule s
+     USING pg_catalog.pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.objsubid = 0 AND d.objid = s.relid::pg_catalog.oid;
+    DELETE FROM wallet_ops.verification_state s
+     USING pg_catalog.pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.objsubid = 0 AND d.objid = s.relid::pg_catalog.oid;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._verification_on_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER wallet_ops_verification_drop ON sql_drop
+    EXECUTE FUNCTION wallet_ops._verification_on_drop();
+
+-- Verifications running now, in any session (progress is in the query
+-- text, updated as rows are checked).
+CREATE VIEW wallet_ops.verification_progress AS
+    SELECT a.pid, a.datname, a.usename, a.backend_type, a.xact_start,
+           pg_catalog.now() - a.xact_start AS running_for, a.query AS progress
+      FROM pg_catalog.pg_stat_activity a
+     WHERE a.query LIKE 'wallet\_ops.verify\_chain(%' OR a.query LIKE 'wallet\_ops: verifying %';
+COMMENT ON VIEW wallet_ops.verification_progress IS
+  'Hash chain verifications running now in any session, with their progress (rows checked); needs pg_read_all_stats (pg_monitor) to see other roles'' sessions';
+REVOKE ALL ON wallet_ops.verification_progress FROM PUBLIC;
+GRANT SELECT ON wallet_ops.verification_progress TO pg_monitor;
+
 CREATE FUNCTION wallet_ops._preloaded()
 RETURNS boolean
 LANGUAGE C STRICT STABLE
@@ -235,6 +372,25 @@ AS $$
                      WHERE t.tgrelid = a.relid
                        AND t.tgname IN ('wallet_ops_append_only_row', 'wallet_ops_append_only_stmt')
                        AND t.tgenabled = 'A') g
+    UNION ALL
+    -- hash chains: the last recorded verification
+    SELECT h.relid::text, 'hash_chain', v.last_run, v.last_result, v.last_error,
+           CASE WHEN v.last_run IS NULL THEN 'never verified'
+                WHEN v.last_result = 'problems' THEN v.problems || ' problems found by the '
+                     || v.last_mode || ' verification of '
+                     || pg_catalog.to_char(v.last_run AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+                WHEN v.last_verified IS NULL THEN 'never verified clean'
+                ELSE 'verified clean ' || pg_catalog.to_char(v.last_verified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+                     || ' UTC (' || v.last_mode || ')' END
+           || CASE WHEN sc.relid IS NULL THEN ', not scheduled'
+                   ELSE ', every ' || sc.every::text END,
+           NULL, NULL, NULL, v.last_verified,
+           NULL, NULL, NULL, NULL, NULL, COALESCE(v.problems, 0),
+           sc.relid IS NOT NULL AND COALESCE(v.last_run, sc.scheduled_at) + 2 * sc.every + 2 * w.naptime < at
+      FROM wallet_ops.hash_chains h
+      CROSS JOIN w
+      LEFT JOIN wallet_ops.verification_state v ON v.relid = h.relid
+      LEFT JOIN wallet_ops.verification_schedule sc ON sc.relid = h.relid
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._status_at(timestamptz) FROM PUBLIC;
 
@@ -320,6 +476,16 @@ AS $$
            CASE WHEN s.protection_intact THEN 'ok' ELSE 'critical' END,
            s.headline
       FROM s WHERE s.kind = 'append_only'
+    UNION ALL
+    SELECT 'verification', s.object,
+           CASE WHEN s.last_result = 'problems' THEN 'critical'
+                WHEN s.last_result = 'error' OR s.verification_overdue THEN 'warning'
+                ELSE 'ok' END,
+           s.headline
+           || CASE WHEN s.last_result = 'error' THEN ': the last verification failed: ' || s.last_error
+                   WHEN s.verification_overdue THEN '; the scheduled verification is overdue'
+                   ELSE '' END
+      FROM s WHERE s.kind = 'hash_chain'
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._health_checks(timestamptz) FROM PUBLIC;
 
@@ -411,6 +577,18 @@ AS $$
            ARRAY['table'], ARRAY[s.object], CASE WHEN s.protection_intact THEN 1 ELSE 0 END
       FROM s WHERE s.kind = 'append_only'
     UNION ALL
+    SELECT 40, 'wallet_ops_chain_last_verified_timestamp_seconds', 'Unix time of the last verification of a hash-chained table that found no problem.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], pg_catalog.date_part('epoch', s.last_verified)
+      FROM s WHERE s.kind = 'hash_chain' AND s.last_verified IS NOT NULL
+    UNION ALL
+    SELECT 41, 'wallet_ops_chain_problems', 'Problems found by the last verification of a hash-chained table (0 when clean or never verified).', 'gauge',
+           ARRAY['table'], ARRAY[s.object], s.problems
+      FROM s WHERE s.kind = 'hash_chain'
+    UNION ALL
+    SELECT 42, 'wallet_ops_chain_verification_overdue', '1 when a scheduled verification has not run for twice its interval.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], CASE WHEN s.verification_overdue THEN 1 ELSE 0 END
+      FROM s WHERE s.kind = 'hash_chain'
+    UNION ALL
     SELECT 50, 'wallet_ops_last_run_timestamp_seconds', 'Unix time of the last maintenance, refresh or verification run of an object.', 'gauge',
            ARRAY['object', 'kind'], ARRAY[s.object, s.kind], pg_catalog.date_part('epoch', s.last_run)
       FROM s WHERE s.last_run IS NOT NULL
@@ -450,3 +628,106 @@ GRANT EXECUTE ON FUNCTION wallet_ops.health() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION wallet_ops.metrics() TO pg_monitor;
 -- the view calls this function with its reader's privileges
 GRANT EXECUTE ON FUNCTION wallet_ops._status_at(timestamptz) TO pg_monitor;
+
+-- ---------------------------------------------------------------------------
+-- Verified replay for disaster recovery: per chain, the last row at or
+-- before as_of, once every chain has been verified.  A row's time is the
+-- value of time_column, by default the table's range partition key when
+-- that is one timestamptz, timestamp or date column.  row_data is the row
+-- as jsonb: jsonb_populate_record(NULL::tbl, row_data) rebuilds it.
+-- Refuses (SQLSTATE XX001, data_corrupted) when a chain has a problem at
+-- or before its last row at as_of, or rows missing anywhere (their time is
+-- unknown); read-only, so it runs on a hot standby or a restored copy.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION wallet_ops.replay(tbl pg_catalog.regclass,
+                                  as_of timestamptz DEFAULT pg_catalog.now(),
+                                  time_column name DEFAULT NULL)
+RETURNS TABLE (chain_key text, chain_seq bigint, row_hash bytea, row_data jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cfg record;
+    col name := time_column;
+    coltype pg_catalog.regtype;
+    keyexpr text;
+    bad record;
+    nbad bigint;
+BEGIN
+    IF tbl IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION 'table and as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT h.chain_key AS keys INTO cfg FROM wallet_ops.hash_chains h WHERE h.relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not hash-chained', tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Only hash-chained tables can be replayed; use wallet_ops.enable_hash_chain().';
+    END IF;
+    IF col IS NULL THEN
+        SELECT a.attname INTO col
+          FROM pg_catalog.pg_partitioned_table p
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+         WHERE p.partrelid = tbl AND p.partstrat = 'r' AND p.partnatts = 1
+           AND a.atttypid IN ('timestamptz'::pg_catalog.regtype, 'timestamp'::pg_catalog.regtype,
+                              'date'::pg_catalog.regtype);
+        IF col IS NULL THEN
+            RAISE EXCEPTION 'cannot tell the time of the rows of table %', tbl
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The table is not range-partitioned on one timestamptz, timestamp or date column.',
+                      HINT = 'Pass the column that holds each row''s time as time_column.';
+        END IF;
+    END IF;
+    SELECT a.atttypid::pg_catalog.regtype INTO coltype FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF coltype IS NULL THEN
+        RAISE EXCEPTION 'column "%" of table % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+    ELSIF coltype NOT IN ('timestamptz'::pg_catalog.regtype, 'timestamp'::pg_catalog.regtype,
+                          'date'::pg_catalog.regtype) THEN
+        RAISE EXCEPTION 'column "%" of table % is of type %, not a time', col, tbl, coltype
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'time_column must be of type timestamptz, timestamp or date.';
+    END IF;
+
+    -- the chain's name as verify_chain() gives it
+    keyexpr := CASE pg_catalog.cardinality(cfg.keys)
+        WHEN 0 THEN '''''::text'
+        WHEN 1 THEN pg_catalog.format('t.%I::text', cfg.keys[1])
+        ELSE 'pg_catalog.jsonb_build_array('
+             || (SELECT pg_catalog.string_agg(pg_catalog.format('t.%I::text', k), ', ' ORDER BY n)
+                   FROM pg_catalog.unnest(cfg.keys) WITH ORDINALITY u(k, n))
+             || ')::text' END;
+
+    -- verify every chain; a problem at or before the last row replayed, or
+    -- rows missing, refuses the replay
+    EXECUTE pg_catalog.format(
+        'WITH p AS (SELECT * FROM wallet_ops.verify_chain(%L::pg_catalog.regclass)),'
+        ' cut AS (SELECT %s AS k, pg_catalog.max(t.chain_seq) AS s FROM %s t'
+        '          WHERE t.%I <= $1 GROUP BY 1)'
+        ' SELECT p.chain_key, p.chain_seq, p.problem, p.detail,'
+        '        pg_catalog.count(*) OVER () AS n'
+        '   FROM p LEFT JOIN cut ON cut.k = p.chain_key'
+        '  WHERE p.chain_key IS NULL OR p.chain_seq IS NULL'
+        '     OR p.problem IN (''head_mismatch'', ''missing_row'')'
+        '     OR p.chain_seq <= COALESCE(cut.s, 0)'
+        '  ORDER BY p.chain_key NULLS FIRST, p.chain_seq LIMIT 1',
+        tbl, keyexpr, tbl, col)
+      INTO bad USING as_of;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot replay chain "%" of table %: verification found %',
+                        COALESCE(bad.chain_key, '(no chain)'), tbl, bad.problem
+            USING ERRCODE = 'data_corrupted',
+                  DETAIL = pg_catalog.format('%s at chain_seq %s: %s%s', bad.problem,
+                                             COALESCE(bad.chain_seq::text, '(none)'), bad.detail,
+                                             CASE WHEN bad.n > 1 THEN pg_catalog.format(' (%s problems in all).', bad.n) ELSE '.' END),
+                  HINT = 'List every problem with wallet_ops.verify_chain(); restore the table from a backup that verifies against a digest kept outside the database (docs/operations.md).';
+    END IF;
+
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT DISTINCT ON (1) %s, t.chain_seq, t.row_hash, pg_catalog.to_jsonb(t)'
+        '  FROM %s t WHERE t.%I <= $1 ORDER BY 1, t.chain_seq DESC',
+        keyexpr, tbl, col)
+      USING as_of;
+END
+$$;
+COMMENT ON FUNCTION wallet_ops.replay(pg_catalog.regclass, timestamptz, name) IS
+  'Disaster recovery: per chain, the last row at or before as_of (as jsonb), after verifying every chain; refuses with SQLSTATE XX001 when a chain fails verification up to that point';

@@ -1,0 +1,867 @@
+/*-------------------------------------------------------------------------
+ *
+ * ops_verify.c
+ *		Scheduled and incremental verification of hash chains.
+ *
+ * verify_since_digest(tbl, digest) verifies only what was added to a
+ * hash-chained table since a digest (wallet_ops.chain_digest) was taken:
+ * for every chain whose recorded head moved, the rows from the attested
+ * chain_seq on, read through the (chain key, chain_seq) index in one
+ * query.  The row at the attested chain_seq must still carry the attested
+ * hash, each later row must hash right and link to the one before it, and
+ * the last row must be the chain's recorded head.  A chain the digest did
+ * not know is verified from its genesis; a chain the digest attested that
+ * has no head any more is reported.  Its cost is the number of chains in
+ * wallet_ops.chain_heads (one comparison each) plus the rows added; chains
+ * whose head did not move are not read, so rows changed in place or added
+ * around the trigger in such a chain are found by the next full
+ * verification only (docs/operations.md).  Read-only: it runs on a hot
+ * standby.
+ *
+ * The worker runs the verifications scheduled by schedule_verification():
+ * incrementally from the digest of the last clean verification
+ * (wallet_ops.verification_state.anchor) when there is one, in full
+ * otherwise, every full_every, and always after a verification that found
+ * problems.  A clean run stores the digest of the heads it verified, taken
+ * in the same snapshot, as the next anchor.  Each run is recorded in
+ * wallet_ops.job_log; problems are reported at WARNING in the server log.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/ops_verify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "chain.h"
+#include "job_log.h"
+#include "maintenance.h"
+#include "ops.h"
+#include "wallet_ops.h"
+
+PG_FUNCTION_INFO_V1(wallet_ops_verify_since_digest);
+PG_FUNCTION_INFO_V1(wallet_ops_run_verification);
+
+#define PROGRESS_EVERY	10000
+/* problems quoted in job_log and in the WARNING */
+#define PROBLEMS_QUOTED	5
+
+/* Where problems go: a tuplestore (SQL functions) and/or a count. */
+typedef struct ProblemSink
+{
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	uint64		count;
+	StringInfoData first;		/* the first PROBLEMS_QUOTED, for logs */
+	MemoryContext cxt;			/* where first lives */
+} ProblemSink;
+
+/* A chain to read rows of, with what is known of it. */
+typedef struct SinceChain
+{
+	char	   *name;
+	bool		attested;
+	int64		att_seq;
+	uint8		att_hash[CHAIN_HASH_LEN];
+	bool		has_head;
+	int64		head_seq;
+	uint8		head_hash[CHAIN_HASH_LEN];
+} SinceChain;
+
+static void sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
+					  const char *problem, const char *detail);
+static bool bytea32(Datum d, bool isnull, uint8 *out);
+static char *since_rows_sql(Relation rel, ChainRelInfo *info);
+static int64 verify_since(Oid relid, Jsonb *digest, ProblemSink *sink);
+static void sink_init_srf(FunctionCallInfo fcinfo, ProblemSink *sink);
+
+static void
+sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
+		  const char *problem, const char *detail)
+{
+	if (sink->tupstore)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if (chain)
+			values[0] = CStringGetTextDatum(chain);
+		else
+			nulls[0] = true;
+		values[1] = Int64GetDatum(seq);
+		nulls[1] = seq_null;
+		values[2] = CStringGetTextDatum(problem);
+		if (detail)
+			values[3] = CStringGetTextDatum(detail);
+		else
+			nulls[3] = true;
+		tuplestore_putvalues(sink->tupstore, sink->tupdesc, values, nulls);
+	}
+	if (sink->count < PROBLEMS_QUOTED)
+	{
+		MemoryContext old = MemoryContextSwitchTo(sink->cxt ? sink->cxt : TopTransactionContext);
+
+		if (sink->first.data == NULL)
+			initStringInfo(&sink->first);
+		if (sink->first.len > 0)
+			appendStringInfoString(&sink->first, "; ");
+		appendStringInfo(&sink->first, "%s in chain \"%s\"", problem, chain ? chain : "(none)");
+		if (!seq_null)
+			appendStringInfo(&sink->first, " at chain_seq " INT64_FORMAT, seq);
+		if (detail)
+			appendStringInfo(&sink->first, ": %s", detail);
+		MemoryContextSwitchTo(old);
+	}
+	sink->count++;
+}
+
+static bool
+bytea32(Datum d, bool isnull, uint8 *out)
+{
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
+		return false;
+	memcpy(out, VARDATA_ANY(b), CHAIN_HASH_LEN);
+	return true;
+}
+
+/*
+ * The query reading, for chains named $1 from chain_seq $2 on (arrays in
+ * the same order), chain number, chain_seq, prev_hash, row_hash, the key
+ * columns and the hashed columns, in chain and chain_seq order.  A chain's
+ * name is its key's text (one column) or a JSON array of texts (several).
+ */
+static char *
+since_rows_sql(Relation rel, ChainRelInfo *info)
+{
+	StringInfoData sql;
+	char	   *qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													  RelationGetRelationName(rel));
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT c.n, t.chain_seq, t.prev_hash, t.row_hash");
+	for (i = 0; i < info->nkeys; i++)
+		appendStringInfo(&sql, ", t.%s", quote_identifier(NameStr(info->keys[i].name)));
+	for (i = 0; i < info->ncols; i++)
+		appendStringInfo(&sql, ", t.%s", quote_identifier(NameStr(info->cols[i].name)));
+	appendStringInfoString(&sql,
+						   " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
+						   " pg_catalog.unnest($2::pg_catalog.int8[])) WITH ORDINALITY AS c(k, s, n)"
+						   " CROSS JOIN LATERAL (SELECT * FROM ");
+	appendStringInfoString(&sql, qualname);
+	appendStringInfoString(&sql, " x WHERE x.chain_seq OPERATOR(pg_catalog.>=) c.s");
+	for (i = 0; i < info->nkeys; i++)
+	{
+		char	   *type = format_type_be_qualified(info->keys[i].typid);
+
+		if (info->nkeys == 1)
+			appendStringInfo(&sql, " AND x.%s OPERATOR(pg_catalog.=) CAST(c.k AS %s)",
+							 quote_identifier(NameStr(info->keys[i].name)), type);
+		else
+			appendStringInfo(&sql, " AND x.%s OPERATOR(pg_catalog.=) CAST((c.k::pg_catalog.json OPERATOR(pg_catalog.->>) %d) AS %s)",
+							 quote_identifier(NameStr(info->keys[i].name)), i, type);
+	}
+	appendStringInfoString(&sql, " ORDER BY x.chain_seq, x.row_hash) t ORDER BY c.n, t.chain_seq, t.row_hash");
+	return sql.data;
+}
+
+/*
+ * Verifies what was added to relid since digest; problems go to sink.
+ * Returns the number of rows read.  Caller is connected to SPI.
+ */
+static int64
+verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
+{
+	Relation	rel;
+	ChainConfig cfg;
+	ChainRelInfo *info;
+	Oid			types[2];
+	Datum		values[2];
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+	SinceChain *chains;
+	int			nchains;
+	int			nread = 0;
+	uint64		r;
+	char	   *relname;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	Datum	   *names;
+	Datum	   *froms;
+	int64		expected_rows = 0;
+	int64		rows = 0;
+	MemoryContext rowcxt;
+	char	   *format;
+	int			i;
+	/* state of the chain being read */
+	int			cur = -1;
+	int64		expected = 0;
+	int64		last_seq = 0;
+	uint8		link[CHAIN_HASH_LEN];
+	bool		att_seen = false;
+	Datum	   *colvals;
+	bool	   *colnulls;
+	Datum	   *keyvals;
+	char		progress[256];
+
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errdetail("Verifying a hash chain reads its rows.")));
+	rel = relation_open(relid, AccessShareLock);
+	if (!ChainConfigLoad(relid, &cfg))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(rel)),
+				 errhint("Use wallet_ops.enable_hash_chain() first.")));
+	info = ChainRelInfoBuild(rel, &cfg);
+	relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										 RelationGetRelationName(rel));
+
+	/* the digest must be one of this table's */
+	{
+		JsonbValue	k;
+		JsonbValue *v;
+
+		k.type = jbvString;
+		k.val.string.val = "format";
+		k.val.string.len = strlen("format");
+		v = JB_ROOT_IS_OBJECT(digest) ?
+			findJsonbValueFromContainer(&digest->root, JB_FOBJECT, &k) : NULL;
+		format = (v && v->type == jbvString) ?
+			pnstrdup(v->val.string.val, v->val.string.len) : NULL;
+		if (format == NULL || strcmp(format, "wallet_ops.digest.v1") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("digest format \"%s\" is not supported", format ? format : ""),
+					 errhint("Pass a value returned by wallet_ops.chain_digest().")));
+	}
+
+	/*
+	 * Chains whose head differs from the attested one, or that only one of
+	 * the two knows.  chain_heads is read as the extension's owner.
+	 */
+	types[0] = OIDOID;
+	types[1] = JSONBOID;
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = JsonbPGetDatum(digest);
+	ChainBecomeOwner(&save_userid, &save_sec);
+	ret = SPI_execute_with_args(
+		"WITH a AS ("
+		"  SELECT c OPERATOR(pg_catalog.->>) 'chain_key' AS k,"
+		"         (c OPERATOR(pg_catalog.->>) 'last_seq')::pg_catalog.int8 AS s,"
+		"         pg_catalog.decode(c OPERATOR(pg_catalog.->>) 'head_hash', 'hex') AS h"
+		"    FROM pg_catalog.jsonb_array_elements($2 OPERATOR(pg_catalog.->) 'chains') c),"
+		" hd AS ("
+		"  SELECT chain_key AS k, last_seq AS s, last_hash AS h FROM wallet_ops.chain_heads"
+		"   WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass)"
+		" SELECT COALESCE(hd.k, a.k), a.s, a.h, hd.s, hd.h"
+		"   FROM a FULL JOIN hd ON hd.k OPERATOR(pg_catalog.=) a.k"
+		"  WHERE a.k IS NULL OR hd.k IS NULL OR hd.s OPERATOR(pg_catalog.<>) a.s"
+		"     OR hd.h OPERATOR(pg_catalog.<>) a.h"
+		"  ORDER BY 1",
+		2, types, values, NULL, true, 0);
+	ChainRestoreUser(save_userid, save_sec);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not compare wallet_ops.chain_heads with the digest");
+
+	nchains = (int) SPI_processed;
+	chains = palloc0(sizeof(SinceChain) * Max(nchains, 1));
+	names = palloc(sizeof(Datum) * Max(nchains, 1));
+	froms = palloc(sizeof(Datum) * Max(nchains, 1));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		SinceChain *c = &chains[r];
+		bool		isnull;
+		Datum		d;
+
+		c->name = SPI_getvalue(tup, desc, 1);
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		c->attested = !isnull;
+		c->att_seq = isnull ? 0 : DatumGetInt64(d);
+		if (c->attested &&
+			!bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, c->att_hash))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("digest head_hash of chain \"%s\" is not %d hexadecimal digits",
+							c->name, 2 * CHAIN_HASH_LEN)));
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		c->has_head = !isnull;
+		c->head_seq = isnull ? 0 : DatumGetInt64(d);
+		if (c->has_head)
+			(void) bytea32(SPI_getbinval(tup, desc, 5, &isnull), isnull, c->head_hash);
+
+		if (!c->has_head)
+		{
+			sink_emit(sink, c->name, c->att_seq, false, "head_mismatch",
+					  psprintf("the chain attested up to chain_seq " INT64_FORMAT " with head hash %s has no recorded head any more",
+							   c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+			continue;
+		}
+		if (c->attested && c->head_seq < c->att_seq)
+			sink_emit(sink, c->name, c->att_seq, false, "missing_row",
+					  psprintf("the chain's head is at chain_seq " INT64_FORMAT ", before chain_seq " INT64_FORMAT " attested with head hash %s",
+							   c->head_seq, c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+		else if (c->attested && c->head_seq == c->att_seq)
+			sink_emit(sink, c->name, c->att_seq, false, "digest_mismatch",
+					  psprintf("the chain's head hash %s differs from the head hash %s attested at the same chain_seq",
+							   ChainHex(c->head_hash, CHAIN_HASH_LEN),
+							   ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+		/* read its rows from the attested one on, or all of them */
+		names[nread] = CStringGetTextDatum(c->name);
+		froms[nread] = Int64GetDatum(c->attested ? c->att_seq : 1);
+		expected_rows += c->head_seq - (c->attested ? c->att_seq : 0);
+		chains[nread] = *c;
+		nread++;
+	}
+
+	snprintf(progress, sizeof(progress),
+			 "wallet_ops: verifying %s since digest, %d chains changed, " INT64_FORMAT " new rows",
+			 relname, nread, expected_rows);
+	pgstat_report_activity(STATE_RUNNING, progress);
+
+	if (nread == 0)
+	{
+		relation_close(rel, NoLock);
+		return 0;
+	}
+
+	types[0] = TEXTARRAYOID;
+	types[1] = INT8ARRAYOID;
+	values[0] = PointerGetDatum(construct_array(names, nread, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(froms, nread, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	plan = SPI_prepare(since_rows_sql(rel, info), 2, types);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the query of new rows: %s",
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, values, NULL, true);
+
+	colvals = palloc(sizeof(Datum) * Max(info->ncols, 1));
+	colnulls = palloc(sizeof(bool) * Max(info->ncols, 1));
+	keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops verify since row",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * Ends chain number cur: the attested row must have been there, and the
+	 * last row must be the recorded head.
+	 */
+#define FINISH_CHAIN() \
+	do { \
+		if (cur >= 0) \
+		{ \
+			SinceChain *fc = &chains[cur]; \
+			if (fc->attested && !att_seen) \
+				sink_emit(sink, fc->name, fc->att_seq, false, "missing_row", \
+						  psprintf("the row attested at chain_seq " INT64_FORMAT " with head hash %s is missing", \
+								   fc->att_seq, ChainHex(fc->att_hash, CHAIN_HASH_LEN))); \
+			if (last_seq != fc->head_seq || memcmp(link, fc->head_hash, CHAIN_HASH_LEN) != 0) \
+				sink_emit(sink, fc->name, last_seq, false, "head_mismatch", \
+						  psprintf("the last row (chain_seq " INT64_FORMAT ", row_hash %s) is not the recorded head (chain_seq " INT64_FORMAT ", %s)", \
+								   last_seq, ChainHex(link, CHAIN_HASH_LEN), \
+								   fc->head_seq, ChainHex(fc->head_hash, CHAIN_HASH_LEN))); \
+		} \
+	} while (0)
+
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			MemoryContext old;
+			bool		isnull;
+			int			n;
+			SinceChain *c;
+			int64		seq;
+			uint8		prev[CHAIN_HASH_LEN];
+			uint8		hash[CHAIN_HASH_LEN];
+			uint8		computed[CHAIN_HASH_LEN];
+
+			CHECK_FOR_INTERRUPTS();
+			old = MemoryContextSwitchTo(rowcxt);
+			n = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) - 1;
+			c = &chains[n];
+			if (n != cur)
+			{
+				FINISH_CHAIN();
+				/* chains in between had no rows at all */
+				while (++cur < n)
+				{
+					att_seen = false;
+					last_seq = 0;
+					memset(link, 0, CHAIN_HASH_LEN);
+					FINISH_CHAIN();
+				}
+				MemoryContextSwitchTo(old);
+				cur = n;
+				att_seen = false;
+				last_seq = c->attested ? c->att_seq - 1 : 0;
+				expected = c->attested ? c->att_seq : 1;
+				memset(link, 0, CHAIN_HASH_LEN);
+				if (!c->attested)
+				{
+					/* the genesis, from this row's key */
+					for (i = 0; i < info->nkeys; i++)
+						keyvals[i] = SPI_getbinval(tup, desc, 5 + i, &isnull);
+					ChainGenesis(info, keyvals, link);
+				}
+				MemoryContextSwitchTo(rowcxt);
+			}
+			rows++;
+			seq = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+			if (!bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, prev) ||
+				!bytea32(SPI_getbinval(tup, desc, 4, &isnull), isnull, hash))
+			{
+				sink_emit(sink, c->name, seq, false, "unhashed_row",
+						  "the row was not hashed by the chain trigger: prev_hash or row_hash is not a 32-byte hash");
+				goto next;
+			}
+			for (i = 0; i < info->ncols; i++)
+				colvals[i] = SPI_getbinval(tup, desc, 5 + info->nkeys + i, &colnulls[i]);
+			ChainRowHash(info, seq, prev, colvals, colnulls, computed);
+			if (memcmp(computed, hash, CHAIN_HASH_LEN) != 0)
+				sink_emit(sink, c->name, seq, false, "hash_mismatch",
+						  psprintf("stored row_hash %s, computed %s",
+								   ChainHex(hash, CHAIN_HASH_LEN),
+								   ChainHex(computed, CHAIN_HASH_LEN)));
+			if (c->attested && seq == c->att_seq && !att_seen)
+			{
+				/* the anchor: the attested row, still as attested */
+				att_seen = true;
+				if (memcmp(hash, c->att_hash, CHAIN_HASH_LEN) != 0)
+					sink_emit(sink, c->name, seq, false, "digest_mismatch",
+							  psprintf("row_hash %s differs from the head hash %s attested by the digest",
+									   ChainHex(hash, CHAIN_HASH_LEN),
+									   ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+				memcpy(link, c->att_hash, CHAIN_HASH_LEN);
+				last_seq = seq;
+				expected = seq + 1;
+				goto next;
+			}
+			if (seq == last_seq)
+			{
+				sink_emit(sink, c->name, seq, false, "duplicate_seq",
+						  psprintf("another row with this chain_seq has row_hash %s; this one has %s",
+								   ChainHex(link, CHAIN_HASH_LEN), ChainHex(hash, CHAIN_HASH_LEN)));
+				goto next;
+			}
+			if (seq > expected)
+				sink_emit(sink, c->name, expected, false, "missing_row",
+						  seq - 1 == expected ?
+						  psprintf("chain_seq " INT64_FORMAT " is missing", expected) :
+						  psprintf("chain_seq " INT64_FORMAT " to " INT64_FORMAT " are missing",
+								   expected, seq - 1));
+			if (memcmp(prev, link, CHAIN_HASH_LEN) != 0)
+				sink_emit(sink, c->name, seq, false, "broken_link",
+						  psprintf("prev_hash %s is not the row_hash %s of the row before",
+								   ChainHex(prev, CHAIN_HASH_LEN), ChainHex(link, CHAIN_HASH_LEN)));
+			memcpy(link, hash, CHAIN_HASH_LEN);
+			last_seq = seq;
+			expected = seq + 1;
+	next:
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+			if (rows % PROGRESS_EVERY == 0)
+			{
+				snprintf(progress, sizeof(progress),
+						 "wallet_ops: verifying %s since digest, " INT64_FORMAT " of " INT64_FORMAT " new rows",
+						 relname, rows, expected_rows);
+				pgstat_report_activity(STATE_RUNNING, progress);
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+
+	/* chains whose rows did not come at all */
+	FINISH_CHAIN();
+	for (i = cur + 1; i < nread; i++)
+	{
+		cur = i;
+		att_seen = false;
+		last_seq = 0;
+		memset(link, 0, CHAIN_HASH_LEN);
+		FINISH_CHAIN();
+	}
+	MemoryContextDelete(rowcxt);
+	relation_close(rel, NoLock);
+	return rows;
+}
+
+static void
+sink_init_srf(FunctionCallInfo fcinfo, ProblemSink *sink)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	sink->tupdesc = CreateTupleDescCopy(tupdesc);
+	sink->tupstore = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = sink->tupstore;
+	rsinfo->setDesc = sink->tupdesc;
+}
+
+/*
+ * wallet_ops.verify_since_digest(tbl regclass, digest jsonb)
+ *	RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+ */
+Datum
+wallet_ops_verify_since_digest(PG_FUNCTION_ARGS)
+{
+	ProblemSink sink;
+	const char *activity = debug_query_string;
+
+	memset(&sink, 0, sizeof(sink));
+	sink.cxt = CurrentMemoryContext;
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and digest must not be null")));
+	sink_init_srf(fcinfo, &sink);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) verify_since(PG_GETARG_OID(0), PG_GETARG_JSONB_P(1), &sink);
+	SPI_finish();
+	if (activity)
+		pgstat_report_activity(STATE_RUNNING, activity);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Runs that are recorded: scheduled ones and run_verification()
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Verifies relid now, incrementally from the stored anchor when
+ * incremental and one exists, and records the outcome in
+ * wallet_ops.verification_state and job_log.  Problems go to sink.  Runs
+ * in the caller's transaction and snapshot; caller is connected to SPI.
+ */
+static void
+verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceReport *report)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	Datum		anchor = (Datum) 0;
+	bool		has_anchor = false;
+	const char *mode;
+	int64		rows = 0;
+	Datum		digest;
+	bool		isnull;
+	char	   *name;
+	char	   *detail;
+	int			ret;
+	Oid			save_userid;
+	int			save_sec;
+	MemoryContext caller = CurrentMemoryContext;
+
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	values[0] = ObjectIdGetDatum(relid);
+
+	ChainBecomeOwner(&save_userid, &save_sec);
+	if (incremental)
+	{
+		ret = SPI_execute_with_args("SELECT anchor FROM wallet_ops.verification_state"
+									" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+									"   AND anchor IS NOT NULL AND last_result OPERATOR(pg_catalog.=) 'ok'",
+									1, types, values, NULL, true, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read wallet_ops.verification_state");
+		if (SPI_processed == 1)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
+			anchor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			anchor = PointerGetDatum(DatumGetJsonbPCopy(anchor));
+			MemoryContextSwitchTo(spi);
+			has_anchor = true;
+		}
+	}
+	ChainRestoreUser(save_userid, save_sec);
+
+	if (has_anchor)
+	{
+		mode = "incremental";
+		rows = verify_since(relid, DatumGetJsonbP(anchor), sink);
+	}
+	else
+	{
+		uint64		r;
+		char		progress[256];
+
+		mode = "full";
+		snprintf(progress, sizeof(progress), "wallet_ops: verifying %s in full", name);
+		pgstat_report_activity(STATE_RUNNING, progress);
+		ret = SPI_execute_with_args("SELECT chain_key, chain_seq, problem, detail"
+									"  FROM wallet_ops.verify_chain($1::pg_catalog.regclass)",
+									1, types, values, NULL, true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not run wallet_ops.verify_chain");
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			Datum		d = SPI_getbinval(tup, desc, 2, &isnull);
+
+			sink_emit(sink, SPI_getvalue(tup, desc, 1), isnull ? 0 : DatumGetInt64(d), isnull,
+					  SPI_getvalue(tup, desc, 3), SPI_getvalue(tup, desc, 4));
+		}
+		rows = -1;
+	}
+
+	/* the heads just verified, in the same snapshot: the next anchor */
+	ret = SPI_execute_with_args("SELECT wallet_ops.chain_digest($1::pg_catalog.regclass)",
+								1, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not take the digest of the verified table");
+	digest = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+	if (sink->count == 0)
+		detail = rows >= 0 ?
+			psprintf("%s verification, " INT64_FORMAT " rows read, no problems", mode, rows) :
+			psprintf("%s verification, no problems", mode);
+	else
+		detail = psprintf("%s verification found " UINT64_FORMAT " problems: %s%s", mode,
+						  sink->count, sink->first.data,
+						  sink->count > PROBLEMS_QUOTED ? "; ..." : "");
+
+	{
+		Oid			stypes[6] = {OIDOID, TEXTOID, TEXTOID, INT8OID, JSONBOID, TIMESTAMPTZOID};
+		Datum		svalues[6];
+		char		snulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+		svalues[0] = ObjectIdGetDatum(relid);
+		svalues[1] = CStringGetTextDatum(sink->count == 0 ? "ok" : "problems");
+		svalues[2] = CStringGetTextDatum(mode);
+		svalues[3] = Int64GetDatum((int64) sink->count);
+		svalues[4] = digest;
+		svalues[5] = TimestampTzGetDatum(started);
+		ChainBecomeOwner(&save_userid, &save_sec);
+		ret = SPI_execute_with_args(
+			"INSERT INTO wallet_ops.verification_state AS v"
+			" (relid, last_run, last_result, last_error, last_mode, problems, last_verified, last_full, anchor)"
+			" VALUES ($1, $6, $2, NULL, $3, $4,"
+			"         CASE WHEN $2 OPERATOR(pg_catalog.=) 'ok' THEN $6 END,"
+			"         CASE WHEN $3 OPERATOR(pg_catalog.=) 'full' THEN $6 END,"
+			"         CASE WHEN $2 OPERATOR(pg_catalog.=) 'ok' THEN $5 END)"
+			" ON CONFLICT (relid) DO UPDATE SET last_run = $6, last_result = $2, last_error = NULL,"
+			"   last_mode = $3, problems = $4,"
+			"   last_verified = CASE WHEN $2 OPERATOR(pg_catalog.=) 'ok' THEN $6 ELSE v.last_verified END,"
+			"   last_full = CASE WHEN $3 OPERATOR(pg_catalog.=) 'full' THEN $6 ELSE v.last_full END,"
+			"   anchor = CASE WHEN $2 OPERATOR(pg_catalog.=) 'ok' THEN $5 ELSE v.anchor END",
+			6, stypes, svalues, snulls, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not record the verification in wallet_ops.verification_state");
+		JobLogRecord(started, name, "hash_chain", psprintf("verify %s", mode),
+					 sink->count == 0 ? JOB_OK : JOB_PROBLEMS, detail, NULL);
+		ChainRestoreUser(save_userid, save_sec);
+	}
+
+	if (sink->count > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("hash chain verification of table %s found " UINT64_FORMAT " problems",
+						name, sink->count),
+				 errdetail("%s%s", sink->first.data, sink->count > PROBLEMS_QUOTED ? "; ..." : ""),
+				 errhint("Compare the table with a digest kept outside the database using wallet_ops.verify_against_digest(); see docs/operations.md.")));
+	if (report)
+		MaintenanceReportAction(report, name, sink->count == 0 ? "verified" : "problems", detail);
+}
+
+/*
+ * wallet_ops.run_verification(tbl regclass, incremental boolean DEFAULT true)
+ *	RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+ *
+ * Does now what a scheduled verification does, and records it.
+ */
+Datum
+wallet_ops_run_verification(PG_FUNCTION_ARGS)
+{
+	ProblemSink sink;
+	const char *activity = debug_query_string;
+
+	memset(&sink, 0, sizeof(sink));
+	sink.cxt = CurrentMemoryContext;
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be null")));
+	PreventCommandDuringRecovery("wallet_ops.run_verification()");
+	sink_init_srf(fcinfo, &sink);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	verification_run(PG_GETARG_OID(0), PG_ARGISNULL(1) || PG_GETARG_BOOL(1), &sink, NULL);
+	SPI_finish();
+	if (activity)
+		pgstat_report_activity(STATE_RUNNING, activity);
+	return (Datum) 0;
+}
+
+/*
+ * The verification part of a maintenance pass: every scheduled verification
+ * that is due (or only_relid's, if valid and scheduled), each in a
+ * subtransaction of its own; a failure is recorded and the others go on.
+ */
+void
+VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
+{
+	MemoryContext outercxt = CurrentMemoryContext;
+	ResourceOwner outerowner = CurrentResourceOwner;
+	List	   *due = NIL;
+	List	   *incremental = NIL;
+	ListCell   *lc,
+			   *lc2;
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	uint64		r;
+	int			ret;
+	Oid			save_userid;
+	int			save_sec;
+
+	if (RecoveryInProgress())
+		return;
+
+	values[0] = ObjectIdGetDatum(only_relid);
+	SPI_connect();
+	ChainBecomeOwner(&save_userid, &save_sec);
+	ret = SPI_execute_with_args(
+		"SELECT s.relid::pg_catalog.oid,"
+		"       v.anchor IS NOT NULL AND v.last_result OPERATOR(pg_catalog.=) 'ok'"
+		"       AND (s.full_every IS NULL OR v.last_full IS NOT NULL"
+		"            AND v.last_full OPERATOR(pg_catalog.+) s.full_every OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"  FROM wallet_ops.verification_schedule s"
+		"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
+		"  LEFT JOIN wallet_ops.verification_state v ON v.relid OPERATOR(pg_catalog.=) s.relid"
+		" WHERE ($1 OPERATOR(pg_catalog.=) 0 AND (v.last_run IS NULL"
+		"        OR v.last_run OPERATOR(pg_catalog.+) s.every OPERATOR(pg_catalog.<=) pg_catalog.now()))"
+		"    OR s.relid OPERATOR(pg_catalog.=) $1"
+		" ORDER BY s.relid",
+		1, types, values, NULL, true, 0);
+	ChainRestoreUser(save_userid, save_sec);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.verification_schedule");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		MemoryContext spi = MemoryContextSwitchTo(outercxt);
+
+		due = lappend_oid(due, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
+															  SPI_tuptable->tupdesc, 1, &isnull)));
+		incremental = lappend_int(incremental,
+								  DatumGetBool(SPI_getbinval(SPI_tuptable->vals[r],
+															 SPI_tuptable->tupdesc, 2, &isnull)));
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+
+	forboth(lc, due, lc2, incremental)
+	{
+		Oid			relid = lfirst_oid(lc);
+		ProblemSink sink;
+		TimestampTz started = GetCurrentTimestamp();
+		ErrorData  *edata = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(&sink, 0, sizeof(sink));
+		sink.cxt = outercxt;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(outercxt);
+		PG_TRY();
+		{
+			SPI_connect();
+			verification_run(relid, lfirst_int(lc2), &sink, report);
+			SPI_finish();
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(outercxt);
+			CurrentResourceOwner = outerowner;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(outercxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(outercxt);
+			CurrentResourceOwner = outerowner;
+		}
+		PG_END_TRY();
+
+		if (edata)
+		{
+			char	   *name = get_rel_name(relid);
+			Oid			stypes[3] = {OIDOID, TEXTOID, TIMESTAMPTZOID};
+			Datum		svalues[3];
+
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("could not verify hash chains of table \"%s\"", name ? name : "?"),
+					 errdetail("%s", edata->message)));
+			svalues[0] = ObjectIdGetDatum(relid);
+			svalues[1] = CStringGetTextDatum(edata->message);
+			svalues[2] = TimestampTzGetDatum(started);
+			SPI_connect();
+			ChainBecomeOwner(&save_userid, &save_sec);
+			(void) SPI_execute_with_args(
+				"INSERT INTO wallet_ops.verification_state AS v (relid, last_run, last_result, last_error)"
+				" VALUES ($1, $3, 'error', $2)"
+				" ON CONFLICT (relid) DO UPDATE SET last_run = $3, last_result = 'error', last_error = $2",
+				3, stypes, svalues, NULL, false, 0);
+			JobLogRecord(started, name ? name : "?", "hash_chain", "verify", JOB_ERROR,
+						 NULL, edata);
+			ChainRestoreUser(save_userid, save_sec);
+			SPI_finish();
+			if (report)
+			{
+				report->errors++;
+				MaintenanceReportAction(report, name ? name : "?", "error", edata->message);
+			}
+			FreeErrorData(edata);
+		}
+	}
+}
