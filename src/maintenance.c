@@ -22,6 +22,7 @@
 
 #include "maintenance.h"
 #include "matviews.h"
+#include "ops.h"
 #include "partitions.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_run_maintenance);
@@ -87,6 +88,10 @@ MaintenanceRunAll(Oid only_relid, TimestampTz at, MaintenanceReport *report)
 		PartitionsRunMaintenance(only_relid, at, report);
 	if (!OidIsValid(only_relid) || relkind == RELKIND_MATVIEW)
 		MatviewsRunMaintenance(only_relid, report);
+	/* scheduled verifications of hash chains that are due (ops_verify.c) */
+	if (!OidIsValid(only_relid) || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_RELATION)
+		VerificationRunScheduled(only_relid, report);
 }
 
 /*
