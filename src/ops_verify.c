@@ -265,8 +265,9 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	}
 
 	/*
-	 * Chains whose head differs from the attested one, or that only one of
-	 * the two knows.  chain_heads is read as the extension's owner.
+	 * Every chain the digest or wallet_ops.chain_heads knows, with both
+	 * heads; those whose head did not move are skipped below.  chain_heads
+	 * is read as the extension's owner.
 	 */
 	types[0] = OIDOID;
 	types[1] = JSONBOID;
@@ -284,8 +285,6 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 		"   WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass)"
 		" SELECT COALESCE(hd.k, a.k), a.s, a.h, hd.s, hd.h"
 		"   FROM a FULL JOIN hd ON hd.k OPERATOR(pg_catalog.=) a.k"
-		"  WHERE a.k IS NULL OR hd.k IS NULL OR hd.s OPERATOR(pg_catalog.<>) a.s"
-		"     OR hd.h OPERATOR(pg_catalog.<>) a.h"
 		"  ORDER BY 1",
 		2, types, values, NULL, true, 0);
 	ChainRestoreUser(save_userid, save_sec);
@@ -319,6 +318,16 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 		c->head_seq = isnull ? 0 : DatumGetInt64(d);
 		if (c->has_head)
 			(void) bytea32(SPI_getbinval(tup, desc, 5, &isnull), isnull, c->head_hash);
+		/* heads moved by this transaction and not yet written back */
+		if (ChainHeadCacheLookup(relid, c->name, &c->head_seq, c->head_hash))
+			c->has_head = true;
+
+		/* unchanged since the digest, or a chain without rows yet */
+		if (c->attested && c->has_head && c->head_seq == c->att_seq &&
+			memcmp(c->head_hash, c->att_hash, CHAIN_HASH_LEN) == 0)
+			continue;
+		if (!c->attested && c->head_seq <= 0)
+			continue;
 
 		if (!c->has_head)
 		{
