@@ -45,6 +45,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -229,6 +230,7 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	bool	   *colnulls;
 	Datum	   *keyvals;
 	char		progress[256];
+	int			guc_level;
 
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
@@ -368,6 +370,14 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	types[1] = INT8ARRAYOID;
 	values[0] = PointerGetDatum(construct_array(names, nread, TEXTOID, -1, false, TYPALIGN_INT));
 	values[1] = PointerGetDatum(construct_array(froms, nread, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	/*
+	 * The planner cannot know how few rows each chain has past its anchor
+	 * and may cost the query high enough to compile it with JIT, which
+	 * costs far more than reading the rows: no JIT here.
+	 */
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	plan = SPI_prepare(since_rows_sql(rel, info), 2, types);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the query of new rows: %s",
@@ -526,6 +536,7 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 		FINISH_CHAIN();
 	}
 	MemoryContextDelete(rowcxt);
+	AtEOXact_GUC(true, guc_level);
 	relation_close(rel, NoLock);
 	return rows;
 }
