@@ -36,12 +36,23 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "utils/fmgroids.h"
+#include "executor/tuptable.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_am.h"
+#include "access/nbtree.h"
+#include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/bufmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -89,10 +100,21 @@ typedef struct SinceChain
 	uint8		head_hash[CHAIN_HASH_LEN];
 } SinceChain;
 
+/* A new row read: enough to check links once the chain is complete. */
+typedef struct SinceRow
+{
+	int64		seq;
+	uint8		prev[CHAIN_HASH_LEN];
+	uint8		hash[CHAIN_HASH_LEN];
+} SinceRow;
+
+static List *since_leaves(Relation rel);
+static int	since_oid_desc(const ListCell *a, const ListCell *b);
+static int	since_row_cmp(const void *a, const void *b);
 static void sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
 					  const char *problem, const char *detail);
 static bool bytea32(Datum d, bool isnull, uint8 *out);
-static char *since_rows_sql(Relation rel, ChainRelInfo *info);
+static char *since_rows_sql(Oid leafid, ChainRelInfo *info);
 static int64 verify_since(Oid relid, Jsonb *digest, ProblemSink *sink);
 static void sink_init_srf(FunctionCallInfo fcinfo, ProblemSink *sink);
 
@@ -157,11 +179,11 @@ bytea32(Datum d, bool isnull, uint8 *out)
  * name is its key's text (one column) or a JSON array of texts (several).
  */
 static char *
-since_rows_sql(Relation rel, ChainRelInfo *info)
+since_rows_sql(Oid leafid, ChainRelInfo *info)
 {
 	StringInfoData sql;
-	char	   *qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-													  RelationGetRelationName(rel));
+	char	   *qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(leafid)),
+													  get_rel_name(leafid));
 	int			i;
 
 	initStringInfo(&sql);
@@ -173,7 +195,7 @@ since_rows_sql(Relation rel, ChainRelInfo *info)
 	appendStringInfoString(&sql,
 						   " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
 						   " pg_catalog.unnest($2::pg_catalog.int8[])) WITH ORDINALITY AS c(k, s, n)"
-						   " CROSS JOIN LATERAL (SELECT * FROM ");
+						   " CROSS JOIN LATERAL (SELECT * FROM ONLY ");
 	appendStringInfoString(&sql, qualname);
 	appendStringInfoString(&sql, " x WHERE x.chain_seq OPERATOR(pg_catalog.>=) c.s");
 	for (i = 0; i < info->nkeys; i++)
@@ -187,8 +209,251 @@ since_rows_sql(Relation rel, ChainRelInfo *info)
 			appendStringInfo(&sql, " AND x.%s OPERATOR(pg_catalog.=) CAST((c.k::pg_catalog.json OPERATOR(pg_catalog.->>) %d) AS %s)",
 							 quote_identifier(NameStr(info->keys[i].name)), i, type);
 	}
-	appendStringInfoString(&sql, " ORDER BY x.chain_seq, x.row_hash) t ORDER BY c.n, t.chain_seq, t.row_hash");
+	appendStringInfoString(&sql, ") t");
 	return sql.data;
+}
+
+/*
+ * The leaves of rel that hold rows, newest first (partitions are usually
+ * created in time order, and new rows land in the newest ones).
+ */
+static List *
+since_leaves(Relation rel)
+{
+	List	   *all;
+	List	   *leaves = NIL;
+	ListCell   *lc;
+
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		return list_make1_oid(RelationGetRelid(rel));
+	all = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
+	foreach(lc, all)
+	{
+		Oid			oid = lfirst_oid(lc);
+		Relation	leaf;
+
+		if (get_rel_relkind(oid) != RELKIND_RELATION)
+			continue;
+		leaf = table_open(oid, AccessShareLock);
+		if (RelationGetNumberOfBlocks(leaf) > 0)
+			leaves = lappend_oid(leaves, oid);
+		table_close(leaf, NoLock);
+	}
+	list_sort(leaves, since_oid_desc);
+	return leaves;
+}
+
+static int
+since_oid_desc(const ListCell *a, const ListCell *b)
+{
+	Oid			x = lfirst_oid(a);
+	Oid			y = lfirst_oid(b);
+
+	return x < y ? 1 : (x > y ? -1 : 0);
+}
+
+static int
+since_row_cmp(const void *a, const void *b)
+{
+	const SinceRow *x = a;
+	const SinceRow *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return memcmp(x->hash, y->hash, CHAIN_HASH_LEN);
+}
+
+/* What verify_since knows while it reads rows. */
+typedef struct SinceState
+{
+	SinceChain *chains;
+	ChainRelInfo *info;			/* of the root */
+	ProblemSink *sink;
+	MemoryContext sink_cxt;		/* where rows_of live */
+	MemoryContext rowcxt;		/* reset per row */
+	int64	   *remaining;		/* rows up to the head not yet seen */
+	SinceRow  **rows_of;
+	int		   *nrows_of;
+	int		   *maxrows_of;
+	bool	   *genesis_done;
+	uint8	   *genesis;
+	char	   *relname;
+	int64		expected_rows;
+	int64		rows;
+} SinceState;
+
+/*
+ * One row of chain n: checks its hash now and keeps (seq, prev, hash) for
+ * the link check.  info describes the columns of colvals (and keyvals).
+ */
+static void
+since_take_row(SinceState *st, ChainRelInfo *info, int n,
+			   Datum seqd, bool seqnull, Datum prevd, bool prevnull,
+			   Datum hashd, bool hashnull,
+			   Datum *keyvals, Datum *colvals, bool *colnulls)
+{
+	SinceChain *c = &st->chains[n];
+	SinceRow   *row;
+	uint8		computed[CHAIN_HASH_LEN];
+
+	CHECK_FOR_INTERRUPTS();
+	st->rows++;
+	if (seqnull)
+		return;					/* not reached: chain_seq >= bound */
+	if (!c->attested && !st->genesis_done[n])
+	{
+		ChainGenesis(info, keyvals, st->genesis + CHAIN_HASH_LEN * n);
+		st->genesis_done[n] = true;
+	}
+	if (st->nrows_of[n] == st->maxrows_of[n])
+	{
+		st->maxrows_of[n] = Max(8, st->maxrows_of[n] * 2);
+		st->rows_of[n] = st->rows_of[n] ?
+			repalloc(st->rows_of[n], sizeof(SinceRow) * st->maxrows_of[n]) :
+			MemoryContextAlloc(st->sink_cxt, sizeof(SinceRow) * st->maxrows_of[n]);
+	}
+	row = &st->rows_of[n][st->nrows_of[n]];
+	row->seq = DatumGetInt64(seqd);
+	if (!bytea32(prevd, prevnull, row->prev) || !bytea32(hashd, hashnull, row->hash))
+	{
+		sink_emit(st->sink, c->name, row->seq, false, "unhashed_row",
+				  "the row was not hashed by the chain trigger: prev_hash or row_hash is not a 32-byte hash");
+		return;
+	}
+	ChainRowHash(info, row->seq, row->prev, colvals, colnulls, computed);
+	if (memcmp(computed, row->hash, CHAIN_HASH_LEN) != 0)
+		sink_emit(st->sink, c->name, row->seq, false, "hash_mismatch",
+				  psprintf("stored row_hash %s, computed %s",
+						   ChainHex(row->hash, CHAIN_HASH_LEN),
+						   ChainHex(computed, CHAIN_HASH_LEN)));
+	st->nrows_of[n]++;
+	if (row->seq <= c->head_seq)
+		st->remaining[n]--;
+	if (st->rows % PROGRESS_EVERY == 0)
+	{
+		char		progress[256];
+
+		snprintf(progress, sizeof(progress),
+				 "wallet_ops: verifying %s since digest, " INT64_FORMAT " of " INT64_FORMAT " new rows",
+				 st->relname, st->rows, st->expected_rows);
+		pgstat_report_activity(STATE_RUNNING, progress);
+	}
+}
+
+/*
+ * Reads the rows past their anchor of chains chain_no[0..nq-1] from one
+ * leaf through its btree index on (key, chain_seq), scanned directly (one
+ * rescan per chain, no executor).  Tables with at most one key column.
+ * Returns false, having read nothing, when the leaf has no such index.
+ */
+static bool
+since_scan_leaf(SinceState *st, Oid leafid, ChainConfig *cfg, int *chain_no, int nq)
+{
+	Relation	leaf = table_open(leafid, AccessShareLock);
+	ChainRelInfo *info = ChainRelInfoBuild(leaf, cfg);
+	int			nkeys = info->nkeys;
+	List	   *indexes = RelationGetIndexList(leaf);
+	ListCell   *lc;
+	Relation	idx = NULL;
+	ScanKeyData sk[2];
+	RegProcedure procs[2];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Oid			typinput = InvalidOid;
+	Oid			typioparam = InvalidOid;
+	Datum	   *colvals = palloc(sizeof(Datum) * Max(info->ncols, 1));
+	bool	   *colnulls = palloc(sizeof(bool) * Max(info->ncols, 1));
+	Datum		keyval[1];
+	int			q;
+	int			i;
+
+	foreach(lc, indexes)
+	{
+		Relation	cand = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ind = cand->rd_index;
+		bool		ok = cand->rd_rel->relam == BTREE_AM_OID &&
+			ind->indnkeyatts >= nkeys + 1 && ind->indisvalid &&
+			heap_attisnull(cand->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(cand->rd_indextuple, Anum_pg_index_indexprs, NULL);
+
+		for (i = 0; ok && i < nkeys; i++)
+			ok = ind->indkey.values[i] == info->keys[i].attnum;
+		if (ok)
+			ok = ind->indkey.values[nkeys] == info->seq_attnum;
+		if (ok && idx == NULL)
+			idx = cand;
+		else
+			index_close(cand, AccessShareLock);
+	}
+	if (idx == NULL)
+	{
+		table_close(leaf, NoLock);
+		return false;
+	}
+
+	for (i = 0; i <= nkeys; i++)
+	{
+		Oid			type = idx->rd_opcintype[i];
+		Oid			op = get_opfamily_member(idx->rd_opfamily[i], type, type,
+											 i < nkeys ? BTEqualStrategyNumber : BTGreaterEqualStrategyNumber);
+
+		if (!OidIsValid(op))
+		{
+			index_close(idx, AccessShareLock);
+			table_close(leaf, NoLock);
+			return false;
+		}
+		procs[i] = get_opcode(op);
+	}
+	if (nkeys == 1)
+		getTypeInputInfo(info->keys[0].typid, &typinput, &typioparam);
+
+	slot = table_slot_create(leaf, NULL);
+	scan = index_beginscan(leaf, idx, GetActiveSnapshot(), nkeys + 1, 0);
+	for (q = 0; q < nq; q++)
+	{
+		int			n = chain_no[q];
+		SinceChain *c = &st->chains[n];
+		int64		from = c->attested ? c->att_seq + 1 : 1;
+		MemoryContext old = MemoryContextSwitchTo(st->rowcxt);
+
+		if (nkeys == 1)
+		{
+			keyval[0] = OidInputFunctionCall(typinput, c->name, typioparam, -1);
+			ScanKeyEntryInitialize(&sk[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   idx->rd_indcollation[0], procs[0], keyval[0]);
+		}
+		ScanKeyEntryInitialize(&sk[nkeys], 0, nkeys + 1, BTGreaterEqualStrategyNumber,
+							   InvalidOid, idx->rd_indcollation[nkeys], procs[nkeys],
+							   Int64GetDatum(from));
+		index_rescan(scan, sk, nkeys + 1, NULL, 0);
+		MemoryContextSwitchTo(old);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+		{
+			old = MemoryContextSwitchTo(st->rowcxt);
+			slot_getallattrs(slot);
+			for (i = 0; i < info->ncols; i++)
+			{
+				colvals[i] = slot->tts_values[info->cols[i].attnum - 1];
+				colnulls[i] = slot->tts_isnull[info->cols[i].attnum - 1];
+			}
+			since_take_row(st, info, n,
+						   slot->tts_values[info->seq_attnum - 1],
+						   slot->tts_isnull[info->seq_attnum - 1],
+						   slot->tts_values[info->prev_attnum - 1],
+						   slot->tts_isnull[info->prev_attnum - 1],
+						   slot->tts_values[info->hash_attnum - 1],
+						   slot->tts_isnull[info->hash_attnum - 1],
+						   keyval, colvals, colnulls);
+			MemoryContextSwitchTo(old);
+		}
+		MemoryContextReset(st->rowcxt);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(leaf, NoLock);
+	return true;
 }
 
 /*
@@ -211,24 +476,28 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	int			nread = 0;
 	uint64		r;
 	char	   *relname;
-	SPIPlanPtr	plan;
-	Portal		portal;
 	Datum	   *names;
 	Datum	   *froms;
 	int64		expected_rows = 0;
 	int64		rows = 0;
 	MemoryContext rowcxt;
+	MemoryContext sink_cxt = CurrentMemoryContext;
 	char	   *format;
 	int			i;
-	/* state of the chain being read */
-	int			cur = -1;
-	int64		expected = 0;
-	int64		last_seq = 0;
-	uint8		link[CHAIN_HASH_LEN];
-	bool		att_seen = false;
+	int			n;
+	List	   *leaves;
+	ListCell   *lc;
+	int64	   *remaining;
+	int		   *chain_no;
+	SinceRow  **rows_of;
+	int		   *nrows_of;
+	int		   *maxrows_of;
+	bool	   *genesis_done;
+	uint8	   *genesis;
 	Datum	   *colvals;
 	bool	   *colnulls;
 	Datum	   *keyvals;
+	SinceState	st;
 	char		progress[256];
 	int			guc_level;
 
@@ -286,8 +555,7 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 		"  SELECT chain_key AS k, last_seq AS s, last_hash AS h FROM wallet_ops.chain_heads"
 		"   WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass)"
 		" SELECT COALESCE(hd.k, a.k), a.s, a.h, hd.s, hd.h"
-		"   FROM a FULL JOIN hd ON hd.k OPERATOR(pg_catalog.=) a.k"
-		"  ORDER BY 1",
+		"   FROM a FULL JOIN hd ON hd.k OPERATOR(pg_catalog.=) a.k",
 		2, types, values, NULL, true, 0);
 	ChainRestoreUser(save_userid, save_sec);
 	if (ret != SPI_OK_SELECT)
@@ -349,7 +617,7 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 							   ChainHex(c->att_hash, CHAIN_HASH_LEN)));
 		/* read its rows from the attested one on, or all of them */
 		names[nread] = CStringGetTextDatum(c->name);
-		froms[nread] = Int64GetDatum(c->attested ? c->att_seq : 1);
+		froms[nread] = Int64GetDatum(c->attested ? c->att_seq + 1 : 1);
 		expected_rows += c->head_seq - (c->attested ? c->att_seq : 0);
 		chains[nread] = *c;
 		nread++;
@@ -366,174 +634,168 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 		return 0;
 	}
 
-	types[0] = TEXTARRAYOID;
-	types[1] = INT8ARRAYOID;
-	values[0] = PointerGetDatum(construct_array(names, nread, TEXTOID, -1, false, TYPALIGN_INT));
-	values[1] = PointerGetDatum(construct_array(froms, nread, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	leaves = since_leaves(rel);
+	remaining = palloc(sizeof(int64) * nread);
+	chain_no = palloc(sizeof(int) * nread);
+	rows_of = palloc0(sizeof(SinceRow *) * nread);
+	nrows_of = palloc0(sizeof(int) * nread);
+	maxrows_of = palloc0(sizeof(int) * nread);
+	genesis_done = palloc0(sizeof(bool) * nread);
+	genesis = palloc(CHAIN_HASH_LEN * (Size) nread);
+	for (i = 0; i < nread; i++)
+		remaining[i] = chains[i].head_seq - (chains[i].attested ? chains[i].att_seq : 0);
+
 	/*
-	 * The planner cannot know how few rows each chain has past its anchor
-	 * and may cost the query high enough to compile it with JIT, which
-	 * costs far more than reading the rows: no JIT here.
+	 * No JIT: the planner cannot know how few rows each chain has past its
+	 * anchor and may cost the query high enough to compile it, which costs
+	 * far more than reading the rows.  Each chain's few rows come best from
+	 * a plain index scan.
 	 */
 	guc_level = NewGUCNestLevel();
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	plan = SPI_prepare(since_rows_sql(rel, info), 2, types);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the query of new rows: %s",
-			 SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, values, NULL, true);
-
+	(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops verify since row",
+								   ALLOCSET_DEFAULT_SIZES);
 	colvals = palloc(sizeof(Datum) * Max(info->ncols, 1));
 	colnulls = palloc(sizeof(bool) * Max(info->ncols, 1));
 	keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops verify since row",
-								   ALLOCSET_DEFAULT_SIZES);
 
 	/*
-	 * Ends chain number cur: the attested row must have been there, and the
-	 * last row must be the recorded head.
+	 * Read the leaves newest first, each for the chains that still lack
+	 * rows; stop when every chain has all the rows up to its head.  Row
+	 * hashes are checked as rows arrive; links once a chain is complete.
 	 */
-#define FINISH_CHAIN() \
-	do { \
-		if (cur >= 0) \
-		{ \
-			SinceChain *fc = &chains[cur]; \
-			if (fc->attested && !att_seen) \
-				sink_emit(sink, fc->name, fc->att_seq, false, "missing_row", \
-						  psprintf("the row attested at chain_seq " INT64_FORMAT " with head hash %s is missing", \
-								   fc->att_seq, ChainHex(fc->att_hash, CHAIN_HASH_LEN))); \
-			if (last_seq != fc->head_seq || memcmp(link, fc->head_hash, CHAIN_HASH_LEN) != 0) \
-				sink_emit(sink, fc->name, last_seq, false, "head_mismatch", \
-						  psprintf("the last row (chain_seq " INT64_FORMAT ", row_hash %s) is not the recorded head (chain_seq " INT64_FORMAT ", %s)", \
-								   last_seq, ChainHex(link, CHAIN_HASH_LEN), \
-								   fc->head_seq, ChainHex(fc->head_hash, CHAIN_HASH_LEN))); \
-		} \
-	} while (0)
+	st.chains = chains;
+	st.info = info;
+	st.sink = sink;
+	st.sink_cxt = sink_cxt;
+	st.rowcxt = rowcxt;
+	st.remaining = remaining;
+	st.rows_of = rows_of;
+	st.nrows_of = nrows_of;
+	st.maxrows_of = maxrows_of;
+	st.genesis_done = genesis_done;
+	st.genesis = genesis;
+	st.relname = relname;
+	st.expected_rows = expected_rows;
+	st.rows = 0;
 
-	for (;;)
+	foreach(lc, leaves)
 	{
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			MemoryContext old;
-			bool		isnull;
-			int			n;
-			SinceChain *c;
-			int64		seq;
-			uint8		prev[CHAIN_HASH_LEN];
-			uint8		hash[CHAIN_HASH_LEN];
-			uint8		computed[CHAIN_HASH_LEN];
+		Oid			leafid = lfirst_oid(lc);
+		int			nq = 0;
+		Portal		portal;
+		char	   *sql;
 
-			CHECK_FOR_INTERRUPTS();
-			old = MemoryContextSwitchTo(rowcxt);
-			n = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) - 1;
-			c = &chains[n];
-			if (n != cur)
+		for (i = 0; i < nread; i++)
+		{
+			if (remaining[i] > 0)
 			{
-				FINISH_CHAIN();
-				/* chains in between had no rows at all */
-				while (++cur < n)
-				{
-					att_seen = false;
-					last_seq = 0;
-					memset(link, 0, CHAIN_HASH_LEN);
-					FINISH_CHAIN();
-				}
-				MemoryContextSwitchTo(old);
-				cur = n;
-				att_seen = false;
-				last_seq = c->attested ? c->att_seq - 1 : 0;
-				expected = c->attested ? c->att_seq : 1;
-				memset(link, 0, CHAIN_HASH_LEN);
-				if (!c->attested)
-				{
-					/* the genesis, from this row's key */
-					for (i = 0; i < info->nkeys; i++)
-						keyvals[i] = SPI_getbinval(tup, desc, 5 + i, &isnull);
-					ChainGenesis(info, keyvals, link);
-				}
-				MemoryContextSwitchTo(rowcxt);
-			}
-			rows++;
-			seq = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-			if (!bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, prev) ||
-				!bytea32(SPI_getbinval(tup, desc, 4, &isnull), isnull, hash))
-			{
-				sink_emit(sink, c->name, seq, false, "unhashed_row",
-						  "the row was not hashed by the chain trigger: prev_hash or row_hash is not a 32-byte hash");
-				goto next;
-			}
-			for (i = 0; i < info->ncols; i++)
-				colvals[i] = SPI_getbinval(tup, desc, 5 + info->nkeys + i, &colnulls[i]);
-			ChainRowHash(info, seq, prev, colvals, colnulls, computed);
-			if (memcmp(computed, hash, CHAIN_HASH_LEN) != 0)
-				sink_emit(sink, c->name, seq, false, "hash_mismatch",
-						  psprintf("stored row_hash %s, computed %s",
-								   ChainHex(hash, CHAIN_HASH_LEN),
-								   ChainHex(computed, CHAIN_HASH_LEN)));
-			if (c->attested && seq == c->att_seq && !att_seen)
-			{
-				/* the anchor: the attested row, still as attested */
-				att_seen = true;
-				if (memcmp(hash, c->att_hash, CHAIN_HASH_LEN) != 0)
-					sink_emit(sink, c->name, seq, false, "digest_mismatch",
-							  psprintf("row_hash %s differs from the head hash %s attested by the digest",
-									   ChainHex(hash, CHAIN_HASH_LEN),
-									   ChainHex(c->att_hash, CHAIN_HASH_LEN)));
-				memcpy(link, c->att_hash, CHAIN_HASH_LEN);
-				last_seq = seq;
-				expected = seq + 1;
-				goto next;
-			}
-			if (seq == last_seq)
-			{
-				sink_emit(sink, c->name, seq, false, "duplicate_seq",
-						  psprintf("another row with this chain_seq has row_hash %s; this one has %s",
-								   ChainHex(link, CHAIN_HASH_LEN), ChainHex(hash, CHAIN_HASH_LEN)));
-				goto next;
-			}
-			if (seq > expected)
-				sink_emit(sink, c->name, expected, false, "missing_row",
-						  seq - 1 == expected ?
-						  psprintf("chain_seq " INT64_FORMAT " is missing", expected) :
-						  psprintf("chain_seq " INT64_FORMAT " to " INT64_FORMAT " are missing",
-								   expected, seq - 1));
-			if (memcmp(prev, link, CHAIN_HASH_LEN) != 0)
-				sink_emit(sink, c->name, seq, false, "broken_link",
-						  psprintf("prev_hash %s is not the row_hash %s of the row before",
-								   ChainHex(prev, CHAIN_HASH_LEN), ChainHex(link, CHAIN_HASH_LEN)));
-			memcpy(link, hash, CHAIN_HASH_LEN);
-			last_seq = seq;
-			expected = seq + 1;
-	next:
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
-			if (rows % PROGRESS_EVERY == 0)
-			{
-				snprintf(progress, sizeof(progress),
-						 "wallet_ops: verifying %s since digest, " INT64_FORMAT " of " INT64_FORMAT " new rows",
-						 relname, rows, expected_rows);
-				pgstat_report_activity(STATE_RUNNING, progress);
+				names[nq] = CStringGetTextDatum(chains[i].name);
+				froms[nq] = Int64GetDatum(chains[i].attested ? chains[i].att_seq + 1 : 1);
+				chain_no[nq] = i;
+				nq++;
 			}
 		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
+		if (nq == 0)
+			break;
 
-	/* chains whose rows did not come at all */
-	FINISH_CHAIN();
-	for (i = cur + 1; i < nread; i++)
+		/* the usual case: the leaf's (key, chain_seq) index, scanned directly */
+		if (info->nkeys <= 1 && since_scan_leaf(&st, leafid, &cfg, chain_no, nq))
+			continue;
+
+		types[0] = TEXTARRAYOID;
+		types[1] = INT8ARRAYOID;
+		values[0] = PointerGetDatum(construct_array(names, nq, TEXTOID, -1, false, TYPALIGN_INT));
+		values[1] = PointerGetDatum(construct_array(froms, nq, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		sql = since_rows_sql(leafid, info);
+		portal = SPI_cursor_open_with_args(NULL, sql, 2, types, values, NULL, true, 0);
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, 1000);
+			if (SPI_processed == 0)
+				break;
+			for (r = 0; r < SPI_processed; r++)
+			{
+				HeapTuple	tup = SPI_tuptable->vals[r];
+				TupleDesc	desc = SPI_tuptable->tupdesc;
+				bool		isnull;
+				bool		seqnull,
+							prevnull,
+							hashnull;
+				Datum		seq,
+							prev,
+							hash;
+				MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+				n = chain_no[DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) - 1];
+				seq = SPI_getbinval(tup, desc, 2, &seqnull);
+				prev = SPI_getbinval(tup, desc, 3, &prevnull);
+				hash = SPI_getbinval(tup, desc, 4, &hashnull);
+				for (i = 0; i < info->nkeys; i++)
+					keyvals[i] = SPI_getbinval(tup, desc, 5 + i, &isnull);
+				for (i = 0; i < info->ncols; i++)
+					colvals[i] = SPI_getbinval(tup, desc, 5 + info->nkeys + i, &colnulls[i]);
+				since_take_row(&st, info, n, seq, seqnull, prev, prevnull, hash, hashnull,
+							   keyvals, colvals, colnulls);
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(rowcxt);
+			}
+			SPI_freetuptable(SPI_tuptable);
+		}
+		SPI_cursor_close(portal);
+	}
+	rows = st.rows;
+
+	/* links, gaps, duplicates and heads, chain by chain */
+	for (n = 0; n < nread; n++)
 	{
-		cur = i;
-		att_seen = false;
-		last_seq = 0;
-		memset(link, 0, CHAIN_HASH_LEN);
-		FINISH_CHAIN();
+		SinceChain *c = &chains[n];
+		int64		last_seq = c->attested ? c->att_seq : 0;
+		int64		expected = last_seq + 1;
+		uint8		link[CHAIN_HASH_LEN];
+		int			k;
+
+		if (c->attested)
+			memcpy(link, c->att_hash, CHAIN_HASH_LEN);
+		else if (genesis_done[n])
+			memcpy(link, genesis + CHAIN_HASH_LEN * n, CHAIN_HASH_LEN);
+		else
+			memset(link, 0, CHAIN_HASH_LEN);
+		if (nrows_of[n] > 1)
+			qsort(rows_of[n], nrows_of[n], sizeof(SinceRow), since_row_cmp);
+		for (k = 0; k < nrows_of[n]; k++)
+		{
+			SinceRow   *row = &rows_of[n][k];
+
+			if (row->seq == last_seq)
+			{
+				sink_emit(sink, c->name, row->seq, false, "duplicate_seq",
+						  psprintf("another row with this chain_seq has row_hash %s; this one has %s",
+								   ChainHex(link, CHAIN_HASH_LEN), ChainHex(row->hash, CHAIN_HASH_LEN)));
+				continue;
+			}
+			if (row->seq > expected)
+				sink_emit(sink, c->name, expected, false, "missing_row",
+						  row->seq - 1 == expected ?
+						  psprintf("chain_seq " INT64_FORMAT " is missing", expected) :
+						  psprintf("chain_seq " INT64_FORMAT " to " INT64_FORMAT " are missing",
+								   expected, row->seq - 1));
+			if (memcmp(row->prev, link, CHAIN_HASH_LEN) != 0)
+				sink_emit(sink, c->name, row->seq, false, "broken_link",
+						  psprintf("prev_hash %s is not the row_hash %s of the row before",
+								   ChainHex(row->prev, CHAIN_HASH_LEN), ChainHex(link, CHAIN_HASH_LEN)));
+			memcpy(link, row->hash, CHAIN_HASH_LEN);
+			last_seq = row->seq;
+			expected = row->seq + 1;
+		}
+		if (last_seq != c->head_seq || memcmp(link, c->head_hash, CHAIN_HASH_LEN) != 0)
+			sink_emit(sink, c->name, last_seq, false, "head_mismatch",
+					  psprintf("the last row (chain_seq " INT64_FORMAT ", row_hash %s) is not the recorded head (chain_seq " INT64_FORMAT ", %s)",
+							   last_seq, ChainHex(link, CHAIN_HASH_LEN),
+							   c->head_seq, ChainHex(c->head_hash, CHAIN_HASH_LEN)));
 	}
 	MemoryContextDelete(rowcxt);
 	AtEOXact_GUC(true, guc_level);
