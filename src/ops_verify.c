@@ -409,7 +409,11 @@ since_scan_leaf(SinceState *st, Oid leafid, ChainConfig *cfg, int *chain_no, int
 		getTypeInputInfo(info->keys[0].typid, &typinput, &typioparam);
 
 	slot = table_slot_create(leaf, NULL);
+#if PG_VERSION_NUM >= 180000
+	scan = index_beginscan(leaf, idx, GetActiveSnapshot(), NULL, nkeys + 1, 0);
+#else
 	scan = index_beginscan(leaf, idx, GetActiveSnapshot(), nkeys + 1, 0);
+#endif
 	for (q = 0; q < nq; q++)
 	{
 		int			n = chain_no[q];
