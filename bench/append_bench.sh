@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # INSERT throughput into an append-only table against the same table
 # unprotected, measured in the same run on a scratch cluster this script
-# starts and stops itself:
-#   - bulk: INSERT ... SELECT of ROWS rows (default 200000), RUNS times each.
-#     (default 9), alternating which table goes first;
-#   - statement loop: LOOP (default 50000) single-row INSERT statements in
-#     one server-side loop, ABBA likewise: the per-statement cost (executor
-#     start-up copies the trigger descriptors) without client noise;
-#   - pgbench: single-row INSERTs by CLIENTS clients (default 2) for SECS
-#     seconds (default 5), once per table per run, alternating the order.
-# Both tables have the shape of the seed's audit_log (identity, jsonb,
-# quarterly partitions).  Prints, for each, the medians and the
-# protected/unprotected throughput ratio, both as the ratio of the medians
-# and as the median of the per-run ratios (runs are paired, so the latter
-# is the less sensitive to load from other processes); 1.00 = no cost, the
-# target is at least 0.95.
+# starts and stops itself.  The tables have the shape of the seed's
+# audit_log (identity, jsonb, quarterly partitions).
+#
+# The machine may be shared, so the tables are measured in fine-grained
+# rotation inside the server (A B C, C B A, ...), timed by the server, with
+# a second unprotected copy giving the noise floor (an A/A ratio); every
+# table gets the same rows and all are emptied between runs.  Per run:
+#   - bulk: ROUNDS_BULK (default 20) rounds of INSERT ... SELECT of
+#     BULK_ROWS rows (default 5000) into each table;
+#   - statements: ROUNDS_STMT (default 200) rounds of STMTS (default 200)
+#     single-row INSERT statements in a server-side loop: the per-statement
+#     cost (executor start-up copies the trigger descriptors);
+#   - pgbench: single-row INSERTs by CLIENTS clients (default 1) for SECS
+#     seconds (default 5) per table, A B B A (client round trips included).
+# Prints the median over RUNS runs (default 5) of those ratios,
+# protected/unprotected throughput: 1.00 = no cost; the target is >= 0.95.
 #
 #   sudo bash bench/append_bench.sh        (PG_CONFIG=... selects the install)
 set -euo pipefail
@@ -22,11 +24,13 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
-RUNS=${RUNS:-9}
-ROWS=${ROWS:-200000}
+RUNS=${RUNS:-5}
+ROUNDS_BULK=${ROUNDS_BULK:-20}
+BULK_ROWS=${BULK_ROWS:-5000}
+ROUNDS_STMT=${ROUNDS_STMT:-200}
+STMTS=${STMTS:-200}
 SECS=${SECS:-5}
-CLIENTS=${CLIENTS:-2}
-LOOP=${LOOP:-50000}
+CLIENTS=${CLIENTS:-1}
 PORT=${PORT:-54341}
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -51,6 +55,8 @@ port = $PORT
 synchronous_commit = off
 shared_buffers = 256MB
 max_wal_size = 4GB
+# autovacuum would analyze the growing tables in the middle of measurements
+autovacuum = off
 CONF
 as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
 cleanup() {
@@ -68,7 +74,7 @@ DECLARE
     t text;
     q int;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['log_plain', 'log_protected'] LOOP
+    FOREACH t IN ARRAY ARRAY['log_plain', 'log_plain_b', 'log_protected'] LOOP
         EXECUTE format('CREATE TABLE %I (
             audit_id    bigint GENERATED ALWAYS AS IDENTITY,
             occurred_at timestamptz NOT NULL,
@@ -90,7 +96,7 @@ DO $do$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['log_plain', 'log_protected'] LOOP
+    FOREACH t IN ARRAY ARRAY['log_plain', 'log_plain_b', 'log_protected'] LOOP
         EXECUTE format($f$
             CREATE FUNCTION %I(n int) RETURNS float8 LANGUAGE plpgsql AS $b$
             DECLARE
@@ -119,12 +125,57 @@ BEGIN
     END LOOP;
 END
 $do$;
+-- triples(kind, n, rounds): kind_log_plain(n), kind_log_protected(n) and
+-- kind_log_plain_b(n) in rotating order (A B C, C B A, B C A, ...), timed by
+-- the server; returns the medians of the per-round ratios time_plain /
+-- time_protected and time_plain / time_plain_b (the noise floor), and the
+-- mean times.  Every table receives the same rows.
+CREATE FUNCTION triples(kind text, n int, rounds int,
+                        OUT ratio float8, OUT ratio_aa float8,
+                        OUT secs_plain float8, OUT secs_protected float8)
+LANGUAGE plpgsql AS $p$
+DECLARE
+    orders text[] := ARRAY['log_plain log_protected log_plain_b', 'log_plain_b log_protected log_plain',
+                           'log_protected log_plain_b log_plain', 'log_plain log_plain_b log_protected',
+                           'log_protected log_plain log_plain_b', 'log_plain_b log_plain log_protected'];
+    t text;
+    secs float8;
+    tp float8;
+    tq float8;
+    tb float8;
+    r float8[] := '{}';
+    raa float8[] := '{}';
+BEGIN
+    secs_plain := 0;
+    secs_protected := 0;
+    FOR i IN 1..rounds LOOP
+        FOREACH t IN ARRAY string_to_array(orders[1 + i % 6], ' ') LOOP
+            EXECUTE format('SELECT %I($1)', kind || '_' || t) INTO secs USING n;
+            CASE t WHEN 'log_plain' THEN tp := secs;
+                   WHEN 'log_protected' THEN tq := secs;
+                   ELSE tb := secs;
+            END CASE;
+        END LOOP;
+        r := r || (tp / tq);
+        raa := raa || (tp / tb);
+        secs_plain := secs_plain + tp / rounds;
+        secs_protected := secs_protected + tq / rounds;
+    END LOOP;
+    ratio := (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(r) v);
+    ratio_aa := (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(raa) v);
+END
+$p$;
+-- reset(): empty the three tables between runs, so that they stay equal
+-- and small (the protection is lifted for a moment, by a superuser)
+CREATE FUNCTION reset() RETURNS void LANGUAGE plpgsql AS $r$
+BEGIN
+    SET LOCAL client_min_messages = error;
+    PERFORM wallet_ops.release_append_only('log_protected');
+    TRUNCATE log_plain, log_plain_b, log_protected;
+    PERFORM wallet_ops.enforce_append_only('log_protected');
+END
+$r$;
 SQL
-
-# seconds (measured by the server) for one INSERT ... SELECT of ROWS rows
-bulk_once() {
-  psql_ -At -c "SELECT bulk_$1($ROWS)"
-}
 
 for t in log_plain log_protected; do
   cat > "$run/$t.sql" <<SQL
@@ -135,10 +186,9 @@ SQL
 done
 [ "$(id -u)" -eq 0 ] && chown postgres: "$run"/*.sql
 
-# seconds (measured by the server) for LOOP single-row INSERT statements in
-# one session: the per-statement cost, without client round trips
-loop_once() {
-  psql_ -At -c "SELECT loop_$1($LOOP)"
+# "ratio|ratio_aa|secs_plain|secs_protected" of triples(kind, n, rounds)
+triples_() {
+  psql_ -At -F'|' -c "SELECT * FROM triples('$1', $2, $3)"
 }
 
 tps_once() {
@@ -148,55 +198,33 @@ tps_once() {
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+field() { cut -d'|' -f"$1"; }
 
-# warm-up
-bulk_once log_plain >/dev/null; bulk_once log_protected >/dev/null
-
-plain_s=(); prot_s=(); plain_tps=(); prot_tps=(); bulk_ratio=(); tps_ratio=(); plain_l=(); prot_l=(); loop_ratio=()
+bulk=(); bulk_aa=(); stmt=(); stmt_aa=(); tps=(); us_plain=(); us_prot=(); rps_plain=(); rps_prot=()
+tps_plain=(); tps_prot=()
 for i in $(seq 1 "$RUNS"); do
-  # ABBA within a run, and the pairs alternate between runs, so that load
-  # drifting during a run weighs on both tables alike
-  if [ $((i % 2)) -eq 1 ]; then order="log_plain log_protected"; else order="log_protected log_plain"; fi
-  abba="$order $(echo "$order" | awk '{print $2, $1}')"
-  declare -A bs=([log_plain]=0 [log_protected]=0) ls=([log_plain]=0 [log_protected]=0)
-  for t in $abba; do
-    bs[$t]=$(echo "${bs[$t]} + $(bulk_once "$t") / 2" | bc -l)
-  done
-  for t in $abba; do
-    ls[$t]=$(echo "${ls[$t]} + $(loop_once "$t") / 2" | bc -l)
-  done
-  plain_s+=("${bs[log_plain]}"); prot_s+=("${bs[log_protected]}")
-  plain_l+=("${ls[log_plain]}"); prot_l+=("${ls[log_protected]}")
-  for t in $order; do
-    r=$(tps_once "$t")
-    if [ "$t" = log_plain ]; then plain_tps+=("$r"); else prot_tps+=("$r"); fi
-  done
-  bulk_ratio+=("$(echo "${plain_s[-1]} / ${prot_s[-1]}" | bc -l)")
-  tps_ratio+=("$(echo "${prot_tps[-1]} / ${plain_tps[-1]}" | bc -l)")
-  loop_ratio+=("$(echo "${plain_l[-1]} / ${prot_l[-1]}" | bc -l)")
-  printf 'run %d: bulk %.3f/%.3f s (ratio %.3f); statement loop %.3f/%.3f s (ratio %.3f); pgbench %.0f/%.0f tps (ratio %.3f)  [unprotected/protected]\n' \
-    "$i" "${plain_s[-1]}" "${prot_s[-1]}" "${bulk_ratio[-1]}" "${plain_l[-1]}" "${prot_l[-1]}" "${loop_ratio[-1]}" \
-    "${plain_tps[-1]}" "${prot_tps[-1]}" "${tps_ratio[-1]}"
+  psql_ -c "SELECT reset()" -c "CHECKPOINT" >/dev/null
+  # time_plain / time_protected = protected throughput / unprotected
+  b=$(triples_ bulk "$BULK_ROWS" "$ROUNDS_BULK")
+  m=$(triples_ loop "$STMTS" "$ROUNDS_STMT")
+  bulk+=("$(echo "$b" | field 1)"); bulk_aa+=("$(echo "$b" | field 2)")
+  stmt+=("$(echo "$m" | field 1)"); stmt_aa+=("$(echo "$m" | field 2)")
+  rps_plain+=("$(echo "$BULK_ROWS / $(echo "$b" | field 3)" | bc -l)")
+  rps_prot+=("$(echo "$BULK_ROWS / $(echo "$b" | field 4)" | bc -l)")
+  us_plain+=("$(echo "$(echo "$m" | field 3) * 1000000 / $STMTS" | bc -l)")
+  us_prot+=("$(echo "$(echo "$m" | field 4) * 1000000 / $STMTS" | bc -l)")
+  a1=$(tps_once log_plain); p1=$(tps_once log_protected); p2=$(tps_once log_protected); a2=$(tps_once log_plain)
+  tps_plain+=("$(echo "($a1 + $a2) / 2" | bc -l)"); tps_prot+=("$(echo "($p1 + $p2) / 2" | bc -l)")
+  tps+=("$(echo "${tps_prot[-1]} / ${tps_plain[-1]}" | bc -l)")
+  printf 'run %d: bulk %.3f (A/A %.3f); statements %.3f (A/A %.3f); pgbench %.3f\n' \
+    "$i" "${bulk[-1]}" "${bulk_aa[-1]}" "${stmt[-1]}" "${stmt_aa[-1]}" "${tps[-1]}"
 done
 
-mp=$(printf '%s\n' "${plain_s[@]}" | median)
-mq=$(printf '%s\n' "${prot_s[@]}" | median)
-tp=$(printf '%s\n' "${plain_tps[@]}" | median)
-tq=$(printf '%s\n' "${prot_tps[@]}" | median)
-rows_plain=$(echo "$ROWS / $mp" | bc -l)
-rows_prot=$(echo "$ROWS / $mq" | bc -l)
-printf '\nbulk INSERT of %d rows, median of %d runs:\n' "$ROWS" "$RUNS"
-printf '  unprotected %.3f s (%.0f rows/s), protected %.3f s (%.0f rows/s)\n' "$mp" "$rows_plain" "$mq" "$rows_prot"
-printf '  ratio of the medians: %.3f; median of the per-run ratios: %.3f\n' \
-  "$(echo "$mp / $mq" | bc -l)" "$(printf '%s\n' "${bulk_ratio[@]}" | median)"
-ml=$(printf '%s\n' "${plain_l[@]}" | median)
-mk=$(printf '%s\n' "${prot_l[@]}" | median)
-printf '%d single-row INSERT statements in one session, median of %d runs:\n' "$LOOP" "$RUNS"
-printf '  unprotected %.3f s (%.1f us/statement), protected %.3f s (%.1f us/statement)\n' \
-  "$ml" "$(echo "$ml * 1000000 / $LOOP" | bc -l)" "$mk" "$(echo "$mk * 1000000 / $LOOP" | bc -l)"
-printf '  ratio of the medians: %.3f; median of the per-run ratios: %.3f\n' \
-  "$(echo "$ml / $mk" | bc -l)" "$(printf '%s\n' "${loop_ratio[@]}" | median)"
-printf 'pgbench single-row INSERT, %d clients x %d s, median of %d runs:\n' "$CLIENTS" "$SECS" "$RUNS"
-printf '  unprotected %.0f tps, protected %.0f tps\n' "$tp" "$tq"
-printf '  ratio of the medians: %.3f; median of the per-run ratios: %.3f\n' \
-  "$(echo "$tq / $tp" | bc -l)" "$(printf '%s\n' "${tps_ratio[@]}" | median)"
+med() { printf '%s\n' "$@" | median; }
+printf '\nprotected/unprotected INSERT throughput, median of %d runs (A/A = the same between two unprotected tables: the noise floor)\n' "$RUNS"
+printf '  bulk INSERT ... SELECT (%d rows x %d rounds): %.3f  (A/A %.3f)  %.0f vs %.0f rows/s\n' \
+  "$BULK_ROWS" "$ROUNDS_BULK" "$(med "${bulk[@]}")" "$(med "${bulk_aa[@]}")" "$(med "${rps_prot[@]}")" "$(med "${rps_plain[@]}")"
+printf '  single-row statements (%d x %d rounds):      %.3f  (A/A %.3f)  %.2f vs %.2f us/statement\n' \
+  "$STMTS" "$ROUNDS_STMT" "$(med "${stmt[@]}")" "$(med "${stmt_aa[@]}")" "$(med "${us_prot[@]}")" "$(med "${us_plain[@]}")"
+printf '  pgbench, %d client(s) x %d s per table:        %.3f             %.0f vs %.0f tps\n' \
+  "$CLIENTS" "$SECS" "$(med "${tps[@]}")" "$(med "${tps_prot[@]}")" "$(med "${tps_plain[@]}")"

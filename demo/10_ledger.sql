@@ -24,10 +24,17 @@ SELECT d->>'format' AS format, d->>'table' AS "table", d->'chain_count' AS chain
        d->'row_count' AS rows, d->>'merkle_root' AS merkle_root
   FROM demo_digest;
 
--- A superuser edits one balance around the trigger...
+-- A hash-chained table is append-only: even the owner cannot edit a row.
+\set ON_ERROR_STOP 0
+UPDATE entity_history SET payload = '{}' WHERE chain_seq = 3;
+\set ON_ERROR_STOP 1
+
+-- A superuser can lift the protection (the server log says so at WARNING)
+-- and edit one balance around the trigger...
 CREATE TEMP TABLE demo_original AS
   SELECT history_id, payload FROM entity_history
    WHERE entity_id = '00000000-0000-4000-8000-000000000042' AND chain_seq = 3;
+SELECT wallet_ops.release_append_only('entity_history');
 SET session_replication_role = replica;
 UPDATE entity_history SET payload = jsonb_set(payload, '{balance}', '999999')
  WHERE entity_id = '00000000-0000-4000-8000-000000000042' AND chain_seq = 3;
@@ -45,5 +52,6 @@ UPDATE entity_history e SET payload = o.payload
   FROM demo_original o WHERE e.history_id = o.history_id
    AND e.entity_id = '00000000-0000-4000-8000-000000000042';
 RESET session_replication_role;
+SELECT wallet_ops.enforce_append_only('entity_history');
 SELECT count(*) AS problems FROM wallet_ops.verify_chain('entity_history');
 SELECT count(*) AS problems FROM wallet_ops.verify_against_digest('entity_history', (SELECT d FROM demo_digest));

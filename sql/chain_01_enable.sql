@@ -176,3 +176,5 @@ DROP TRIGGER t ON loose;
 CREATE TRIGGER t AFTER INSERT ON loose FOR EACH ROW EXECUTE FUNCTION wallet_ops._chain_before_insert();
 SELECT err($$INSERT INTO ledger_t.loose VALUES (1)$$);
 SELECT err($$SELECT ledger_t.err('x') FROM wallet_ops.verify_chain('ledger_t.loose')$$);
+-- progress of running verifications (none now)
+SELECT count(*) AS running FROM wallet_ops.chain_verify_progress;

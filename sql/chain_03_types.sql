@@ -86,6 +86,10 @@ SELECT * FROM wallet_ops.verify_chain('ledger_t.typed');
 COMMIT;
 SELECT k, chain_seq, encode(row_hash, 'hex') AS row_hash FROM typed WHERE k IN ('y', 'z') ORDER BY k, chain_seq;
 -- and a change of any one column is seen
+-- a superuser lifts the append-only protection to tamper (WARNING silenced)
+SET client_min_messages = error;
+SELECT wallet_ops.release_append_only('typed');
+RESET client_min_messages;
 SET session_replication_role = replica;
 UPDATE typed SET atz[1] = '-infinity' WHERE k = 'z';
 UPDATE typed SET iv = iv + interval '1 microsecond' WHERE k = 'y' AND chain_seq = 2;

@@ -103,6 +103,21 @@ CREATE TABLE gone (v int);
 SELECT wallet_ops.enable_hash_chain('gone');
 INSERT INTO gone VALUES (1);
 SELECT count(*) FROM wallet_ops.chain_heads WHERE relid = 'gone'::regclass;
+-- a chained table is append-only: a superuser releases it before dropping it
+SET client_min_messages = error;
+SELECT wallet_ops.release_append_only('gone');
+RESET client_min_messages;
 DROP TABLE gone;
 SELECT count(*) AS configs FROM wallet_ops.hash_chains WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
 SELECT count(*) AS heads FROM wallet_ops.chain_heads WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
+-- a chained table created, filled and dropped in one transaction
+BEGIN;
+CREATE TABLE brief (v int);
+SELECT wallet_ops.enable_hash_chain('brief');
+INSERT INTO brief VALUES (1), (2);
+SET client_min_messages = error;
+SELECT wallet_ops.release_append_only('brief');
+RESET client_min_messages;
+DROP TABLE brief;
+COMMIT;
+SELECT count(*) AS leftovers FROM wallet_ops.chain_heads WHERE relid::oid NOT IN (SELECT oid FROM pg_class);

@@ -26,6 +26,11 @@ CREATE MATERIALIZED VIEW mvt.on_catalog AS SELECT relname FROM pg_class WHERE re
 -- sources are found through the view, with every partition
 SELECT source FROM unnest(wallet_ops.matview_sources('mvt.balances')) AS source ORDER BY source::text;
 SELECT wallet_ops.matview_sources('mvt.owners');
+-- a view reading one partition watches its parent too: rows inserted
+-- through the parent fire the parent's statement triggers only
+CREATE MATERIALIZED VIEW mvt.january AS SELECT count(*) FROM mvt.events_2026_01;
+SELECT source FROM unnest(wallet_ops.matview_sources('mvt.january')) AS source ORDER BY source::text;
+DROP MATERIALIZED VIEW mvt.january;
 
 -- bad input: each error has its own SQLSTATE and nothing is left behind
 \set VERBOSITY sqlstate

@@ -46,6 +46,16 @@ SELECT default_rows, last_result FROM wallet_ops.partition_config WHERE relid = 
 -- the identity goes on from where it was
 INSERT INTO events (at, payload) VALUES ('2026-01-21 00:00+00', 'new') RETURNING id;
 
+-- Rows that can have no partition stay in the default partition; they do
+-- not stop the others from being moved, and are counted.
+INSERT INTO events (at, payload) VALUES ('infinity', 'never'), ('-infinity', 'always'),
+                                        ('2026-05-15 00:00+00', 'may');
+SELECT object, action, detail FROM wallet_ops._run_maintenance_at('events', '2026-01-20 00:00+00');
+SELECT tableoid::regclass, payload FROM events WHERE payload IN ('never', 'always', 'may') ORDER BY 2;
+SELECT default_rows FROM wallet_ops.partition_config WHERE relid = 'events'::regclass;
+-- they are not written to job_log on every run
+SELECT count(*) FROM wallet_ops.job_log WHERE object LIKE 'part_maint.events%' AND action = 'kept in default';
+
 -- Retention: at 2026-07-15 with '3 months', partitions ending on or before
 -- 2026-04-15 are dropped (January to March); April is kept.
 SELECT object, action, detail FROM wallet_ops._run_maintenance_at('events', '2026-07-15 00:00+00');

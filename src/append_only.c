@@ -117,8 +117,8 @@ static Oid	covering_entry(Oid relid, List *config);
 static Oid	covered_descendant(Oid relid, List *config);
 static void trigger_state(Oid relid, const char *name, TriggerState *st);
 static void exec_internal(const char *sql);
-static void ensure_relation(Oid relid, bool is_root);
-static void ensure_tree(Oid top, bool top_is_root);
+static void ensure_relation(Oid relid);
+static void ensure_tree(Oid top);
 static void absorb_subtree(Oid top, List *config);
 static void strip_relation(Oid relid);
 static void apply_ingest(Oid relid, const char *role, bool grant);
@@ -556,11 +556,13 @@ exec_internal(const char *sql)
 
 /*
  * Give one relation of a protected tree its triggers, ENABLE ALWAYS.  The
- * row trigger is created on the protected table (is_root) and cloned by
- * PostgreSQL to partitions; the statement trigger on every relation.
+ * row trigger is created on the protected table and cloned by PostgreSQL to
+ * its partitions, present and future (so on a partition it already exists);
+ * the statement trigger is created on every relation.  The caller holds
+ * ShareRowExclusiveLock on relid.
  */
 static void
-ensure_relation(Oid relid, bool is_root)
+ensure_relation(Oid relid)
 {
 	char	   *qname = qualified_relname(relid);
 	TriggerState st;
@@ -579,7 +581,6 @@ ensure_relation(Oid relid, bool is_root)
 	else if (st.enabled != TRIGGER_FIRES_ALWAYS)
 		exec_internal(psprintf("ALTER TABLE ONLY %s ENABLE ALWAYS TRIGGER "
 							   APPEND_ONLY_ROW_TRIGGER, qname));
-	(void) is_root;
 
 	trigger_state(relid, APPEND_ONLY_STMT_TRIGGER, &st);
 	if (!st.exists)
@@ -596,8 +597,9 @@ ensure_relation(Oid relid, bool is_root)
 							   APPEND_ONLY_STMT_TRIGGER, qname));
 }
 
+/* ensure_relation() on top and every partition below it, top first. */
 static void
-ensure_tree(Oid top, bool top_is_root)
+ensure_tree(Oid top)
 {
 	List	   *tree = find_all_inheritors(top, ShareRowExclusiveLock, NULL);
 	ListCell   *lc;
@@ -605,7 +607,7 @@ ensure_tree(Oid top, bool top_is_root)
 	foreach(lc, tree)
 	{
 		CHECK_FOR_INTERRUPTS();
-		ensure_relation(lfirst_oid(lc), top_is_root && lfirst_oid(lc) == top);
+		ensure_relation(lfirst_oid(lc));
 	}
 }
 
@@ -811,7 +813,7 @@ AppendOnlyProtect(Oid relid)
 		ereport(NOTICE,
 				(errmsg("table \"%s\" is already append-only as a partition of \"%s\"",
 						get_rel_name(relid), get_rel_name(cover))));
-		ensure_tree(relid, false);
+		ensure_tree(relid);
 		return;
 	}
 	if (!OidIsValid(cover))
@@ -819,7 +821,7 @@ AppendOnlyProtect(Oid relid)
 		absorb_subtree(relid, config);
 		config_insert(relid);
 	}
-	ensure_tree(relid, true);
+	ensure_tree(relid);
 }
 
 /* ------------------------------------------------------------------------
@@ -1532,7 +1534,7 @@ after_new_partition(Oid relid)
 	if (!OidIsValid(relid))
 		return;
 	if (OidIsValid(covering_entry(relid, config_relids())))
-		ensure_tree(relid, false);
+		ensure_tree(relid);
 	apply_inherited_ingest(relid);
 }
 

@@ -89,6 +89,8 @@ extern void ChainColumnInit(ChainColumn *col, const char *name, AttrNumber attnu
 							Oid typid, bool is_key);
 extern void ChainRowHash(const ChainRelInfo *info, int64 seq, const uint8 *prev,
 						 const Datum *values, const bool *isnull, uint8 *out);
+extern void ChainKeyBytes(const ChainRelInfo *info, const Datum *keyvals,
+						  StringInfo buf);
 extern void ChainGenesis(const ChainRelInfo *info, const Datum *keyvals, uint8 *out);
 extern char *ChainKeyName(const ChainRelInfo *info, const Datum *keyvals,
 						  const bool *keynulls);

@@ -43,7 +43,9 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "append_only.h"
 #include "chain.h"
+#include "partitions.h"
 #include "wallet_ops.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_enable_hash_chain);
@@ -708,6 +710,15 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 		}
 	}
 
+	/* retention would drop the start of its chains (see manage_partitions) */
+	if (PartitionsHaveRetention(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot enable a hash chain on \"%s\" because its partitions are managed with a retention",
+						RelationGetRelationName(rel)),
+				 errdetail("Removing old partitions would remove the first rows of its hash chains."),
+				 errhint("Call wallet_ops.unmanage_partitions() and manage them again without a retention first.")));
+
 	/* the arguments */
 	if (!PG_ARGISNULL(1))
 		keys = chain_arg_names(PG_GETARG_ARRAYTYPE_P(1), &nkeys, "chain_key");
@@ -833,9 +844,10 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 					 qualname);
 	chain_spi_exec(sql.data, SPI_OK_UTILITY);
 
-	/* append-only protection: wallet_ops.enforce_append_only */
-
 	SPI_finish();
+
+	/* A hash-chained table is append-only as well. */
+	AppendOnlyProtect(relid);
 
 	if (sealed > 0)
 		ereport(NOTICE,

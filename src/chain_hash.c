@@ -40,6 +40,11 @@
 #include "chain.h"
 
 static EVP_MD_CTX *chain_md_ctx = NULL;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+static EVP_MD *chain_md = NULL;
+#else
+static const EVP_MD *chain_md = NULL;
+#endif
 
 /* One reusable buffer for the message being hashed. */
 static StringInfoData chain_msg;
@@ -458,6 +463,17 @@ ChainSha256(const uint8 *data, size_t len, uint8 *out)
 {
 	unsigned int outlen = 0;
 
+	if (chain_md == NULL)
+	{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+		/* fetch once: EVP_sha256() would be fetched (under a lock) per call */
+		chain_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+#else
+		chain_md = EVP_sha256();
+#endif
+		if (chain_md == NULL)
+			elog(ERROR, "could not find SHA-256 in OpenSSL");
+	}
 	if (chain_md_ctx == NULL)
 	{
 		chain_md_ctx = EVP_MD_CTX_new();
@@ -467,7 +483,7 @@ ChainSha256(const uint8 *data, size_t len, uint8 *out)
 					 errmsg("out of memory"),
 					 errdetail("Could not allocate an OpenSSL digest context.")));
 	}
-	if (EVP_DigestInit_ex(chain_md_ctx, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(chain_md_ctx, chain_md, NULL) != 1 ||
 		EVP_DigestUpdate(chain_md_ctx, data, len) != 1 ||
 		EVP_DigestFinal_ex(chain_md_ctx, out, &outlen) != 1 ||
 		outlen != CHAIN_HASH_LEN)
@@ -531,6 +547,19 @@ ChainGenesis(const ChainRelInfo *info, const Datum *keyvals, uint8 *out)
 	for (i = 0; i < info->nkeys; i++)
 		chain_append_field(buf, &info->keys[i], keyvals[i], false);
 	ChainSha256((uint8 *) buf->data, buf->len, out);
+}
+
+/*
+ * The key values' fields (as in the genesis), appended to buf: a cheap
+ * binary identity of the chain, for lookups.
+ */
+void
+ChainKeyBytes(const ChainRelInfo *info, const Datum *keyvals, StringInfo buf)
+{
+	int			i;
+
+	for (i = 0; i < info->nkeys; i++)
+		chain_append_field(buf, &info->keys[i], keyvals[i], false);
 }
 
 /*

@@ -45,6 +45,7 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
@@ -52,6 +53,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "chain.h"
 
@@ -369,7 +371,12 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 			break;
 		}
 		if (attempt > 0)
-			elog(ERROR, "could not create the head of hash chain \"%s\"", name);
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to the head of hash chain \"%s\" of table \"%s\"",
+							name, get_rel_name(rootrelid)),
+					 errdetail("Another transaction created the chain after this transaction's snapshot was taken."),
+					 errhint("The transaction might succeed if retried.")));
 		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
@@ -522,6 +529,109 @@ chain_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+static int
+chain_head_cmp(const void *a, const void *b)
+{
+	Oid			ra = (*(ChainHeadEntry *const *) a)->key.relid;
+	Oid			rb = (*(ChainHeadEntry *const *) b)->key.relid;
+
+	return ra < rb ? -1 : (ra > rb ? 1 : 0);
+}
+
+/*
+ * Check that every row the trigger numbered in this transaction for the
+ * chains ents[0..n-1] (all of one table) is in the table: one query that
+ * counts, per chain, the rows in the range of chain_seq handed out, through
+ * the (key, chain_seq) index.
+ */
+static void
+chain_check_rows(ChainHeadEntry **ents, int n)
+{
+	Oid			relid = ents[0]->key.relid;
+	Relation	root = table_open(relid, AccessShareLock);
+	ChainConfig cfg;
+	ChainRelInfo *info;
+	StringInfoData sql;
+	Oid		   *types;
+	Datum	   *values;
+	Datum	   *elems;
+	int64		expected = 0;
+	int64		counted;
+	bool		isnull;
+	int			nk;
+	int			i,
+				j;
+	int			ret;
+
+	if (!ChainConfigLoad(relid, &cfg))
+		elog(ERROR, "table %u is no longer hash-chained", relid);
+	info = ChainRelInfoBuild(root, &cfg);
+	nk = info->nkeys;
+	types = palloc(sizeof(Oid) * (nk + 2));
+	values = palloc(sizeof(Datum) * (nk + 2));
+	elems = palloc(sizeof(Datum) * n);
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT pg_catalog.sum(s.c)::pg_catalog.int8 FROM ROWS FROM (");
+	for (i = 0; i < nk + 2; i++)
+		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
+	appendStringInfoString(&sql, ") AS u(");
+	for (i = 0; i < nk; i++)
+		appendStringInfo(&sql, "k%d, ", i + 1);
+	appendStringInfo(&sql, "lo, hi), LATERAL (SELECT pg_catalog.count(*) AS c FROM %s r WHERE ",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(root)),
+												RelationGetRelationName(root)));
+	for (i = 0; i < nk; i++)
+	{
+		ChainColumn *k = &info->keys[i];
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		appendStringInfo(&sql, "r.%s OPERATOR(pg_catalog.=) u.k%d AND ",
+						 quote_identifier(NameStr(k->name)), i + 1);
+		types[i] = get_array_type(k->typid);
+		if (!OidIsValid(types[i]))
+			elog(ERROR, "type %s has no array type", format_type_be(k->typid));
+		get_typlenbyvalalign(k->typid, &typlen, &typbyval, &typalign);
+		for (j = 0; j < n; j++)
+			elems[j] = ents[j]->keyvals[i];
+		values[i] = PointerGetDatum(construct_array(elems, n, k->typid, typlen,
+													typbyval, typalign));
+	}
+	appendStringInfoString(&sql, "r.chain_seq OPERATOR(pg_catalog.>) u.lo"
+						   " AND r.chain_seq OPERATOR(pg_catalog.<=) u.hi) s");
+	for (j = 0; j < n; j++)
+		elems[j] = Int64GetDatum(ents[j]->start_seq);
+	values[nk] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	for (j = 0; j < n; j++)
+	{
+		elems[j] = Int64GetDatum(ents[j]->seq);
+		expected += ents[j]->seq - ents[j]->start_seq;
+	}
+	values[nk + 1] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	types[nk] = INT8ARRAYOID;
+	types[nk + 1] = INT8ARRAYOID;
+
+	ret = SPI_execute_with_args(sql.data, nk + 2, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the rows of \"%s\": %s",
+			 RelationGetRelationName(root), SPI_result_code_string(ret));
+	counted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull)
+		counted = 0;
+	if (counted != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("could not commit rows of hash-chained table \"%s\"",
+						RelationGetRelationName(root)),
+				 errdetail("Rows numbered by the hash chain trigger in this transaction: " INT64_FORMAT "; rows of them in the table: " INT64_FORMAT ".",
+						   expected, counted),
+				 errhint("A row was dropped after it was hashed, by INSERT ... ON CONFLICT DO NOTHING or by a BEFORE trigger that fires after \"" CHAIN_TRIGGER_NAME "\"; insert such rows with INSERT ... SELECT ... WHERE NOT EXISTS instead.")));
+	table_close(root, NoLock);
+}
+
 /*
  * Write every head the transaction moved, after checking that each row the
  * trigger numbered is in the table.
@@ -531,24 +641,26 @@ chain_flush_heads(void)
 {
 	HASH_SEQ_STATUS status;
 	ChainHeadEntry *e;
+	ChainHeadEntry **dirty;
+	int			ndirty = 0;
 	Oid			save_userid;
 	int			save_sec;
-	bool		any = false;
-	Oid			plan_rel = InvalidOid;
-	SPIPlanPtr	count_plan = NULL;
+	int			i,
+				first;
 
+	dirty = MemoryContextAlloc(chain_heads_cxt,
+							   sizeof(ChainHeadEntry *) * Max(hash_get_num_entries(chain_heads), 1));
 	hash_seq_init(&status, chain_heads);
 	while ((e = hash_seq_search(&status)) != NULL)
 	{
-		if (e->seq != e->start_seq)
-		{
-			any = true;
-			hash_seq_term(&status);
-			break;
-		}
+		/* a table dropped by this transaction took its heads along */
+		if (e->seq != e->start_seq &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(e->key.relid)))
+			dirty[ndirty++] = e;
 	}
-	if (!any)
+	if (ndirty == 0)
 		return;
+	qsort(dirty, ndirty, sizeof(ChainHeadEntry *), chain_head_cmp);
 
 	PushActiveSnapshot(GetTransactionSnapshot());
 	ChainBecomeOwner(&save_userid, &save_sec);
@@ -564,74 +676,23 @@ chain_flush_heads(void)
 			"   AND chain_key OPERATOR(pg_catalog.=) $2", 4, types);
 	}
 
-	hash_seq_init(&status, chain_heads);
-	while ((e = hash_seq_search(&status)) != NULL)
+	/* the rows, one query per table */
+	for (first = 0, i = 1; i <= ndirty; i++)
+	{
+		if (i == ndirty || dirty[i]->key.relid != dirty[first]->key.relid)
+		{
+			chain_check_rows(dirty + first, i - first);
+			first = i;
+		}
+	}
+
+	/* the heads */
+	for (i = 0; i < ndirty; i++)
 	{
 		Datum		values[4];
-		Datum	   *cvals;
 		int			ret;
-		int64		counted;
-		bool		isnull;
-		int			i;
 
-		if (e->seq == e->start_seq)
-			continue;
-
-		/* check: every row numbered in this transaction made it in */
-		if (count_plan == NULL || plan_rel != e->key.relid)
-		{
-			Relation	root = table_open(e->key.relid, AccessShareLock);
-			ChainConfig cfg;
-			ChainRelInfo *info;
-			StringInfoData sql;
-			Oid		   *types;
-
-			if (!ChainConfigLoad(e->key.relid, &cfg))
-				elog(ERROR, "table %u is no longer hash-chained", e->key.relid);
-			info = ChainRelInfoBuild(root, &cfg);
-			initStringInfo(&sql);
-			appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s WHERE ",
-							 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(root)),
-														RelationGetRelationName(root)));
-			types = palloc(sizeof(Oid) * (info->nkeys + 2));
-			for (i = 0; i < info->nkeys; i++)
-			{
-				appendStringInfo(&sql, "%s OPERATOR(pg_catalog.=) $%d AND ",
-								 quote_identifier(NameStr(info->keys[i].name)), i + 1);
-				types[i] = info->keys[i].typid;
-			}
-			appendStringInfo(&sql, "chain_seq OPERATOR(pg_catalog.>) $%d"
-							 " AND chain_seq OPERATOR(pg_catalog.<=) $%d",
-							 info->nkeys + 1, info->nkeys + 2);
-			types[info->nkeys] = INT8OID;
-			types[info->nkeys + 1] = INT8OID;
-			count_plan = SPI_prepare(sql.data, info->nkeys + 2, types);
-			if (count_plan == NULL)
-				elog(ERROR, "could not prepare \"%s\"", sql.data);
-			plan_rel = e->key.relid;
-			table_close(root, NoLock);
-		}
-		cvals = palloc(sizeof(Datum) * (e->nkeys + 2));
-		for (i = 0; i < e->nkeys; i++)
-			cvals[i] = e->keyvals[i];
-		cvals[e->nkeys] = Int64GetDatum(e->start_seq);
-		cvals[e->nkeys + 1] = Int64GetDatum(e->seq);
-		ret = SPI_execute_plan(count_plan, cvals, NULL, true, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not count the rows of hash chain \"%s\"", e->key.name);
-		counted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
-		if (counted != e->seq - e->start_seq)
-			ereport(ERROR,
-					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-					 errmsg("could not commit rows of hash chain \"%s\" of table \"%s\"",
-							e->key.name, get_rel_name(e->key.relid)),
-					 errdetail_plural("The hash chain trigger numbered " INT64_FORMAT " row in this transaction, but it is not in the table.",
-									  "The hash chain trigger numbered " INT64_FORMAT " rows in this transaction, but only " INT64_FORMAT " of them are in the table.",
-									  (unsigned long) (e->seq - e->start_seq),
-									  e->seq - e->start_seq, counted),
-					 errhint("A row was dropped after it was hashed, by INSERT ... ON CONFLICT DO NOTHING or by a BEFORE trigger that fires after \"" CHAIN_TRIGGER_NAME "\"; insert such rows with INSERT ... SELECT ... WHERE NOT EXISTS instead.")));
-
+		e = dirty[i];
 		values[0] = ObjectIdGetDatum(e->key.relid);
 		values[1] = CStringGetTextDatum(e->key.name);
 		values[2] = Int64GetDatum(e->seq);

@@ -6,13 +6,15 @@
  * Verification is read-only (it runs on a hot standby) and needs memory
  * per chain, not per row.  A first pass scans every leaf partition
  * directly, in partition bound order, recomputing each row's hash and
- * following each chain's links as rows arrive: a chain keeps the next
- * chain_seq it expects and the row_hash before it, plus a small buffer for
- * rows that arrive a little out of order (concurrent writers fill
- * different heap pages).  A chain whose links all check out in that pass
- * is intact and costs nothing more.  Every other chain (a hash mismatch, an
- * unhashed row, a duplicate, a gap, or simply too much disorder for the
- * buffer) gets a second, ordered pass through the (chain key, chain_seq)
+ * checking each chain's links as rows arrive, whatever their order: a chain
+ * keeps the runs of consecutive rows it has seen, each as (first chain_seq,
+ * its prev_hash, last chain_seq, its row_hash); a row extends or joins runs
+ * after its link is checked.  Rows stored in order (the usual case) keep a
+ * single run; rows written in several passes over time partitions, or by
+ * concurrent writers filling different pages, make a few.  A chain that
+ * ends as one run from chain_seq 1 is intact and costs nothing more.  Every
+ * other chain (a hash mismatch, an unhashed row, a duplicate, a gap, or
+ * more than 256 runs at once) gets a second, ordered pass through the (chain key, chain_seq)
  * index that pins down each problem at its chain_seq.  Finally each chain's
  * last row is compared with its head in wallet_ops.chain_heads.
  *
@@ -64,17 +66,19 @@ PG_FUNCTION_INFO_V1(wallet_ops_verify_chain);
 PG_FUNCTION_INFO_V1(wallet_ops_chain_digest);
 PG_FUNCTION_INFO_V1(wallet_ops_verify_against_digest);
 
-#define VERIFY_PENDING_MAX	64
+#define VERIFY_MAX_SEGMENTS	256
 #define VERIFY_PROGRESS_EVERY	65536
 
 static const char DIGEST_DOMAIN[] = "wallet_ops/digest/v1";
 
-typedef struct VPending
+/* A run of consecutive, linked rows of a chain seen so far. */
+typedef struct VSegment
 {
-	int64		seq;
-	uint8		prev[CHAIN_HASH_LEN];
-	uint8		hash[CHAIN_HASH_LEN];
-} VPending;
+	int64		start;			/* first chain_seq */
+	int64		end;			/* last chain_seq */
+	uint8		start_prev[CHAIN_HASH_LEN]; /* prev_hash of the first row */
+	uint8		end_hash[CHAIN_HASH_LEN];	/* row_hash of the last row */
+} VSegment;
 
 typedef struct VChain
 {
@@ -82,10 +86,11 @@ typedef struct VChain
 	bool		has_rows;
 	bool		bad;			/* needs the ordered pass */
 	Datum	   *keyvals;		/* set with the first row */
-	int64		next;			/* next chain_seq expected */
-	uint8		last[CHAIN_HASH_LEN];	/* row_hash of next - 1 */
-	int			npending;
-	VPending   *pending;
+	uint8		genesis[CHAIN_HASH_LEN];
+	int			nsegs;			/* runs of linked rows, sorted */
+	int			maxsegs;
+	VSegment   *segs;
+	VSegment	seg0;			/* the usual single run, in place */
 	bool		has_head;
 	int64		head_seq;
 	uint8		head_hash[CHAIN_HASH_LEN];
@@ -104,7 +109,9 @@ typedef struct VerifyState
 	ChainRelInfo *rootinfo;
 	MemoryContext cxt;			/* per-chain state */
 	MemoryContext rowcxt;		/* reset per row */
-	HTAB	   *chains;
+	HTAB	   *chains;			/* by chain name */
+	HTAB	   *bykey;			/* by binary key, see ChainKeyBytes */
+	StringInfoData keybuf;
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
 	List	   *nullkey_details;	/* rows whose key is NULL */
@@ -151,9 +158,55 @@ vchain_get(VerifyState *st, const char *name, bool create)
 
 		memset(c, 0, sizeof(VChain));
 		c->name = n;
-		c->next = 1;
+		c->segs = &c->seg0;
+		c->maxsegs = 1;
 	}
 	return c;
+}
+
+/* The chains again, by their key values' bytes (no text output per row). */
+typedef struct VKeyRef
+{
+	int			len;
+	const char *data;
+} VKeyRef;
+
+typedef struct VKeyEntry
+{
+	VKeyRef		key;
+	VChain	   *chain;
+} VKeyEntry;
+
+static uint32
+vkey_hash(const void *key, Size keysize)
+{
+	const VKeyRef *k = key;
+
+	return hash_bytes((const unsigned char *) k->data, k->len);
+}
+
+static int
+vkey_match(const void *key1, const void *key2, Size keysize)
+{
+	const VKeyRef *a = key1;
+	const VKeyRef *b = key2;
+
+	if (a->len != b->len)
+		return 1;
+	return memcmp(a->data, b->data, a->len);
+}
+
+static void *
+vkey_keycopy(void *dest, const void *src, Size keysize)
+{
+	VKeyRef    *d = dest;
+	const VKeyRef *s = src;
+	char	   *copy = MemoryContextAlloc(vchain_key_cxt, Max(s->len, 1));
+
+	memcpy(copy, s->data, s->len);
+	d->len = s->len;
+	d->data = copy;
+	return dest;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -247,6 +300,22 @@ verify_open(VerifyState *st, Oid relid)
 	st->chains = hash_create("wallet_ops verify chains", 1024, &ctl,
 							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
 							 HASH_KEYCOPY | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(VKeyRef);
+	ctl.entrysize = sizeof(VKeyEntry);
+	ctl.hash = vkey_hash;
+	ctl.match = vkey_match;
+	ctl.keycopy = vkey_keycopy;
+	ctl.hcxt = st->cxt;
+	st->bykey = hash_create("wallet_ops verify chain keys", 1024, &ctl,
+							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
+							HASH_KEYCOPY | HASH_CONTEXT);
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		initStringInfo(&st->keybuf);
+		MemoryContextSwitchTo(old);
+	}
 	st->activity = debug_query_string;
 }
 
@@ -367,62 +436,93 @@ verify_bytea32(Datum d, bool isnull, uint8 *out)
 	return true;
 }
 
-/* A row of a streaming chain: follow the link or park it. */
+/*
+ * A row of a chain in the first pass.  The chain's rows seen so far form
+ * runs of consecutive chain_seq whose links were all checked; the row
+ * extends a run at either end (checking the link), joins two runs, or
+ * starts a new one.  Anything else (a duplicate, a broken link, a bad
+ * genesis, too many runs) marks the chain for the ordered second pass.
+ */
 static void
 verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
 {
-	int			i;
+	int			lo = 0,
+				hi = c->nsegs;
+	VSegment   *a,
+			   *b;
+	bool		joins_a,
+				joins_b;
 
-	if (seq < c->next)
+	/* the first run starting after seq */
+	while (lo < hi)
 	{
-		c->bad = true;			/* duplicate or out of range */
-		return;
+		int			mid = (lo + hi) / 2;
+
+		if (c->segs[mid].start <= seq)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (seq > c->next)
-	{
-		for (i = 0; i < c->npending; i++)
-			if (c->pending[i].seq == seq)
-			{
-				c->bad = true;
-				return;
-			}
-		if (c->npending >= VERIFY_PENDING_MAX)
-		{
-			c->bad = true;
-			return;
-		}
-		if (c->pending == NULL)
-			c->pending = MemoryContextAlloc(vchain_key_cxt, sizeof(VPending) * VERIFY_PENDING_MAX);
-		c->pending[c->npending].seq = seq;
-		memcpy(c->pending[c->npending].prev, prev, CHAIN_HASH_LEN);
-		memcpy(c->pending[c->npending].hash, hash, CHAIN_HASH_LEN);
-		c->npending++;
-		return;
-	}
-	if (memcmp(prev, c->last, CHAIN_HASH_LEN) != 0)
+	a = lo > 0 ? &c->segs[lo - 1] : NULL;
+	b = lo < c->nsegs ? &c->segs[lo] : NULL;
+
+	if (seq < 1 || (a && seq <= a->end) ||
+		(seq == 1 && memcmp(prev, c->genesis, CHAIN_HASH_LEN) != 0))
 	{
 		c->bad = true;
 		return;
 	}
-	memcpy(c->last, hash, CHAIN_HASH_LEN);
-	c->next++;
-	/* drain parked rows that now fit */
-	for (i = 0; i < c->npending;)
+	joins_a = a && a->end == seq - 1;
+	joins_b = b && b->start == seq + 1;
+	if ((joins_a && memcmp(prev, a->end_hash, CHAIN_HASH_LEN) != 0) ||
+		(joins_b && memcmp(b->start_prev, hash, CHAIN_HASH_LEN) != 0))
 	{
-		if (c->pending[i].seq == c->next)
+		c->bad = true;
+		return;
+	}
+	if (joins_a && joins_b)
+	{
+		a->end = b->end;
+		memcpy(a->end_hash, b->end_hash, CHAIN_HASH_LEN);
+		memmove(b, b + 1, sizeof(VSegment) * (c->nsegs - lo - 1));
+		c->nsegs--;
+	}
+	else if (joins_a)
+	{
+		a->end = seq;
+		memcpy(a->end_hash, hash, CHAIN_HASH_LEN);
+	}
+	else if (joins_b)
+	{
+		b->start = seq;
+		memcpy(b->start_prev, prev, CHAIN_HASH_LEN);
+	}
+	else
+	{
+		VSegment   *n;
+
+		if (c->nsegs >= VERIFY_MAX_SEGMENTS)
 		{
-			if (memcmp(c->pending[i].prev, c->last, CHAIN_HASH_LEN) != 0)
-			{
-				c->bad = true;
-				return;
-			}
-			memcpy(c->last, c->pending[i].hash, CHAIN_HASH_LEN);
-			c->next++;
-			c->pending[i] = c->pending[--c->npending];
-			i = 0;
+			c->bad = true;
+			return;
 		}
-		else
-			i++;
+		if (c->nsegs == c->maxsegs)
+		{
+			int			newmax = c->maxsegs * 4;
+			VSegment   *grown = MemoryContextAlloc(vchain_key_cxt, sizeof(VSegment) * newmax);
+
+			memcpy(grown, c->segs, sizeof(VSegment) * c->nsegs);
+			if (c->segs != &c->seg0)
+				pfree(c->segs);
+			c->segs = grown;
+			c->maxsegs = newmax;
+		}
+		memmove(&c->segs[lo + 1], &c->segs[lo], sizeof(VSegment) * (c->nsegs - lo));
+		n = &c->segs[lo];
+		n->start = n->end = seq;
+		memcpy(n->start_prev, prev, CHAIN_HASH_LEN);
+		memcpy(n->end_hash, hash, CHAIN_HASH_LEN);
+		c->nsegs++;
 	}
 }
 
@@ -487,8 +587,23 @@ verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
 			MemoryContextReset(st->rowcxt);
 			continue;
 		}
-		name = ChainKeyName(info, keyvals, keynulls);
-		c = vchain_get(st, name, true);
+		{
+			VKeyRef		ref;
+			VKeyEntry  *ke;
+			bool		found;
+
+			resetStringInfo(&st->keybuf);
+			ChainKeyBytes(info, keyvals, &st->keybuf);
+			ref.len = st->keybuf.len;
+			ref.data = st->keybuf.data;
+			ke = hash_search(st->bykey, &ref, HASH_ENTER, &found);
+			if (!found)
+			{
+				name = ChainKeyName(info, keyvals, keynulls);
+				ke->chain = vchain_get(st, name, true);
+			}
+			c = ke->chain;
+		}
 		if (!c->has_rows)
 		{
 			c->has_rows = true;
@@ -503,7 +618,7 @@ verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
 				c->keyvals[i] = datumCopy(keyvals[i], typbyval, typlen);
 			}
 			MemoryContextSwitchTo(st->rowcxt);
-			ChainGenesis(info, keyvals, c->last);
+			ChainGenesis(info, keyvals, c->genesis);
 		}
 		st->rows++;
 		if (c->bad)
@@ -779,16 +894,22 @@ verify_conclude(VerifyState *st)
 
 		c = all[i];
 		CHECK_FOR_INTERRUPTS();
-		if (c->has_rows && (c->bad || c->npending > 0))
+		if (c->has_rows &&
+			(c->bad || c->nsegs != 1 || c->segs[0].start != 1))
 		{
 			reread++;
 			verify_progress(st, psprintf("checking chain %s in order", c->name));
 			verify_ordered_pass(st, c, &last_seq, last_hash);
 		}
+		else if (c->has_rows)
+		{
+			last_seq = c->segs[0].end;
+			memcpy(last_hash, c->segs[0].end_hash, CHAIN_HASH_LEN);
+		}
 		else
 		{
-			last_seq = c->next - 1;
-			memcpy(last_hash, c->last, CHAIN_HASH_LEN);
+			last_seq = 0;
+			memset(last_hash, 0, CHAIN_HASH_LEN);
 		}
 		verify_check_head(st, c, c->has_rows, last_seq, last_hash);
 		verify_check_attested(st, c, c->has_rows, last_seq);

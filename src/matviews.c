@@ -228,10 +228,47 @@ interval_seconds(Interval *iv)
  */
 
 /*
+ * Add the parents, grandparents... of relid (partitioning or inheritance)
+ * to *sources: a statement on a parent fires only the parent's statement
+ * triggers, even for rows it routes to, or updates in, a child the view
+ * reads directly.
+ */
+static void
+add_ancestors(Oid relid, List **sources)
+{
+	Relation	inhRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *parents = NIL;
+	ListCell   *lc;
+
+	inhRel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inhRel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+	systable_endscan(scan);
+	table_close(inhRel, AccessShareLock);
+
+	foreach(lc, parents)
+	{
+		Oid			parent = lfirst_oid(lc);
+
+		if (list_member_oid(*sources, parent))
+			continue;
+		*sources = lappend_oid(*sources, parent);
+		add_ancestors(parent, sources);
+	}
+	list_free(parents);
+}
+
+/*
  * Add to *sources what the view or materialised view relid reads: the
  * relations its _RETURN rule depends on (pg_depend records every relation of
  * the query, in subqueries, CTEs and sublinks too), through plain views,
- * with every partition and inheritance child of each table.
+ * with every partition and inheritance child of each table, and its parents.
  */
 static void
 collect_sources(Oid relid, List **sources, List **visited)
@@ -284,6 +321,7 @@ collect_sources(Oid relid, List **sources, List **visited)
 
 					foreach(lc2, all)
 						*sources = list_append_unique_oid(*sources, lfirst_oid(lc2));
+					add_ancestors(ref, sources);
 					break;
 				}
 			case RELKIND_MATVIEW:

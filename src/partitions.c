@@ -64,6 +64,8 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "append_only.h"
+#include "chain.h"
 #include "job_log.h"
 #include "maintenance.h"
 #include "partitions.h"
@@ -205,7 +207,6 @@ static void create_partition(MaintState *m, const char *name,
 							 const char *bound_clause);
 static void move_and_create(MaintState *m, PlanItem *item);
 static void remove_partition(MaintState *m, ExistingPart *part);
-static void append_only_bypass(bool on);
 static void add_action(MaintState *m, const char *object, const char *action,
 					   const char *detail);
 static void spi_exec(const char *sql, int expected);
@@ -360,6 +361,14 @@ config_read(Oid relid)
 }
 
 /* Records the outcome of one run in partition_config. */
+bool
+PartitionsHaveRetention(Oid relid)
+{
+	PartConfig *cfg = config_read(relid);
+
+	return cfg != NULL && cfg->has_retention;
+}
+
 static void
 config_record(Oid relid, MaintState *m, const char *result,
 			  const ErrorData *error)
@@ -702,7 +711,11 @@ table_read(PartTable *t)
 	t->default_oid = InvalidOid;
 	t->nparts = 0;
 
+#if PG_VERSION_NUM >= 140000
 	pd = RelationGetPartitionDesc(rel, false);
+#else
+	pd = RelationGetPartitionDesc(rel);
+#endif
 	t->parts = palloc0(sizeof(ExistingPart) * (pd->nparts + 1));
 	bi = pd->boundinfo;
 	if (bi == NULL)
@@ -819,6 +832,8 @@ make_plan(MaintState *m, PartPlan *plan)
 		int			ret;
 		bool		isnull;
 		int64		from = KEY_MIN;
+		int64		limit_lo = julian_key(date2j(1, 1, 1), t->keytype, cfg->tz);
+		int64		limit_hi = julian_key(date2j(9999, 1, 1), t->keytype, cfg->tz);
 		Oid			argtypes[1];
 		Datum		values[1];
 		MemoryContext planctx = CurrentMemoryContext;
@@ -857,6 +872,26 @@ make_plan(MaintState *m, PartPlan *plan)
 			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 			if (isnull)
 				break;
+
+			/*
+			 * Keys outside years 1 to 9998 (including -infinity and
+			 * infinity) get no partition: such rows stay where they are.
+			 */
+			if (datum_key(d, t->keytype) < limit_lo ||
+				datum_key(d, t->keytype) >= limit_hi)
+			{
+				MemoryContext old = MemoryContextSwitchTo(m->outer);
+				bool		low = datum_key(d, t->keytype) < limit_lo;
+
+				plan->notes = lappend(plan->notes,
+									  psprintf("rows %s cannot be moved: no partitions are made for them",
+											   low ? "before year 1" : "from year 9999 on"));
+				MemoryContextSwitchTo(old);
+				if (!low)
+					break;
+				from = limit_lo;
+				continue;
+			}
 
 			j = period_start(key_julian(datum_key(d, t->keytype), t->keytype, cfg->tz),
 							 cfg->period);
@@ -927,18 +962,6 @@ plan_has_work(PartPlan *plan)
  * Doing it
  * ------------------------------------------------------------------------
  */
-
-/*
- * The one place where maintenance asks the append-only protection to let it
- * remove rows (moving them out of the default partition) and partitions
- * (retention).
- */
-static void
-append_only_bypass(bool on)
-{
-	/* append-only bypass */
-	(void) on;
-}
 
 static void
 add_action(MaintState *m, const char *object, const char *action,
@@ -1073,14 +1096,14 @@ move_and_create(MaintState *m, PlanItem *item)
 
 	save_nestlevel = NewGUCNestLevel();
 	set_local("session_replication_role", "replica");
-	append_only_bypass(true);
+	AppendOnlyAllowMaintenance(true);
 	spi_exec(psprintf("WITH moved AS (DELETE FROM ONLY %s WHERE %s >= '%s'::%s AND %s < '%s'::%s RETURNING %s)"
 					  " INSERT INTO pg_temp.%s (%s) SELECT %s FROM moved",
 					  defname, t->keyname, lo, keytypename, t->keyname, hi, keytypename,
 					  cols, quote_identifier(tmpname), cols, cols),
 			 SPI_OK_INSERT);
 	moved = SPI_processed;
-	append_only_bypass(false);
+	AppendOnlyAllowMaintenance(false);
 	AtEOXact_GUC(true, save_nestlevel);
 
 	create_partition(m, item->name,
@@ -1104,7 +1127,8 @@ move_and_create(MaintState *m, PlanItem *item)
 	add_action(m, quote_qualified_identifier(t->nspname, item->name), "created",
 			   psprintf("from %s to %s", lo, hi));
 	add_action(m, quote_qualified_identifier(t->nspname, item->name), "moved",
-			   psprintf(UINT64_FORMAT " rows from the default partition", moved));
+			   psprintf(UINT64_FORMAT " row%s from the default partition", moved,
+						moved == 1 ? "" : "s"));
 }
 
 /* Drops, or detaches when keep_detached, a partition beyond retention. */
@@ -1119,13 +1143,13 @@ remove_partition(MaintState *m, ExistingPart *part)
 								  key_text(part->lo, t->keytype),
 								  key_text(part->hi, t->keytype));
 
-	append_only_bypass(true);
+	AppendOnlyAllowMaintenance(true);
 	if (m->cfg->keep_detached)
 		spi_exec(psprintf("ALTER TABLE %s DETACH PARTITION %s", t->qualname, qualname),
 				 SPI_OK_UTILITY);
 	else
 		spi_exec(psprintf("DROP TABLE %s", qualname), SPI_OK_UTILITY);
-	append_only_bypass(false);
+	AppendOnlyAllowMaintenance(false);
 
 	add_action(m, qualname, m->cfg->keep_detached ? "detached" : "dropped", detail);
 }
@@ -1313,6 +1337,9 @@ record_actions(TimestampTz started, const char *table, List *actions)
 		int			n = 0;
 		DoneAction *last = NULL;
 
+		/* reported to the caller, but not worth a job_log row every tick */
+		if (strcmp(a->action, "kept in default") == 0)
+			continue;
 		if (list_member(done, makeString(a->action)))
 			continue;
 		done = lappend(done, makeString(a->action));
@@ -1421,31 +1448,34 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 		char		buf[32];
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		if (OidIsValid(as_role))
-			SetUserIdAndSecContext(as_role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 
-		/* even the ACCESS SHARE lock must not queue for long */
-		snprintf(buf, sizeof(buf), "%d", wallet_ops_lock_timeout);
-		(void) set_config_option("lock_timeout", buf, PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-
+		/* no longer managed since the list was made: nothing to do */
 		m->cfg = config_read(relid);
-		if (m->cfg == NULL)
-			elog(ERROR, "table \"%s\" is not managed", object);
-		rel = try_relation_open(relid, AccessShareLock);
-		if (rel == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("table \"%s\" was dropped during maintenance", object)));
-		relation_close(rel, NoLock);
-		m->t.relid = relid;
-		maintain(m, true);
+		if (m->cfg != NULL)
+		{
+			if (OidIsValid(as_role))
+				SetUserIdAndSecContext(as_role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 
-		AtEOXact_GUC(true, save_nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+			/* even the ACCESS SHARE lock must not queue for long */
+			snprintf(buf, sizeof(buf), "%d", wallet_ops_lock_timeout);
+			(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
-		config_record(relid, m, "ok", NULL);
-		record_actions(started, object, m->actions);
+			rel = try_relation_open(relid, AccessShareLock);
+			if (rel == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_TABLE),
+						 errmsg("table \"%s\" was dropped during maintenance", object)));
+			relation_close(rel, NoLock);
+			m->t.relid = relid;
+			maintain(m, true);
+
+			AtEOXact_GUC(true, save_nestlevel);
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+
+			config_record(relid, m, "ok", NULL);
+			record_actions(started, object, m->actions);
+		}
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(work);
@@ -1526,8 +1556,24 @@ PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
 
 	foreach(lc, relids)
 	{
+		Oid			relid = lfirst_oid(lc);
+
 		CHECK_FOR_INTERRUPTS();
-		(void) PartitionsMaintainTable(lfirst_oid(lc), at, InvalidOid, report);
+
+		/* a caller who is not a superuser maintains the tables it owns */
+		if (!superuser() && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) &&
+#if PG_VERSION_NUM >= 160000
+			!object_ownercheck(RelationRelationId, relid, GetUserId())
+#else
+			!pg_class_ownercheck(relid, GetUserId())
+#endif
+			)
+		{
+			if (OidIsValid(only_relid))
+				aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+			continue;
+		}
+		(void) PartitionsMaintainTable(relid, at, InvalidOid, report);
 	}
 }
 
@@ -1592,6 +1638,24 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 	check_owner(rel);
 	check_table(rel, &keytype, &keyattno);
+
+	/*
+	 * Dropping or detaching old partitions would cut the start off the
+	 * table's hash chains, which verify_chain then rightly reports as
+	 * missing rows.
+	 */
+	if (cfg.has_retention)
+	{
+		ChainConfig chain;
+
+		if (ChainConfigLoad(relid, &chain))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot set a retention on hash-chained table \"%s\"",
+							RelationGetRelationName(rel)),
+					 errdetail("Removing old partitions would remove the first rows of its hash chains."),
+					 errhint("Manage its partitions without a retention.")));
+	}
 
 	if (config_read(relid) != NULL)
 		ereport(ERROR,

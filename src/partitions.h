@@ -50,4 +50,7 @@ extern bool PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 extern void PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
 									 MaintenanceReport *report);
 
+/* True when relid's partitions are managed with a retention. */
+extern bool PartitionsHaveRetention(Oid relid);
+
 #endif							/* WALLET_OPS_PARTITIONS_H */

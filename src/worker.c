@@ -134,7 +134,7 @@ static void worker_shmem_startup(void);
 static void worker_object_access(ObjectAccessType access, Oid classId,
 								 Oid objectId, int subId, void *arg);
 static void worker_xact_callback(XactEvent event, void *arg);
-static void launcher_tick(BackgroundWorkerHandle **handles);
+static bool launcher_tick(BackgroundWorkerHandle **handles);
 static bool database_allowed(const char *dbname);
 static bool start_worker(Oid dboid, BackgroundWorkerHandle **handle);
 static void worker_detach(int code, Datum arg);
@@ -351,6 +351,7 @@ WalletOpsLauncherMain(Datum main_arg)
 {
 	BackgroundWorkerHandle *handles[WORKER_SLOTS];
 	MemoryContext tick_cxt;
+	bool		pending;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -382,12 +383,13 @@ WalletOpsLauncherMain(Datum main_arg)
 		}
 
 		old = MemoryContextSwitchTo(tick_cxt);
-		launcher_tick(handles);
+		pending = launcher_tick(handles);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(tick_cxt);
 
 		/* come back sooner when a stopped worker waits for its restart */
-		wait_for(Min((long) wallet_ops_naptime * 1000L, RESTART_DELAY_MS));
+		wait_for(pending ? Min((long) wallet_ops_naptime * 1000L, RESTART_DELAY_MS) :
+				 (long) wallet_ops_naptime * 1000L);
 	}
 }
 
@@ -474,11 +476,13 @@ note_start(Oid dboid, TimestampTz now)
 
 /*
  * One pass of the launcher: start a worker for every database that should
- * have one and has none.  handles[i] belongs to slot i.
+ * have one and has none.  handles[i] belongs to slot i.  Returns true when
+ * a database still waits for its worker (restart delay, no free slot).
  */
-static void
+static bool
 launcher_tick(BackgroundWorkerHandle **handles)
 {
+	bool		pending = false;
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tup;
@@ -569,10 +573,6 @@ launcher_tick(BackgroundWorkerHandle **handles)
 		int			free_slot = -1;
 		bool		start = false;
 
-		/* a worker that stopped is not started again at once */
-		if (!restart_allowed(dboid, now))
-			continue;
-
 		SpinLockAcquire(&worker_shared->mutex);
 		if (find_slot(dboid) >= 0)
 		{
@@ -580,6 +580,16 @@ launcher_tick(BackgroundWorkerHandle **handles)
 			SpinLockRelease(&worker_shared->mutex);
 			continue;
 		}
+		SpinLockRelease(&worker_shared->mutex);
+
+		/* a worker that stopped is not started again at once */
+		if (!restart_allowed(dboid, now))
+		{
+			pending = true;
+			continue;
+		}
+
+		SpinLockAcquire(&worker_shared->mutex);
 		for (i = 0; i < WORKER_SLOTS && free_slot < 0; i++)
 		{
 			if (!OidIsValid(worker_shared->slots[i].dboid) && handles[i] == NULL)
@@ -596,6 +606,8 @@ launcher_tick(BackgroundWorkerHandle **handles)
 		}
 		SpinLockRelease(&worker_shared->mutex);
 
+		if (!start)
+			pending = true;
 		if (start)
 			note_start(dboid, now);
 		if (start && !start_worker(dboid, &handles[free_slot]))
@@ -607,8 +619,10 @@ launcher_tick(BackgroundWorkerHandle **handles)
 			worker_shared->slots[free_slot].dboid = InvalidOid;
 			SpinLockRelease(&worker_shared->mutex);
 			handles[free_slot] = NULL;
+			pending = true;
 		}
 	}
+	return pending;
 }
 
 /* Waits for the latch or timeout_ms, whichever comes first. */
@@ -675,18 +689,20 @@ WalletOpsWorkerMain(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
+	/*
+	 * Take the slot the launcher reserved; leave if there is none (the
+	 * launcher gave up waiting for us) or another worker has it.
+	 */
 	SpinLockAcquire(&worker_shared->mutex);
 	my_slot = find_slot(dboid);
-	if (my_slot >= 0 && worker_shared->slots[my_slot].pid != 0)
-		my_slot = -2;			/* another worker serves this database */
-	else if (my_slot >= 0)
+	if (my_slot >= 0 && worker_shared->slots[my_slot].pid == 0 &&
+		!worker_shared->slots[my_slot].no_extension)
 		worker_shared->slots[my_slot].pid = MyProcPid;
-	SpinLockRelease(&worker_shared->mutex);
-	if (my_slot == -2)
-	{
+	else
 		my_slot = -1;
+	SpinLockRelease(&worker_shared->mutex);
+	if (my_slot < 0)
 		proc_exit(0);
-	}
 	before_shmem_exit(worker_detach, (Datum) 0);
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
@@ -696,7 +712,10 @@ WalletOpsWorkerMain(Datum main_arg)
 									 ALLOCSET_DEFAULT_SIZES);
 
 	/* leave at once if the extension is not installed here */
+	MemoryContextSwitchTo(tick_cxt);
 	(void) worker_tick(true);
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextReset(tick_cxt);
 	ereport(LOG,
 			(errmsg("wallet_ops worker started for database \"%s\"", my_dbname)));
 

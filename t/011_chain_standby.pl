@@ -37,7 +37,7 @@ is($standby->safe_psql('postgres', q{SELECT wallet_ops.chain_digest('ledger')->>
 is($standby->safe_psql('postgres', qq{SELECT count(*) FROM wallet_ops.verify_against_digest('ledger', '$digest')}),
 	'0', 'verify_against_digest runs clean on the standby');
 
-$primary->safe_psql('postgres', q{SET session_replication_role = replica; UPDATE ledger SET memo = 'Zoe 10' WHERE acct = 4 AND chain_seq = 2});
+$primary->safe_psql('postgres', q{SET client_min_messages = error; SELECT wallet_ops.release_append_only('ledger'); SET session_replication_role = replica; UPDATE ledger SET memo = 'Zoe 10' WHERE acct = 4 AND chain_seq = 2});
 $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', q{SELECT chain_key || ' ' || chain_seq || ' ' || problem FROM wallet_ops.verify_chain('ledger')}),
 	'4 2 hash_mismatch', 'tampering on the primary is found on the standby');

@@ -13,6 +13,8 @@ $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'wallet_ops'
 restart_after_crash = on
+# the server's zone (UTC+05:45) must not move the UTC bounds
+timezone = 'Asia/Kathmandu'
 wallet_ops.naptime = 3600
 wallet_ops.lock_timeout = 500
 });
@@ -68,6 +70,18 @@ is( $node->safe_psql('app',
 		  . " SELECT 'ev_' || to_char(date_trunc('month', now(), 'UTC') + k * interval '1 month', 'YYYY_MM')"
 		  . " FROM generate_series(0, 2) k) x"),
 	'current month, two ahead and the default partition');
+is( $node->safe_psql('app', q{
+INSERT INTO ev VALUES (date_trunc('month', now(), 'UTC') + interval '1 month' - interval '1 second', 0),
+                      (date_trunc('month', now(), 'UTC') + interval '1 month', 0);
+SELECT string_agg(tableoid::regclass || ' ' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ', ' ORDER BY at)
+  FROM ev;
+DELETE FROM ev;}),
+	$node->safe_psql('app', q{
+SELECT format('ev_%s %s, ev_%s %s',
+              to_char(m, 'YYYY_MM'), to_char(m + interval '1 month' - interval '1 second', 'YYYY-MM-DD HH24:MI:SS'),
+              to_char(m + interval '1 month', 'YYYY_MM'), to_char(m + interval '1 month', 'YYYY-MM-DD HH24:MI:SS'))
+  FROM (SELECT date_trunc('month', now() AT TIME ZONE 'UTC') AS m) x}),
+	'bounds are UTC midnights whatever the server time zone');
 ok( $node->poll_query_until('app',
 		"SELECT count(*) > 0 FROM wallet_ops.job_log WHERE object = 'public.broken'"
 		  . " AND outcome = 'error' AND sqlstate = '42P17'"),

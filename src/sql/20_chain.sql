@@ -90,3 +90,22 @@ $$;
 REVOKE ALL ON FUNCTION wallet_ops._chain_sql_drop() FROM PUBLIC;
 CREATE EVENT TRIGGER wallet_ops_chain_sql_drop ON sql_drop
   EXECUTE FUNCTION wallet_ops._chain_sql_drop();
+
+-- What running verifications are doing (verify_chain, verify_against_digest
+-- report their progress in pg_stat_activity.query).
+CREATE VIEW wallet_ops.chain_verify_progress AS
+SELECT a.pid,
+       a.datname,
+       a.usename,
+       a.query_start,
+       m[1] AS table_name,
+       m[2] AS phase,
+       (pg_catalog.regexp_match(m[2], 'partition (\d+) of'))[1]::pg_catalog.int4 AS partition,
+       (pg_catalog.regexp_match(m[2], 'partition \d+ of (\d+)'))[1]::pg_catalog.int4 AS partitions,
+       m[3]::pg_catalog.int8 AS rows_checked
+  FROM pg_catalog.pg_stat_activity a,
+       LATERAL pg_catalog.regexp_match(a.query,
+         '^wallet_ops\.verify_chain\((.*)\): (.*), (\d+) rows checked$') AS m
+ WHERE m IS NOT NULL;
+COMMENT ON VIEW wallet_ops.chain_verify_progress IS
+  'Progress of running hash chain verifications: table, phase, partition, rows checked so far';
