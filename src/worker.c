@@ -734,11 +734,13 @@ WalletOpsWorkerMain(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			/* wallet_ops.databases may have left this database out */
+			recheck = true;
 		}
 		if (my_slot >= 0)
 		{
 			SpinLockAcquire(&worker_shared->mutex);
-			recheck = worker_shared->slots[my_slot].recheck;
+			recheck |= worker_shared->slots[my_slot].recheck;
 			worker_shared->slots[my_slot].recheck = false;
 			SpinLockRelease(&worker_shared->mutex);
 		}
