@@ -21,9 +21,9 @@ CREATE UNIQUE INDEX balances_id ON mvr.balances (id);
 -- built without data and without a usable unique index: refreshed plainly
 CREATE MATERIALIZED VIEW mvr.owners AS SELECT DISTINCT owner FROM mvr.accounts WITH NO DATA;
 CREATE UNIQUE INDEX owners_partial ON mvr.owners (owner) WHERE owner <> '';
--- a view over a view: refreshed after the view it reads
+-- a view over a view: refreshed after the view it reads, in the same pass
 CREATE MATERIALIZED VIEW mvr.rich AS SELECT id FROM mvr.balances WHERE total >= 100;
--- this one fails when an account has no owner name
+-- this one fails when a ratio has no parts
 CREATE TABLE mvr.ratios (id int, parts int);
 INSERT INTO mvr.ratios VALUES (1, 2);
 CREATE MATERIALIZED VIEW mvr.fragile AS SELECT id, 100 / parts AS share FROM mvr.ratios;
@@ -60,7 +60,8 @@ SELECT * FROM wallet_ops._matviews_due() ORDER BY mv::text;
 SELECT mv, stale FROM wallet_ops.matview_freshness WHERE mv::text LIKE 'mvr.%' ORDER BY mv::text;
 SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
 SELECT * FROM mvr.balances ORDER BY id;
--- the refresh of balances made rich stale in turn
+-- the refresh of balances made rich stale in turn, and the same pass
+-- refreshed rich too: nothing is left
 SELECT * FROM wallet_ops._matviews_due();
 SELECT * FROM wallet_ops._matviews_run();
 SELECT * FROM wallet_ops._matviews_due();
@@ -113,6 +114,31 @@ DROP MATERIALIZED VIEW mvr.february;
 SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
 SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
 
+-- attaching a table with rows, detaching one, and redefining a view in
+-- between change what the view reads without any DML: they count too
+CREATE TABLE mvr.events_2026_03 (LIKE mvr.events);
+INSERT INTO mvr.events_2026_03 VALUES ('2026-03-03', 2, 1000);
+SELECT * FROM wallet_ops._matviews_due();
+ALTER TABLE mvr.events ATTACH PARTITION mvr.events_2026_03
+    FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');
+SELECT * FROM wallet_ops._matviews_due();
+SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
+SELECT * FROM wallet_ops._matviews_run() ORDER BY object;
+SELECT * FROM mvr.rich ORDER BY id;
+ALTER TABLE mvr.events DETACH PARTITION mvr.events_2026_03;
+SELECT * FROM wallet_ops._matviews_due();
+SELECT count(*) FROM wallet_ops._matviews_run();
+SELECT count(*) FROM wallet_ops._matviews_run();
+DROP TABLE mvr.events_2026_03;
+CREATE VIEW mvr.big_ratios AS SELECT * FROM mvr.ratios WHERE parts > 0;
+CREATE MATERIALIZED VIEW mvr.ratio_count AS SELECT count(*) AS n FROM mvr.big_ratios;
+SELECT wallet_ops.manage_matview('mvr.ratio_count');
+SELECT count(*) FROM wallet_ops._matviews_run('mvr.ratio_count');
+CREATE OR REPLACE VIEW mvr.big_ratios AS SELECT * FROM mvr.ratios WHERE parts > 1;
+SELECT * FROM wallet_ops._matviews_due('mvr.ratio_count');
+SELECT wallet_ops.unmanage_matview('mvr.ratio_count');
+DROP VIEW mvr.big_ratios CASCADE;
+
 -- TRUNCATE and COPY count; so do replication-role sessions
 TRUNCATE mvr.events_2026_01;
 SELECT * FROM wallet_ops._matviews_due();
@@ -155,6 +181,24 @@ DELETE FROM mvr.ratios WHERE parts = 0;
 SELECT * FROM wallet_ops._matviews_run();
 SELECT mv, last_result, last_error IS NOT NULL AS has_last_error FROM wallet_ops.matview_state
  WHERE mv = 'mvr.fragile'::regclass;
+
+-- a view is refreshed after the views it reads, whatever their age: here
+-- the older outer view reads, through a redefined plain view, a newer one
+CREATE TABLE mvr.rates (ccy text PRIMARY KEY, rate numeric);
+CREATE VIEW mvr.rate_feed AS SELECT ccy, rate FROM mvr.rates;
+CREATE MATERIALIZED VIEW mvr.outer_rates AS SELECT count(*) AS n FROM mvr.rate_feed;
+CREATE MATERIALIZED VIEW mvr.inner_rates AS SELECT ccy, rate FROM mvr.rates;
+CREATE OR REPLACE VIEW mvr.rate_feed AS SELECT ccy, rate FROM mvr.inner_rates;
+SELECT wallet_ops.manage_matview('mvr.outer_rates');
+SELECT wallet_ops.manage_matview('mvr.inner_rates');
+SELECT object, action FROM wallet_ops._matviews_run() ORDER BY object;
+INSERT INTO mvr.rates VALUES ('EUR', 1), ('USD', 1.1);
+SELECT object, action, detail FROM wallet_ops._matviews_run();
+SELECT n FROM mvr.outer_rates;
+SELECT * FROM wallet_ops._matviews_due();
+SELECT wallet_ops.unmanage_matview('mvr.outer_rates');
+SELECT wallet_ops.unmanage_matview('mvr.inner_rates');
+DROP TABLE mvr.rates CASCADE;
 
 -- a watcher disabled by hand shows in the freshness view
 ALTER TABLE mvr.events_2026_01 DISABLE TRIGGER wallet_ops_matview_watch;

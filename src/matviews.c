@@ -34,6 +34,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/indexing.h"
@@ -49,6 +50,7 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -67,6 +69,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "job_log.h"
 #include "matviews.h"
@@ -101,7 +104,6 @@ PG_FUNCTION_INFO_V1(wallet_ops_matviews_run);
  */
 static List *marked_sources = NIL;
 static bool callbacks_registered = false;
-static SPIPlanPtr mark_plan = NULL;
 
 /* True while sync_watchers() runs its own DDL (event trigger recursion). */
 static bool syncing_watchers = false;
@@ -111,6 +113,7 @@ typedef struct DueView
 {
 	Oid			mvoid;
 	char	   *reason;
+	int			depth;			/* levels of materialised views under it */
 } DueView;
 
 static void matviews_xact_callback(XactEvent event, void *arg);
@@ -130,10 +133,11 @@ static void sync_watchers(void);
 static bool refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 								   const char **mode);
 static void prune_changes(void);
+static List *fetch_due(Oid only_relid, List *exclude, MemoryContext cxt);
 static void record_refresh_failure(Oid mvoid, ErrorData *edata);
 static void mark_source_changed(Oid relid);
 static bool xact_changed_rows(Oid relid);
-static bool ddl_may_change_sources(Node *parsetree);
+static bool ddl_may_change_sources(Node *parsetree, List **changed);
 static bool any_view_on_change(void);
 
 /* ------------------------------------------------------------------------
@@ -266,7 +270,7 @@ add_ancestors(Oid relid, List **sources)
 
 /*
  * Add to *sources what the view or materialised view relid reads: the
- * relations its _RETURN rule depends on (pg_depend records every relation of
+ * views, tables and materialised views its _RETURN rule depends on (pg_depend records every relation of
  * the query, in subqueries, CTEs and sublinks too), through plain views,
  * with every partition and inheritance child of each table, and its parents.
  */
@@ -311,6 +315,8 @@ collect_sources(Oid relid, List **sources, List **visited)
 		switch (get_rel_relkind(ref))
 		{
 			case RELKIND_VIEW:
+				/* a redefined view marks itself (see the ddl trigger) */
+				*sources = list_append_unique_oid(*sources, ref);
 				collect_sources(ref, sources, visited);
 				break;
 			case RELKIND_RELATION:
@@ -673,15 +679,19 @@ xact_changed_rows(Oid relid)
 #endif
 }
 
-/* Append the change row for relid, as the extension owner. */
+/*
+ * Append the change row (relid, top-level xid, now) for relid.  The table has
+ * no index: the row goes straight to the table access method, without the
+ * executor and without a permission check (any role may write to a watched
+ * table).  Should someone have added an index, an INSERT through SPI as the
+ * extension owner keeps it up to date instead.
+ */
 static void
 mark_source_changed(Oid relid)
 {
-	Oid			save_userid;
-	int			save_sec_context;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	int			ret;
+	Oid			nspid = get_namespace_oid(WALLET_OPS_SCHEMA, false);
+	Oid			changes = get_relname_relid("matview_changes", nspid);
+	Relation	rel;
 	MemoryContext oldcxt;
 
 	if (!callbacks_registered)
@@ -690,30 +700,45 @@ mark_source_changed(Oid relid)
 		RegisterSubXactCallback(matviews_subxact_callback, NULL);
 		callbacks_registered = true;
 	}
+	if (!OidIsValid(changes))
+		elog(ERROR, "relation \"%s.matview_changes\" does not exist", WALLET_OPS_SCHEMA);
 
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	if (mark_plan == NULL)
+	rel = table_open(changes, RowExclusiveLock);
+	if (!rel->rd_rel->relhasindex && RelationGetDescr(rel)->natts == 3)
 	{
-		SPIPlanPtr	plan;
+		TupleTableSlot *slot = table_slot_create(rel, NULL);
 
-		plan = SPI_prepare("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
-						   " VALUES ($1, pg_catalog.pg_current_xact_id(),"
-						   " pg_catalog.clock_timestamp())",
-						   1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "could not prepare change mark: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		mark_plan = plan;
+		ExecClearTuple(slot);
+		slot->tts_values[0] = ObjectIdGetDatum(relid);
+		slot->tts_values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+		slot->tts_values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+		slot->tts_isnull[0] = slot->tts_isnull[1] = slot->tts_isnull[2] = false;
+		ExecStoreVirtualTuple(slot);
+		table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
+		ExecDropSingleTupleTableSlot(slot);
 	}
-	values[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_plan(mark_plan, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record change of relation %u: %s",
-			 relid, SPI_result_code_string(ret));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	else
+	{
+		Oid			save_userid;
+		int			save_sec_context;
+		Oid			argtypes[1] = {OIDOID};
+		Datum		values[1];
+		int			ret;
+
+		become_owner(&save_userid, &save_sec_context);
+		SPI_connect();
+		values[0] = ObjectIdGetDatum(relid);
+		ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
+									" VALUES ($1, pg_catalog.pg_current_xact_id(),"
+									" pg_catalog.clock_timestamp())",
+									1, argtypes, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not record change of relation %u: %s",
+				 relid, SPI_result_code_string(ret));
+		SPI_finish();
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	table_close(rel, NoLock);
 
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	marked_sources = lappend_oid(marked_sources, relid);
@@ -882,7 +907,8 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 						 errmsg("cannot watch system catalog \"%s\" read by materialized view \"%s\"",
 								relation_display_name(src), name),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
-			watchable++;
+			if (kind != RELKIND_VIEW)
+				watchable++;
 		}
 		if (watchable == 0)
 			ereport(ERROR,
@@ -1266,17 +1292,47 @@ prune_changes(void)
 }
 
 /*
- * One maintenance pass: refresh every managed view that is due, each in a
- * subtransaction of its own, then prune consumed change rows.
+ * How many levels of materialised views lie under mvoid (0 when it reads
+ * none).  Materialised views cannot form a cycle.
  */
-void
-MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
+static int
+matview_depth(Oid mvoid, int guard)
 {
-	MemoryContext outercxt = CurrentMemoryContext;
-	ResourceOwner outerowner = CurrentResourceOwner;
-	MemoryContext loopcxt;
-	List	   *due = NIL;
+	List	   *sources = matview_source_list(mvoid);
 	ListCell   *lc;
+	int			depth = 0;
+
+	if (guard > 100)
+		return depth;
+	foreach(lc, sources)
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_MATVIEW)
+			depth = Max(depth, 1 + matview_depth(lfirst_oid(lc), guard + 1));
+	list_free(sources);
+	return depth;
+}
+
+static int
+due_view_cmp(const ListCell *a, const ListCell *b)
+{
+	const DueView *da = (const DueView *) lfirst(a);
+	const DueView *db = (const DueView *) lfirst(b);
+
+	if (da->depth != db->depth)
+		return da->depth < db->depth ? -1 : 1;
+	if (da->mvoid != db->mvoid)
+		return da->mvoid < db->mvoid ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The views due now (only_relid alone when valid), leaving out those in
+ * exclude, as DueView entries allocated in cxt, a view after the views it
+ * reads.
+ */
+static List *
+fetch_due(Oid only_relid, List *exclude, MemoryContext cxt)
+{
+	List	   *due = NIL;
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 	char		nulls[1] = {' '};
@@ -1284,18 +1340,7 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 	int			save_sec_context;
 	uint64		i;
 	int			ret;
-	bool		pushed_snapshot = false;
 
-	if (!OidIsValid(matviews_config_relid(true)))
-		return;
-
-	if (!ActiveSnapshotSet())
-	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pushed_snapshot = true;
-	}
-
-	/* Which views are due, as the extension owner. */
 	become_owner(&save_userid, &save_sec_context);
 	SPI_connect();
 	if (OidIsValid(only_relid))
@@ -1310,95 +1355,138 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
+		Oid			mvoid;
 		MemoryContext spicxt;
 		DueView    *dv;
 
-		spicxt = MemoryContextSwitchTo(outercxt);
+		mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+		if (list_member_oid(exclude, mvoid))
+			continue;
+		spicxt = MemoryContextSwitchTo(cxt);
 		dv = palloc(sizeof(DueView));
-		dv->mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		dv->reason = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		dv->mvoid = mvoid;
+		dv->reason = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		dv->depth = matview_depth(mvoid, 0);
 		due = lappend(due, dv);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	list_sort(due, due_view_cmp);
+	return due;
+}
+
+/*
+ * One maintenance pass: refresh every managed view that is due, each in a
+ * subtransaction of its own, then prune consumed change rows.
+ */
+void
+MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
+{
+	MemoryContext outercxt = CurrentMemoryContext;
+	ResourceOwner outerowner = CurrentResourceOwner;
+	MemoryContext loopcxt;
+	List	   *due;
+	List	   *processed = NIL;
+	ListCell   *lc;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		pushed_snapshot = false;
+
+	if (!OidIsValid(matviews_config_relid(true)))
+		return;
+
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed_snapshot = true;
+	}
 
 	loopcxt = AllocSetContextCreate(outercxt, "wallet_ops matview refresh",
 									ALLOCSET_DEFAULT_SIZES);
 
-	foreach(lc, due)
+	/*
+	 * Rounds: a refresh makes the views that read the refreshed view due, and
+	 * they are refreshed in the same pass; a view is looked at once per pass.
+	 */
+	while ((due = fetch_due(only_relid, processed, outercxt)) != NIL)
 	{
-		DueView    *dv = (DueView *) lfirst(lc);
-		TimestampTz started = GetCurrentTimestamp();
-		char	   *name;
-		const char *mode = NULL;
-		bool		done = false;
-		ErrorData  *edata = NULL;
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextSwitchTo(loopcxt);
-		MemoryContextReset(loopcxt);
-
-		name = relation_display_name(dv->mvoid);
-		if (name == NULL)
-			continue;			/* dropped meanwhile */
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(loopcxt);
-		PG_TRY();
+		foreach(lc, due)
 		{
-			done = refresh_matview_locked(dv->mvoid, false, true, &mode);
-			become_owner(&save_userid, &save_sec_context);
-			if (done)
-				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
-							 psprintf("%s, %s", mode, dv->reason), NULL);
-			else
-				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_SKIPPED,
-							 "another refresh of the view is running", NULL);
-			SetUserIdAndSecContext(save_userid, save_sec_context);
+			DueView    *dv = (DueView *) lfirst(lc);
+			TimestampTz started = GetCurrentTimestamp();
+			char	   *name;
+			const char *mode = NULL;
+			bool		done = false;
+			ErrorData  *edata = NULL;
 
-			ReleaseCurrentSubTransaction();
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextSwitchTo(outercxt);
+			processed = lappend_oid(processed, dv->mvoid);
 			MemoryContextSwitchTo(loopcxt);
-			CurrentResourceOwner = outerowner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(loopcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(loopcxt);
-			CurrentResourceOwner = outerowner;
-		}
-		PG_END_TRY();
+			MemoryContextReset(loopcxt);
 
-		if (edata != NULL)
-		{
-			ereport(WARNING,
-					(errcode(edata->sqlerrcode),
-					 errmsg("could not refresh materialized view \"%s\"", name),
-					 errdetail("%s", edata->message),
-					 errhint("The refresh is retried on the next maintenance tick.")));
-			record_refresh_failure(dv->mvoid, edata);
-			become_owner(&save_userid, &save_sec_context);
-			JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,
-						 dv->reason, edata);
-			SetUserIdAndSecContext(save_userid, save_sec_context);
-			if (report)
+			name = relation_display_name(dv->mvoid);
+			if (name == NULL)
+				continue;			/* dropped meanwhile */
+
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(loopcxt);
+			PG_TRY();
 			{
-				report->errors++;
-				MaintenanceReportAction(report, name, "error", edata->message);
+				done = refresh_matview_locked(dv->mvoid, false, true, &mode);
+				become_owner(&save_userid, &save_sec_context);
+				if (done)
+					JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
+								 psprintf("%s, %s", mode, dv->reason), NULL);
+				else
+					JobLogRecord(started, name, JOB_KIND, "refresh", JOB_SKIPPED,
+								 "another refresh of the view is running", NULL);
+				SetUserIdAndSecContext(save_userid, save_sec_context);
+
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(loopcxt);
+				CurrentResourceOwner = outerowner;
 			}
-		}
-		else if (report)
-		{
-			if (done)
-				MaintenanceReportAction(report, name, "refresh",
-										psprintf("%s, %s", mode, dv->reason));
-			else
-				MaintenanceReportAction(report, name, "skip",
-										"another refresh of the view is running");
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(loopcxt);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(loopcxt);
+				CurrentResourceOwner = outerowner;
+			}
+			PG_END_TRY();
+
+			if (edata != NULL)
+			{
+				ereport(WARNING,
+						(errcode(edata->sqlerrcode),
+						 errmsg("could not refresh materialized view \"%s\"", name),
+						 errdetail("%s", edata->message),
+						 errhint("The refresh is retried on the next maintenance tick.")));
+				record_refresh_failure(dv->mvoid, edata);
+				become_owner(&save_userid, &save_sec_context);
+				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,
+							 dv->reason, edata);
+				SetUserIdAndSecContext(save_userid, save_sec_context);
+				if (report)
+				{
+					report->errors++;
+					MaintenanceReportAction(report, name, "error", edata->message);
+				}
+			}
+			else if (report)
+			{
+				if (done)
+					MaintenanceReportAction(report, name, "refresh",
+											psprintf("%s, %s", mode, dv->reason));
+				else
+					MaintenanceReportAction(report, name, "skip",
+											"another refresh of the view is running");
+			}
 		}
 	}
 
@@ -1454,10 +1542,24 @@ wallet_ops_matviews_run(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
-/* Whether a DDL statement can add or remove a source of some view. */
-static bool
-ddl_may_change_sources(Node *parsetree)
+/* OID of a relation named in a DDL statement, or InvalidOid. */
+static Oid
+ddl_relid(RangeVar *rv)
 {
+	return rv ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+}
+
+/*
+ * Whether a DDL statement can add or remove a source of some view; adds to
+ * *changed the relations whose rows, as a view reading them sees them,
+ * changed without any DML: a parent that gained or lost a partition or
+ * child with its rows, a redefined view.
+ */
+static bool
+ddl_may_change_sources(Node *parsetree, List **changed)
+{
+	bool		found = false;
+
 	if (parsetree == NULL)
 		return false;
 	switch (nodeTag(parsetree))
@@ -1466,6 +1568,7 @@ ddl_may_change_sources(Node *parsetree)
 			{
 				CreateStmt *stmt = (CreateStmt *) parsetree;
 
+				/* a new partition or child is empty */
 				return stmt->partbound != NULL || stmt->inhRelations != NIL;
 			}
 		case T_AlterTableStmt:
@@ -1484,18 +1587,34 @@ ddl_may_change_sources(Node *parsetree)
 #if PG_VERSION_NUM >= 140000
 						case AT_DetachPartitionFinalize:
 #endif
+							found = true;
+							*changed = lappend_oid(*changed, ddl_relid(stmt->relation));
+							break;
 						case AT_AddInherit:
 						case AT_DropInherit:
-							return true;
+							found = true;
+							*changed = lappend_oid(*changed, ddl_relid(stmt->relation));
+							if (cmd->def && IsA(cmd->def, RangeVar))
+								*changed = lappend_oid(*changed,
+													   ddl_relid((RangeVar *) cmd->def));
+							break;
 						default:
 							break;
 					}
 				}
-				return false;
+				return found;
 			}
 		case T_ViewStmt:
-			return ((ViewStmt *) parsetree)->replace;
+			{
+				ViewStmt   *stmt = (ViewStmt *) parsetree;
+
+				if (!stmt->replace)
+					return false;
+				*changed = lappend_oid(*changed, ddl_relid(stmt->view));
+				return true;
+			}
 		case T_RuleStmt:
+			*changed = lappend_oid(*changed, ddl_relid(((RuleStmt *) parsetree)->relation));
 			return true;
 		default:
 			return false;
@@ -1529,6 +1648,7 @@ wallet_ops_matviews_ddl(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	Oid			save_userid;
 	int			save_sec_context;
+	List	   *changed = NIL;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1538,13 +1658,21 @@ wallet_ops_matviews_ddl(PG_FUNCTION_ARGS)
 	trigdata = (EventTriggerData *) fcinfo->context;
 
 	if (syncing_watchers || creating_extension ||
-		!ddl_may_change_sources(trigdata->parsetree) ||
+		!ddl_may_change_sources(trigdata->parsetree, &changed) ||
 		!OidIsValid(matviews_config_relid(true)))
 		PG_RETURN_VOID();
 
 	become_owner(&save_userid, &save_sec_context);
 	if (any_view_on_change())
+	{
+		ListCell   *lc;
+
 		sync_watchers();
+		foreach(lc, changed)
+			if (OidIsValid(lfirst_oid(lc)) &&
+				!list_member_oid(marked_sources, lfirst_oid(lc)))
+				mark_source_changed(lfirst_oid(lc));
+	}
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	PG_RETURN_VOID();

@@ -47,7 +47,8 @@ CREATE TABLE wallet_ops.matview_changes (
     xid         pg_catalog.xid8 NOT NULL,
     changed_at  timestamptz NOT NULL
 );
-CREATE INDEX matview_changes_source_idx ON wallet_ops.matview_changes (source);
+-- No index: the watcher appends to this table without the executor; it
+-- stays small, since rows are removed once every view has seen them.
 COMMENT ON TABLE wallet_ops.matview_changes IS
   'Committed changes to tables read by managed materialised views, at most one row per transaction and table; rows are removed once every view reading the table has been refreshed past them';
 REVOKE ALL ON wallet_ops.matview_changes FROM PUBLIC;
@@ -68,7 +69,7 @@ AS $$
                         AND changed_at OPERATOR(pg_catalog.<=) refreshed_at), false)
 $$;
 
--- The tables, views and materialised views a materialised view reads, found
+-- The views, tables and materialised views a materialised view reads, found
 -- from its definition through views, with every partition and inheritance
 -- child of the tables.
 CREATE FUNCTION wallet_ops.matview_sources(mv pg_catalog.regclass)
@@ -76,7 +77,7 @@ RETURNS pg_catalog.regclass[]
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_matview_sources';
 COMMENT ON FUNCTION wallet_ops.matview_sources(pg_catalog.regclass) IS
-  'Tables, partitions and materialised views the materialised view reads, through views';
+  'Views, tables, partitions and materialised views the materialised view reads';
 
 -- The mode the next refresh would use: 'concurrently' when the view is
 -- populated and has a unique index REFRESH ... CONCURRENTLY accepts.
