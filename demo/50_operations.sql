@@ -46,10 +46,12 @@ SELECT h.entity_id, h.chain_seq, h.change_type, h.payload
        jsonb_populate_record(NULL::entity_history, r.row_data) h
  ORDER BY h.entity_id LIMIT 3;
 
--- A row changed around the trigger: replay refuses, naming the chain.
+-- A superuser lifts the append-only protection and changes a row around
+-- the trigger: replay refuses, naming the chain.
 CREATE TEMP TABLE demo_ops_original AS
   SELECT history_id, payload FROM entity_history
    WHERE entity_id = '00000000-0000-4000-8000-000000000007' AND chain_seq = 2;
+SELECT wallet_ops.release_append_only('entity_history');
 SET session_replication_role = replica;
 UPDATE entity_history SET payload = jsonb_set(payload, '{balance}', '0')
  WHERE entity_id = '00000000-0000-4000-8000-000000000007' AND chain_seq = 2;
@@ -71,5 +73,6 @@ UPDATE entity_history e SET payload = o.payload
   FROM demo_ops_original o WHERE e.history_id = o.history_id
    AND e.entity_id = '00000000-0000-4000-8000-000000000007';
 RESET session_replication_role;
+SELECT wallet_ops.enforce_append_only('entity_history');
 SELECT count(*) AS problems FROM wallet_ops.run_verification('entity_history', incremental => false);
 SELECT wallet_ops.health()->>'status' AS health;

@@ -33,4 +33,7 @@ extern void OpsPromEscape(StringInfo buf, const char *s, bool for_help);
  */
 extern void VerificationRunScheduled(Oid only_relid, MaintenanceReport *report);
 
+/* Whether relid's verification is scheduled (ops_verify.c). */
+extern bool VerificationIsScheduled(Oid relid);
+
 #endif							/* WALLET_OPS_OPS_H */

@@ -1151,3 +1151,25 @@ VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
 		}
 	}
 }
+
+bool
+VerificationIsScheduled(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	Oid			save_userid;
+	int			save_sec;
+	bool		found;
+
+	values[0] = ObjectIdGetDatum(relid);
+	SPI_connect();
+	ChainBecomeOwner(&save_userid, &save_sec);
+	if (SPI_execute_with_args("SELECT 1 FROM wallet_ops.verification_schedule"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.verification_schedule");
+	found = SPI_processed > 0;
+	ChainRestoreUser(save_userid, save_sec);
+	SPI_finish();
+	return found;
+}

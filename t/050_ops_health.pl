@@ -53,6 +53,7 @@ my $log_offset = -s $node->logfile;
 $node->safe_psql('postgres',
 	q{INSERT INTO entity_history (entity_id, payload) SELECT n % 3, '{"late": true}' FROM generate_series(1, 9) n});
 $node->safe_psql('postgres', q{
+SELECT wallet_ops.release_append_only('entity_history');
 SET session_replication_role = replica;
 UPDATE entity_history SET payload = '{"late": false}' WHERE entity_id = 1 AND payload = '{"late": true}';
 });
