@@ -56,6 +56,8 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "common/hashfn.h"
+#include "utils/numeric.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -460,6 +462,266 @@ since_scan_leaf(SinceState *st, Oid leafid, ChainConfig *cfg, int *chain_no, int
 	return true;
 }
 
+/* A chain the digest attests, found by name. */
+typedef struct AttEntry
+{
+	char	   *name;			/* hash key */
+	int64		seq;
+	uint8		hash[CHAIN_HASH_LEN];
+	bool		seen;			/* chain_heads has it */
+} AttEntry;
+
+static MemoryContext att_key_cxt;
+
+static uint32
+att_hash_fn(const void *key, Size keysize)
+{
+	const char *s = *(const char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, strlen(s));
+}
+
+static int
+att_match_fn(const void *key1, const void *key2, Size keysize)
+{
+	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
+}
+
+static void *
+att_keycopy_fn(void *dest, const void *src, Size keysize)
+{
+	*(char **) dest = MemoryContextStrdup(att_key_cxt, *(const char *const *) src);
+	return dest;
+}
+
+static JsonbValue *
+jsonb_field(JsonbContainer *obj, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decides what to do with chain c (attested and/or with a head): reports
+ * what the heads alone show and returns whether its rows must be read.
+ */
+static bool
+since_classify(SinceChain *c, ProblemSink *sink)
+{
+	/* unchanged since the digest, or a chain without rows yet */
+	if (c->attested && c->has_head && c->head_seq == c->att_seq &&
+		memcmp(c->head_hash, c->att_hash, CHAIN_HASH_LEN) == 0)
+		return false;
+	if (!c->attested && c->head_seq <= 0)
+		return false;
+	if (!c->has_head)
+	{
+		sink_emit(sink, c->name, c->att_seq, false, "head_mismatch",
+				  psprintf("the chain attested up to chain_seq " INT64_FORMAT " with head hash %s has no recorded head any more",
+						   c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+		return false;
+	}
+	if (c->attested && c->head_seq < c->att_seq)
+		sink_emit(sink, c->name, c->att_seq, false, "missing_row",
+				  psprintf("the chain's head is at chain_seq " INT64_FORMAT ", before chain_seq " INT64_FORMAT " attested with head hash %s",
+						   c->head_seq, c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+	else if (c->attested && c->head_seq == c->att_seq)
+		sink_emit(sink, c->name, c->att_seq, false, "digest_mismatch",
+				  psprintf("the chain's head hash %s differs from the head hash %s attested at the same chain_seq",
+						   ChainHex(c->head_hash, CHAIN_HASH_LEN),
+						   ChainHex(c->att_hash, CHAIN_HASH_LEN)));
+	return true;
+}
+
+/*
+ * Compares the heads attested by digest with the recorded heads of relid
+ * (wallet_ops.chain_heads, overlaid with this transaction's own inserts).
+ * Returns the chains whose rows must be read, *nread of them.  Caller is
+ * connected to SPI.
+ */
+static SinceChain *
+since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
+{
+	JsonbValue *v;
+	JsonbContainer *arr;
+	HASHCTL		ctl;
+	HTAB	   *att;
+	HASH_SEQ_STATUS status;
+	AttEntry   *e;
+	int			natt;
+	int			i;
+	int			n = 0;
+	int			max;
+	SinceChain *out;
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	Oid			save_userid;
+	int			save_sec;
+	uint64		r;
+	Portal		portal;
+
+	v = jsonb_field(&digest->root, "chains");
+	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest has no array of chains"),
+				 errhint("Pass a value returned by wallet_ops.chain_digest().")));
+	arr = v->val.binary.data;
+	natt = JsonContainerSize(arr);
+
+	att_key_cxt = CurrentMemoryContext;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(AttEntry);
+	ctl.hash = att_hash_fn;
+	ctl.match = att_match_fn;
+	ctl.keycopy = att_keycopy_fn;
+	ctl.hcxt = CurrentMemoryContext;
+	att = hash_create("wallet_ops attested heads", Max(natt, 16), &ctl,
+					  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_KEYCOPY | HASH_CONTEXT);
+	for (i = 0; i < natt; i++)
+	{
+		JsonbValue *elem = getIthJsonbValueFromContainer(arr, i);
+		JsonbValue *k,
+				   *sq,
+				   *h;
+		char	   *name;
+		bool		found;
+		int			j;
+
+		if (elem == NULL || elem->type != jbvBinary ||
+			!JsonContainerIsObject(elem->val.binary.data) ||
+			(k = jsonb_field(elem->val.binary.data, "chain_key")) == NULL || k->type != jbvString ||
+			(sq = jsonb_field(elem->val.binary.data, "last_seq")) == NULL || sq->type != jbvNumeric ||
+			(h = jsonb_field(elem->val.binary.data, "head_hash")) == NULL || h->type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("every chain of the digest needs chain_key, last_seq and head_hash")));
+		name = pnstrdup(k->val.string.val, k->val.string.len);
+		e = hash_search(att, &name, HASH_ENTER, &found);
+		e->seq = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(sq->val.numeric)));
+		e->seen = false;
+		if (h->val.string.len != 2 * CHAIN_HASH_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("digest head_hash of chain \"%s\" is not %d hexadecimal digits",
+							name, 2 * CHAIN_HASH_LEN)));
+		for (j = 0; j < CHAIN_HASH_LEN; j++)
+		{
+			int			hi = hexval(h->val.string.val[2 * j]);
+			int			lo = hexval(h->val.string.val[2 * j + 1]);
+
+			if (hi < 0 || lo < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("digest head_hash of chain \"%s\" is not %d hexadecimal digits",
+								name, 2 * CHAIN_HASH_LEN)));
+			e->hash[j] = (hi << 4) | lo;
+		}
+	}
+
+	values[0] = ObjectIdGetDatum(relid);
+	max = 64;
+	out = palloc(sizeof(SinceChain) * max);
+	ChainBecomeOwner(&save_userid, &save_sec);
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
+									   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+									   1, types, values, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			SinceChain	cand;
+			bool		isnull;
+			Datum		d;
+			char	   *name;
+
+			d = SPI_getbinval(tup, desc, 1, &isnull);
+			if (isnull)
+				continue;
+			name = TextDatumGetCString(d);
+			memset(&cand, 0, sizeof(SinceChain));
+			cand.name = name;
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			cand.has_head = true;
+			cand.head_seq = isnull ? 0 : DatumGetInt64(d);
+			(void) bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, cand.head_hash);
+			e = hash_search(att, &name, HASH_FIND, NULL);
+			if (e)
+			{
+				e->seen = true;
+				cand.attested = true;
+				cand.att_seq = e->seq;
+				memcpy(cand.att_hash, e->hash, CHAIN_HASH_LEN);
+			}
+			/* heads moved by this transaction and not yet written back */
+			(void) ChainHeadCacheLookup(relid, cand.name, &cand.head_seq, cand.head_hash);
+			if (since_classify(&cand, sink))
+			{
+				if (n == max)
+				{
+					max *= 2;
+					out = repalloc(out, sizeof(SinceChain) * max);
+				}
+				out[n++] = cand;
+			}
+			else
+				pfree(name);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	ChainRestoreUser(save_userid, save_sec);
+
+	/* attested chains that have no recorded head */
+	hash_seq_init(&status, att);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		SinceChain *c;
+
+		if (e->seen)
+			continue;
+		if (n == max)
+		{
+			max *= 2;
+			out = repalloc(out, sizeof(SinceChain) * max);
+		}
+		c = &out[n];
+		memset(c, 0, sizeof(SinceChain));
+		c->name = e->name;
+		c->attested = true;
+		c->att_seq = e->seq;
+		memcpy(c->att_hash, e->hash, CHAIN_HASH_LEN);
+		c->has_head = ChainHeadCacheLookup(relid, c->name, &c->head_seq, c->head_hash);
+		if (since_classify(c, sink))
+			n++;
+	}
+	*nread = n;
+	return out;
+}
+
 /*
  * Verifies what was added to relid since digest; problems go to sink.
  * Returns the number of rows read.  Caller is connected to SPI.
@@ -472,11 +734,7 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	ChainRelInfo *info;
 	Oid			types[2];
 	Datum		values[2];
-	Oid			save_userid;
-	int			save_sec;
-	int			ret;
 	SinceChain *chains;
-	int			nchains;
 	int			nread = 0;
 	uint64		r;
 	char	   *relname;
@@ -541,91 +799,14 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 
 	/*
 	 * Every chain the digest or wallet_ops.chain_heads knows, with both
-	 * heads; those whose head did not move are skipped below.  chain_heads
-	 * is read as the extension's owner.
+	 * heads; those whose head did not move are skipped.  chain_heads is
+	 * read as the extension's owner.
 	 */
-	types[0] = OIDOID;
-	types[1] = JSONBOID;
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = JsonbPGetDatum(digest);
-	ChainBecomeOwner(&save_userid, &save_sec);
-	ret = SPI_execute_with_args(
-		"WITH a AS ("
-		"  SELECT c OPERATOR(pg_catalog.->>) 'chain_key' AS k,"
-		"         (c OPERATOR(pg_catalog.->>) 'last_seq')::pg_catalog.int8 AS s,"
-		"         pg_catalog.decode(c OPERATOR(pg_catalog.->>) 'head_hash', 'hex') AS h"
-		"    FROM pg_catalog.jsonb_array_elements($2 OPERATOR(pg_catalog.->) 'chains') c),"
-		" hd AS ("
-		"  SELECT chain_key AS k, last_seq AS s, last_hash AS h FROM wallet_ops.chain_heads"
-		"   WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass)"
-		" SELECT COALESCE(hd.k, a.k), a.s, a.h, hd.s, hd.h"
-		"   FROM a FULL JOIN hd ON hd.k OPERATOR(pg_catalog.=) a.k",
-		2, types, values, NULL, true, 0);
-	ChainRestoreUser(save_userid, save_sec);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not compare wallet_ops.chain_heads with the digest");
-
-	nchains = (int) SPI_processed;
-	chains = palloc0(sizeof(SinceChain) * Max(nchains, 1));
-	names = palloc(sizeof(Datum) * Max(nchains, 1));
-	froms = palloc(sizeof(Datum) * Max(nchains, 1));
-	for (r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		SinceChain *c = &chains[r];
-		bool		isnull;
-		Datum		d;
-
-		c->name = SPI_getvalue(tup, desc, 1);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		c->attested = !isnull;
-		c->att_seq = isnull ? 0 : DatumGetInt64(d);
-		if (c->attested &&
-			!bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, c->att_hash))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("digest head_hash of chain \"%s\" is not %d hexadecimal digits",
-							c->name, 2 * CHAIN_HASH_LEN)));
-		d = SPI_getbinval(tup, desc, 4, &isnull);
-		c->has_head = !isnull;
-		c->head_seq = isnull ? 0 : DatumGetInt64(d);
-		if (c->has_head)
-			(void) bytea32(SPI_getbinval(tup, desc, 5, &isnull), isnull, c->head_hash);
-		/* heads moved by this transaction and not yet written back */
-		if (ChainHeadCacheLookup(relid, c->name, &c->head_seq, c->head_hash))
-			c->has_head = true;
-
-		/* unchanged since the digest, or a chain without rows yet */
-		if (c->attested && c->has_head && c->head_seq == c->att_seq &&
-			memcmp(c->head_hash, c->att_hash, CHAIN_HASH_LEN) == 0)
-			continue;
-		if (!c->attested && c->head_seq <= 0)
-			continue;
-
-		if (!c->has_head)
-		{
-			sink_emit(sink, c->name, c->att_seq, false, "head_mismatch",
-					  psprintf("the chain attested up to chain_seq " INT64_FORMAT " with head hash %s has no recorded head any more",
-							   c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
-			continue;
-		}
-		if (c->attested && c->head_seq < c->att_seq)
-			sink_emit(sink, c->name, c->att_seq, false, "missing_row",
-					  psprintf("the chain's head is at chain_seq " INT64_FORMAT ", before chain_seq " INT64_FORMAT " attested with head hash %s",
-							   c->head_seq, c->att_seq, ChainHex(c->att_hash, CHAIN_HASH_LEN)));
-		else if (c->attested && c->head_seq == c->att_seq)
-			sink_emit(sink, c->name, c->att_seq, false, "digest_mismatch",
-					  psprintf("the chain's head hash %s differs from the head hash %s attested at the same chain_seq",
-							   ChainHex(c->head_hash, CHAIN_HASH_LEN),
-							   ChainHex(c->att_hash, CHAIN_HASH_LEN)));
-		/* read its rows from the attested one on, or all of them */
-		names[nread] = CStringGetTextDatum(c->name);
-		froms[nread] = Int64GetDatum(c->attested ? c->att_seq + 1 : 1);
-		expected_rows += c->head_seq - (c->attested ? c->att_seq : 0);
-		chains[nread] = *c;
-		nread++;
-	}
+	chains = since_compare(relid, digest, sink, &nread);
+	names = palloc(sizeof(Datum) * Max(nread, 1));
+	froms = palloc(sizeof(Datum) * Max(nread, 1));
+	for (i = 0; i < nread; i++)
+		expected_rows += chains[i].head_seq - (chains[i].attested ? chains[i].att_seq : 0);
 
 	snprintf(progress, sizeof(progress),
 			 "wallet_ops: verifying %s since digest, %d chains changed, " INT64_FORMAT " new rows",
