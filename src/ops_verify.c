@@ -44,6 +44,8 @@
 #include "access/htup_details.h"
 #include "access/genam.h"
 #include "access/table.h"
+#include "access/heapam.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "access/xact.h"
@@ -199,7 +201,8 @@ since_rows_sql(Oid leafid, ChainRelInfo *info)
 						   " pg_catalog.unnest($2::pg_catalog.int8[])) WITH ORDINALITY AS c(k, s, n)"
 						   " CROSS JOIN LATERAL (SELECT * FROM ONLY ");
 	appendStringInfoString(&sql, qualname);
-	appendStringInfoString(&sql, " x WHERE x.chain_seq OPERATOR(pg_catalog.>=) c.s");
+	appendStringInfoString(&sql, " x WHERE x.chain_seq OPERATOR(pg_catalog.>=) c.s"
+						   " AND x.ctid OPERATOR(pg_catalog.<) $3");
 	for (i = 0; i < info->nkeys; i++)
 	{
 		char	   *type = format_type_be_qualified(info->keys[i].typid);
@@ -282,7 +285,16 @@ typedef struct SinceState
 	char	   *relname;
 	int64		expected_rows;
 	int64		rows;
+	int			incomplete;		/* chains with remaining > 0 */
+	HTAB	   *byname;			/* chain name -> index, for tail scans */
 } SinceState;
+
+/* An entry of SinceState.byname. */
+typedef struct SinceName
+{
+	char	   *name;			/* hash key */
+	int			n;
+} SinceName;
 
 /*
  * One row of chain n: checks its hash now and keeps (seq, prev, hash) for
@@ -329,8 +341,8 @@ since_take_row(SinceState *st, ChainRelInfo *info, int n,
 						   ChainHex(row->hash, CHAIN_HASH_LEN),
 						   ChainHex(computed, CHAIN_HASH_LEN)));
 	st->nrows_of[n]++;
-	if (row->seq <= c->head_seq)
-		st->remaining[n]--;
+	if (row->seq <= c->head_seq && st->remaining[n] > 0 && --st->remaining[n] == 0)
+		st->incomplete--;
 	if (st->rows % PROGRESS_EVERY == 0)
 	{
 		char		progress[256];
@@ -343,13 +355,126 @@ since_take_row(SinceState *st, ChainRelInfo *info, int n,
 }
 
 /*
+ * Reads one leaf backwards from its last block, taking the rows of chains
+ * that still lack rows, and stops when no chain lacks rows or after
+ * TAIL_IDLE_PAGES blocks in a row without any: an append-only heap keeps
+ * its new rows at its end.  Returns the lowest block read in full (rows in
+ * blocks from there on must not be taken again), or the number of blocks
+ * when the leaf is not a heap.
+ */
+#define TAIL_IDLE_PAGES 8
+
+static BlockNumber
+since_tail_scan(SinceState *st, Oid leafid, ChainConfig *cfg)
+{
+	Relation	leaf = table_open(leafid, AccessShareLock);
+	BlockNumber nblocks = RelationGetNumberOfBlocks(leaf);
+	BlockNumber stop = nblocks;
+	BlockNumber cur = InvalidBlockNumber;
+	bool		found_in_cur = false;
+	bool		exhausted = true;
+	int			idle = 0;
+	ChainRelInfo *info;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	Datum	   *keyvals;
+	bool	   *keynulls;
+	Datum	   *colvals;
+	bool	   *colnulls;
+	int			i;
+
+	if (leaf->rd_rel->relam != HEAP_TABLE_AM_OID || nblocks == 0)
+	{
+		table_close(leaf, NoLock);
+		return nblocks;
+	}
+	info = ChainRelInfoBuild(leaf, cfg);
+	keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+	keynulls = palloc(sizeof(bool) * Max(info->nkeys, 1));
+	colvals = palloc(sizeof(Datum) * Max(info->ncols, 1));
+	colnulls = palloc(sizeof(bool) * Max(info->ncols, 1));
+	slot = table_slot_create(leaf, NULL);
+	scan = table_beginscan(leaf, GetActiveSnapshot(), 0, NULL);
+	while (st->incomplete > 0)
+	{
+		BlockNumber blk;
+		SinceName  *sn;
+		char	   *name;
+		bool		keynull = false;
+		int64		seq;
+		MemoryContext old;
+
+		if (!table_scan_getnextslot(scan, BackwardScanDirection, slot))
+			break;
+		blk = ItemPointerGetBlockNumber(&slot->tts_tid);
+		if (blk != cur)
+		{
+			if (cur != InvalidBlockNumber)
+			{
+				stop = cur;		/* read in full */
+				idle = found_in_cur ? 0 : idle + 1;
+				if (idle >= TAIL_IDLE_PAGES)
+				{
+					exhausted = false;
+					break;
+				}
+			}
+			cur = blk;
+			found_in_cur = false;
+		}
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(st->rowcxt);
+		slot_getallattrs(slot);
+		if (slot->tts_isnull[info->seq_attnum - 1])
+			goto next;
+		seq = DatumGetInt64(slot->tts_values[info->seq_attnum - 1]);
+		for (i = 0; i < info->nkeys; i++)
+		{
+			keyvals[i] = slot->tts_values[info->keys[i].attnum - 1];
+			keynulls[i] = slot->tts_isnull[info->keys[i].attnum - 1];
+			keynull |= keynulls[i];
+		}
+		if (keynull)
+			goto next;
+		name = ChainKeyName(info, keyvals, keynulls);
+		sn = hash_search(st->byname, &name, HASH_FIND, NULL);
+		if (sn == NULL ||
+			seq <= (st->chains[sn->n].attested ? st->chains[sn->n].att_seq : 0))
+			goto next;
+		found_in_cur = true;
+		for (i = 0; i < info->ncols; i++)
+		{
+			colvals[i] = slot->tts_values[info->cols[i].attnum - 1];
+			colnulls[i] = slot->tts_isnull[info->cols[i].attnum - 1];
+		}
+		since_take_row(st, info, sn->n,
+					   slot->tts_values[info->seq_attnum - 1], false,
+					   slot->tts_values[info->prev_attnum - 1],
+					   slot->tts_isnull[info->prev_attnum - 1],
+					   slot->tts_values[info->hash_attnum - 1],
+					   slot->tts_isnull[info->hash_attnum - 1],
+					   keyvals, colvals, colnulls);
+next:
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(st->rowcxt);
+	}
+	if (st->incomplete > 0 && exhausted)
+		stop = 0;				/* every block was read */
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(leaf, NoLock);
+	return stop;
+}
+
+/*
  * Reads the rows past their anchor of chains chain_no[0..nq-1] from one
  * leaf through its btree index on (key, chain_seq), scanned directly (one
  * rescan per chain, no executor).  Tables with at most one key column.
  * Returns false, having read nothing, when the leaf has no such index.
  */
 static bool
-since_scan_leaf(SinceState *st, Oid leafid, ChainConfig *cfg, int *chain_no, int nq)
+since_scan_leaf(SinceState *st, Oid leafid, ChainConfig *cfg, int *chain_no, int nq,
+				BlockNumber skip_from)
 {
 	Relation	leaf = table_open(leafid, AccessShareLock);
 	ChainRelInfo *info = ChainRelInfoBuild(leaf, cfg);
@@ -436,6 +561,9 @@ since_scan_leaf(SinceState *st, Oid leafid, ChainConfig *cfg, int *chain_no, int
 		MemoryContextSwitchTo(old);
 		while (index_getnext_slot(scan, ForwardScanDirection, slot))
 		{
+			/* rows in the blocks the tail scan read are taken already */
+			if (ItemPointerGetBlockNumber(&slot->tts_tid) >= skip_from)
+				continue;
 			old = MemoryContextSwitchTo(st->rowcxt);
 			slot_getallattrs(slot);
 			for (i = 0; i < info->ncols; i++)
@@ -732,8 +860,8 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	Relation	rel;
 	ChainConfig cfg;
 	ChainRelInfo *info;
-	Oid			types[2];
-	Datum		values[2];
+	Oid			types[3];
+	Datum		values[3];
 	SinceChain *chains;
 	int			nread = 0;
 	uint64		r;
@@ -866,6 +994,29 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	st.relname = relname;
 	st.expected_rows = expected_rows;
 	st.rows = 0;
+	st.incomplete = 0;
+	{
+		HASHCTL		ctl;
+
+		att_key_cxt = CurrentMemoryContext;
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(char *);
+		ctl.entrysize = sizeof(SinceName);
+		ctl.hash = att_hash_fn;
+		ctl.match = att_match_fn;
+		ctl.keycopy = att_keycopy_fn;
+		ctl.hcxt = CurrentMemoryContext;
+		st.byname = hash_create("wallet_ops changed chains", Max(nread, 16), &ctl,
+								HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_KEYCOPY | HASH_CONTEXT);
+		for (i = 0; i < nread; i++)
+		{
+			SinceName  *sn = hash_search(st.byname, &chains[i].name, HASH_ENTER, NULL);
+
+			sn->n = i;
+			if (remaining[i] > 0)
+				st.incomplete++;
+		}
+	}
 
 	foreach(lc, leaves)
 	{
@@ -873,6 +1024,8 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 		int			nq = 0;
 		Portal		portal;
 		char	   *sql;
+		BlockNumber skip_from;
+		ItemPointerData skip_tid;
 
 		for (i = 0; i < nread; i++)
 		{
@@ -887,16 +1040,35 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 		if (nq == 0)
 			break;
 
-		/* the usual case: the leaf's (key, chain_seq) index, scanned directly */
-		if (info->nkeys <= 1 && since_scan_leaf(&st, leafid, &cfg, chain_no, nq))
+		/* the usual case: the new rows are at the end of the heap */
+		skip_from = since_tail_scan(&st, leafid, &cfg);
+		if (st.incomplete == 0 || skip_from == 0)
+			continue;
+		nq = 0;
+		for (i = 0; i < nread; i++)
+		{
+			if (remaining[i] > 0)
+			{
+				names[nq] = CStringGetTextDatum(chains[i].name);
+				froms[nq] = Int64GetDatum(chains[i].attested ? chains[i].att_seq + 1 : 1);
+				chain_no[nq] = i;
+				nq++;
+			}
+		}
+
+		/* otherwise the leaf's (key, chain_seq) index, scanned directly */
+		if (info->nkeys <= 1 && since_scan_leaf(&st, leafid, &cfg, chain_no, nq, skip_from))
 			continue;
 
 		types[0] = TEXTARRAYOID;
 		types[1] = INT8ARRAYOID;
+		types[2] = TIDOID;
 		values[0] = PointerGetDatum(construct_array(names, nq, TEXTOID, -1, false, TYPALIGN_INT));
 		values[1] = PointerGetDatum(construct_array(froms, nq, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		ItemPointerSet(&skip_tid, skip_from, 0);
+		values[2] = PointerGetDatum(&skip_tid);
 		sql = since_rows_sql(leafid, info);
-		portal = SPI_cursor_open_with_args(NULL, sql, 2, types, values, NULL, true, 0);
+		portal = SPI_cursor_open_with_args(NULL, sql, 3, types, values, NULL, true, 0);
 		for (;;)
 		{
 			SPI_cursor_fetch(portal, true, 1000);
