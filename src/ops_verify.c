@@ -4,17 +4,21 @@
  *		Scheduled and incremental verification of hash chains.
  *
  * verify_since_digest(tbl, digest) verifies only what was added to a
- * hash-chained table since a digest (wallet_ops.chain_digest) was taken:
- * for every chain whose recorded head moved, the rows from the attested
- * chain_seq on, read through the (chain key, chain_seq) index in one
- * query.  The row at the attested chain_seq must still carry the attested
- * hash, each later row must hash right and link to the one before it, and
- * the last row must be the chain's recorded head.  A chain the digest did
- * not know is verified from its genesis; a chain the digest attested that
- * has no head any more is reported.  Its cost is the number of chains in
- * wallet_ops.chain_heads (one comparison each) plus the rows added; chains
- * whose head did not move are not read, so rows changed in place or added
- * around the trigger in such a chain are found by the next full
+ * hash-chained table since a digest (wallet_ops.chain_digest) was taken.
+ * The digest's heads are compared with wallet_ops.chain_heads (and this
+ * transaction's own inserts); only chains whose head moved, and chains the
+ * digest did not know, are read.  Their new rows (chain_seq past the
+ * attested one) are found where an append-only heap puts them, at its end:
+ * each leaf is read backwards from its last block, newest leaf first,
+ * until every changed chain has all its rows up to its recorded head or
+ * TAIL_IDLE_PAGES blocks in a row brought none; the chains still lacking
+ * rows are then read through the leaf's (key, chain_seq) index, skipping
+ * the blocks already read.  Each new row must hash right, the first must
+ * link to the attested head hash (or to the genesis of a new chain), each
+ * later one to the one before it, with no gap or duplicate, and the last
+ * must be the recorded head.  The cost is one comparison per chain plus
+ * the rows added; chains whose head did not move are not read, so a row
+ * changed in place before the digest is found by the next full
  * verification only (docs/operations.md).  Read-only: it runs on a hot
  * standby.
  *

@@ -5,7 +5,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS wallet_ops;
 BEGIN;
-SELECT plan(40);
+SELECT plan(42);
 
 CREATE TABLE ops_led (
     id        bigint GENERATED ALWAYS AS IDENTITY,
@@ -134,6 +134,34 @@ SELECT throws_ok($$SELECT * FROM wallet_ops.verify_since_digest('ops_led', '{"fo
                  'verify_since_digest refuses what is not a digest');
 SELECT throws_ok($$SELECT * FROM wallet_ops.verify_since_digest('ops_plain', (SELECT d FROM ops_anchor))$$, '55000', NULL,
                  'verify_since_digest refuses a table that is not hash-chained');
+
+-- ---- new rows that are not at the end of the heap ----------------------
+-- Chain 1's new row sits in the first page, behind 9 pages and more of
+-- rows the anchor attests: reading the heap backwards from its end gives
+-- up, and the (key, chain_seq) index finds it.
+CREATE TABLE ops_tail (k int NOT NULL, pad text);
+SELECT wallet_ops.enable_hash_chain('ops_tail', '{k}');
+INSERT INTO ops_tail VALUES (1, 'a'), (1, 'b');
+INSERT INTO ops_tail SELECT 2, repeat('x', 400) FROM generate_series(1, 300);
+CREATE TEMP TABLE ops_tail_anchor AS
+  SELECT jsonb_set(d, '{chains}', (
+           SELECT jsonb_agg(CASE WHEN c->>'chain_key' = '1'
+                                 THEN jsonb_build_object('chain_key', '1', 'last_seq', 1,
+                                        'head_hash', (SELECT encode(row_hash, 'hex') FROM ops_tail WHERE k = 1 AND chain_seq = 1))
+                                 ELSE c END)
+             FROM jsonb_array_elements(d->'chains') c)) AS d
+    FROM (SELECT wallet_ops.chain_digest('ops_tail') AS d) x;
+SELECT is_empty($$SELECT * FROM wallet_ops.verify_since_digest('ops_tail', (SELECT d FROM ops_tail_anchor))$$,
+                'a new row in an early page is found through the index and verifies');
+SET client_min_messages = error;
+SELECT wallet_ops.release_append_only('ops_tail');
+SET client_min_messages = warning;
+SET LOCAL session_replication_role = replica;
+UPDATE ops_tail SET pad = 'B' WHERE k = 1 AND chain_seq = 2;
+SET LOCAL session_replication_role = origin;
+SELECT results_eq($$SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_since_digest('ops_tail', (SELECT d FROM ops_tail_anchor))$$,
+                  $$VALUES ('1'::text, 2::bigint, 'hash_mismatch'::text)$$,
+                  'and a change to it is found');
 
 -- ---- replay ----------------------------------------------------------------
 SELECT throws_ok($$SELECT * FROM wallet_ops.replay('ops_led')$$, 'XX001', NULL,
