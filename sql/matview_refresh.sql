@@ -231,7 +231,32 @@ SELECT * FROM wallet_ops._matviews_due();
 INSERT INTO mvr.accounts VALUES (8, 'hal');
 SELECT * FROM wallet_ops._matviews_due() ORDER BY mv::text;
 
+-- a maintenance pass run by a role that is not a superuser (here through
+-- _matviews_run(), the view part of run_maintenance()) refreshes its own
+-- views only
+CREATE ROLE mvr_owner;
+GRANT USAGE, CREATE ON SCHEMA mvr TO mvr_owner;
+GRANT SELECT ON mvr.accounts TO mvr_owner;
+GRANT EXECUTE ON FUNCTION wallet_ops._matviews_run(regclass) TO mvr_owner;
+SET ROLE mvr_owner;
+CREATE MATERIALIZED VIEW mvr.mine AS SELECT count(*) AS n FROM mvr.accounts;
+SELECT wallet_ops.manage_matview('mvr.mine');
+RESET ROLE;
+INSERT INTO mvr.accounts VALUES (9, 'ida');
+SET ROLE mvr_owner;
+SELECT object, action, detail FROM wallet_ops._matviews_run() ORDER BY object;
+\set VERBOSITY sqlstate
+SELECT * FROM wallet_ops._matviews_run('mvr.balances');
+\set VERBOSITY default
+SELECT * FROM wallet_ops._matviews_run('mvr.balances');
+RESET ROLE;
+SELECT * FROM wallet_ops._matviews_due() ORDER BY mv::text;
+-- run_maintenance() of a view that is not managed
+SELECT * FROM wallet_ops.run_maintenance('mvr.unmanaged');
+
 SELECT wallet_ops.unmanage_matview(mv) FROM wallet_ops.matviews WHERE mv::text LIKE 'mvr.%';
 DROP SCHEMA mvr CASCADE;
+DROP OWNED BY mvr_owner;
+DROP ROLE mvr_owner;
 SELECT count(*) AS change_rows_left FROM wallet_ops._matviews_run();
 SELECT count(*) AS change_rows_left FROM wallet_ops.matview_changes;

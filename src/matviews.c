@@ -133,7 +133,8 @@ static void sync_watchers(void);
 static bool refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 								   const char **mode);
 static void prune_changes(void);
-static List *fetch_due(Oid only_relid, List *exclude, MemoryContext cxt);
+static void check_managed(Oid mvoid, Oid owner);
+static List *fetch_due(Oid only_relid, List *exclude, Oid owner, MemoryContext cxt);
 static void record_refresh_failure(Oid mvoid, ErrorData *edata);
 static void mark_source_changed(Oid relid);
 static bool xact_changed_rows(Oid relid);
@@ -209,13 +210,19 @@ relation_display_name(Oid relid)
 }
 
 static bool
-owns_relation(Oid relid)
+role_owns_relation(Oid relid, Oid roleid)
 {
 #if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, relid, GetUserId());
+	return object_ownercheck(RelationRelationId, relid, roleid);
 #else
-	return pg_class_ownercheck(relid, GetUserId());
+	return pg_class_ownercheck(relid, roleid);
 #endif
+}
+
+static bool
+owns_relation(Oid relid)
+{
+	return role_owns_relation(relid, GetUserId());
 }
 
 static double
@@ -1326,11 +1333,11 @@ due_view_cmp(const ListCell *a, const ListCell *b)
 
 /*
  * The views due now (only_relid alone when valid), leaving out those in
- * exclude, as DueView entries allocated in cxt, a view after the views it
- * reads.
+ * exclude and, when owner is valid, those owner does not own, as DueView
+ * entries allocated in cxt, a view after the views it reads.
  */
 static List *
-fetch_due(Oid only_relid, List *exclude, MemoryContext cxt)
+fetch_due(Oid only_relid, List *exclude, Oid owner, MemoryContext cxt)
 {
 	List	   *due = NIL;
 	Oid			argtypes[1] = {REGCLASSOID};
@@ -1361,7 +1368,8 @@ fetch_due(Oid only_relid, List *exclude, MemoryContext cxt)
 
 		mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
 											   SPI_tuptable->tupdesc, 1, &isnull));
-		if (list_member_oid(exclude, mvoid))
+		if (list_member_oid(exclude, mvoid) ||
+			(OidIsValid(owner) && !role_owns_relation(mvoid, owner)))
 			continue;
 		spicxt = MemoryContextSwitchTo(cxt);
 		dv = palloc(sizeof(DueView));
@@ -1378,6 +1386,45 @@ fetch_due(Oid only_relid, List *exclude, MemoryContext cxt)
 }
 
 /*
+ * For run_maintenance(view): the view must be managed and, when owner is
+ * valid, owned by it.
+ */
+static void
+check_managed(Oid mvoid, Oid owner)
+{
+	char	   *name = relation_display_name(mvoid);
+	Oid			save_userid;
+	int			save_sec_context;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+	bool		managed;
+
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", mvoid)));
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	values[0] = ObjectIdGetDatum(mvoid);
+	if (SPI_execute_with_args("SELECT 1 FROM wallet_ops.matviews WHERE mv OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.matviews");
+	managed = SPI_processed > 0;
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	if (!managed)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("materialized view \"%s\" is not managed", name),
+				 errhint("Call wallet_ops.manage_matview() first, or wallet_ops.refresh_matview() to refresh it once.")));
+	if (OidIsValid(owner) && !role_owns_relation(mvoid, owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of materialized view %s", name)));
+}
+
+/*
  * One maintenance pass: refresh every managed view that is due, each in a
  * subtransaction of its own, then prune consumed change rows.
  */
@@ -1390,6 +1437,7 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 	List	   *due;
 	List	   *processed = NIL;
 	ListCell   *lc;
+	Oid			owner = InvalidOid;
 	Oid			save_userid;
 	int			save_sec_context;
 	bool		pushed_snapshot = false;
@@ -1403,6 +1451,15 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 		pushed_snapshot = true;
 	}
 
+	/*
+	 * run_maintenance() by a role that is not a superuser refreshes the views
+	 * it owns; the worker refreshes them all (as their owners).
+	 */
+	if (!(MyBackendType == B_BG_WORKER) && !superuser())
+		owner = GetUserId();
+	if (OidIsValid(only_relid) && !(MyBackendType == B_BG_WORKER))
+		check_managed(only_relid, owner);
+
 	loopcxt = AllocSetContextCreate(outercxt, "wallet_ops matview refresh",
 									ALLOCSET_DEFAULT_SIZES);
 
@@ -1410,7 +1467,7 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 	 * Rounds: a refresh makes the views that read the refreshed view due, and
 	 * they are refreshed in the same pass; a view is looked at once per pass.
 	 */
-	while ((due = fetch_due(only_relid, processed, outercxt)) != NIL)
+	while ((due = fetch_due(only_relid, processed, owner, outercxt)) != NIL)
 	{
 		foreach(lc, due)
 		{

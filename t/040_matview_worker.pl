@@ -90,7 +90,8 @@ my $lag = $node->safe_psql('postgres', q{
     SELECT extract(epoch FROM last_refresh - last_change) FROM wallet_ops.matview_state
      WHERE mv = 'balances'::regclass});
 note("worker started the refresh $lag s after the change");
-cmp_ok($lag, '<=', $naptime + 1, 'the refresh starts within one naptime of the change');
+# one naptime, plus slack for a tick delayed by a loaded machine
+cmp_ok($lag, '<=', $naptime + 2, 'the refresh starts within about one naptime of the change');
 
 # No change: no refresh over many ticks.
 wait_ticks(1);

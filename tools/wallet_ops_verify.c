@@ -3,7 +3,20 @@
  * wallet_ops_verify.c
  *		Recompute a hash-chained table's hashes outside the server.
  *
- * Placeholder: the real verifier lands with the ledger.
+ * An ordinary libpq client.  It reads the table's configuration from
+ * wallet_ops.hash_chains, streams the rows through a cursor in binary
+ * result format, ordered by the chain key columns and chain_seq, and
+ * recomputes every row hash and every link itself from the byte format of
+ * docs/hash-format.md, without trusting any hash the server computes.
+ * Each chain's last row is compared with its recorded head
+ * (wallet_ops.chain_heads), and with --digest, with what a digest saved
+ * from wallet_ops.chain_digest() attested.
+ *
+ * Problems are named as wallet_ops.verify_chain() names them.  Memory is
+ * bounded by the fetch batch plus a small entry per chain for the recorded
+ * heads (and the digest's chains); it does not grow with the number of rows.
+ *
+ * Exit status: 0 intact, 1 problems found, 2 could not check.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -12,11 +25,2105 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "libpq-fe.h"
+
+#define WALLET_OPS_VERSION	"1.0"
+
+#define HASH_LEN		32
+#define EXIT_INTACT		0
+#define EXIT_PROBLEMS	1
+#define EXIT_CANNOT		2
+
+/* Built-in type OIDs; fixed since they were assigned. */
+#define BOOLOID			16
+#define BYTEAOID		17
+#define NAMEOID			19
+#define INT8OID			20
+#define INT2OID			21
+#define INT4OID			23
+#define TEXTOID			25
+#define JSONOID			114
+#define CIDROID			650
+#define FLOAT4OID		700
+#define FLOAT8OID		701
+#define INETOID			869
+#define BPCHAROID		1042
+#define VARCHAROID		1043
+#define DATEOID			1082
+#define TIMESTAMPOID	1114
+#define TIMESTAMPTZOID	1184
+#define INTERVALOID		1186
+#define NUMERICOID		1700
+#define UUIDOID			2950
+#define JSONBOID		3802
+
+/* inet's binary family codes (PGSQL_AF_INET, PGSQL_AF_INET6) */
+#define PGSQL_AF_INET	2
+#define PGSQL_AF_INET6	3
+
+static const char *progname;
+static PGconn *conn;
+static bool quiet = false;
+
+static void pg_error(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+static void pg_detail(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+static void problem(const char *chain, bool has_seq, int64_t seq, const char *what,
+					const char *fmt,...) __attribute__((format(printf, 5, 6)));
+
+/* ---- messages and allocation ------------------------------------------ */
+
+static void
+pg_error(const char *fmt,...)
+{
+	va_list		ap;
+
+	fprintf(stderr, "%s: error: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+pg_detail(const char *fmt,...)
+{
+	va_list		ap;
+
+	fprintf(stderr, "%s: detail: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Could not check: say why and leave with status 2. */
+static void
+cannot_check(void)
+{
+	if (conn)
+		PQfinish(conn);
+	exit(EXIT_CANNOT);
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void	   *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+	{
+		pg_error("out of memory");
+		cannot_check();
+	}
+	return p;
+}
+
+static void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+	{
+		pg_error("out of memory");
+		cannot_check();
+	}
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	size_t		n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+/* ---- a growable byte buffer --------------------------------------------- */
+
+typedef struct Buf
+{
+	unsigned char *data;
+	size_t		len;
+	size_t		cap;
+} Buf;
+
+static void
+buf_reserve(Buf *b, size_t more)
+{
+	if (b->len + more > b->cap)
+	{
+		size_t		cap = b->cap ? b->cap : 1024;
+
+		while (cap < b->len + more)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+	}
+}
+
+static void
+buf_put(Buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void
+buf_u8(Buf *b, unsigned v)
+{
+	unsigned char c = (unsigned char) v;
+
+	buf_put(b, &c, 1);
+}
+
+static void
+buf_u32(Buf *b, uint32_t v)
+{
+	unsigned char c[4] = {v >> 24, v >> 16, v >> 8, v};
+
+	buf_put(b, c, 4);
+}
+
+static void
+buf_i64(Buf *b, int64_t v)
+{
+	uint64_t	u = (uint64_t) v;
+	unsigned char c[8];
+	int			i;
+
+	for (i = 7; i >= 0; i--)
+	{
+		c[i] = u & 0xFF;
+		u >>= 8;
+	}
+	buf_put(b, c, 8);
+}
+
+/* bytes(s) = u32(length) || s */
+static void
+buf_bytes(Buf *b, const void *p, size_t n)
+{
+	buf_u32(b, (uint32_t) n);
+	buf_put(b, p, n);
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) |
+		((uint32_t) p[2] << 8) | p[3];
+}
+
+static int64_t
+get_i64(const unsigned char *p)
+{
+	uint64_t	u = 0;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		u = (u << 8) | p[i];
+	return (int64_t) u;
+}
+
+static void
+sha256(const unsigned char *data, size_t len, unsigned char *out)
+{
+	unsigned int outlen = 0;
+
+	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1 ||
+		outlen != HASH_LEN)
+	{
+		pg_error("could not compute a SHA-256 digest with OpenSSL");
+		cannot_check();
+	}
+}
+
+static void
+hex(const unsigned char *h, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	int			i;
+
+	for (i = 0; i < HASH_LEN; i++)
+	{
+		out[2 * i] = digits[h[i] >> 4];
+		out[2 * i + 1] = digits[h[i] & 0xF];
+	}
+	out[2 * HASH_LEN] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool
+unhex(const char *s, unsigned char *out)
+{
+	int			i;
+
+	if (s == NULL || strlen(s) != 2 * HASH_LEN)
+		return false;
+	for (i = 0; i < HASH_LEN; i++)
+	{
+		int			hi = hexval(s[2 * i]),
+					lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char) ((hi << 4) | lo);
+	}
+	return true;
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+/* Report a failed query with the server's message; leave with status 2. */
+static void
+query_failed(const char *what, PGresult *res)
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+
+	if (primary)
+	{
+		pg_error("could not %s: %s", what, primary);
+		if (detail)
+			pg_detail("%s", detail);
+		if (hint)
+			fprintf(stderr, "%s: hint: %s\n", progname, hint);
+	}
+	else
+	{
+		const char *m = PQerrorMessage(conn);
+		size_t		len = strlen(m);
+
+		while (len > 0 && m[len - 1] == '\n')
+			len--;
+		pg_error("could not %s: %.*s", what, (int) len, m);
+	}
+	PQclear(res);
+	cannot_check();
+}
+
+/*
+ * Run a query with text parameters; on failure say what could not be done,
+ * with the server's message, and leave with status 2.
+ */
+static PGresult *
+run(const char *what, const char *sql, int nparams, const char *const *params,
+	int resultformat)
+{
+	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL,
+								   resultformat);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		query_failed(what, res);
+	return res;
+}
+
+/* ---- column types --------------------------------------------------------- */
+
+typedef struct Column
+{
+	char	   *name;
+	char	   *typname;		/* format_type() of the declared type */
+	uint32_t	typid;			/* declared */
+	uint32_t	base;			/* domains resolved */
+	char		tag;
+	bool		is_cidr;
+	uint32_t	elembase;		/* arrays: element type, domains resolved */
+	char		elemtag;
+	bool		elem_is_cidr;
+} Column;
+
+static char
+scalar_tag(uint32_t base, bool *is_cidr)
+{
+	*is_cidr = false;
+	switch (base)
+	{
+		case BOOLOID:
+			return 'b';
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return 'i';
+		case NUMERICOID:
+			return 'n';
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return 'f';
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+			return 't';
+		case JSONOID:
+			return 'j';
+		case JSONBOID:
+			return 'J';
+		case BYTEAOID:
+			return 'x';
+		case UUIDOID:
+			return 'u';
+		case TIMESTAMPTZOID:
+			return 'T';
+		case TIMESTAMPOID:
+			return 'S';
+		case DATEOID:
+			return 'D';
+		case CIDROID:
+			*is_cidr = true;
+			return 'I';
+		case INETOID:
+			return 'I';
+		case INTERVALOID:
+			return 'v';
+		default:
+			return 0;
+	}
+}
+
+/* Resolve domains; returns the base type, its element type and typlen. */
+static uint32_t
+resolve_base(uint32_t typid, uint32_t *elem, int *typlen)
+{
+	char		oid[16];
+	const char *params[1] = {oid};
+	PGresult   *res;
+	uint32_t	base;
+
+	snprintf(oid, sizeof(oid), "%u", typid);
+	res = run("resolve a column type",
+			  "WITH RECURSIVE t(oid, typtype, typbasetype, typelem, typlen, depth) AS ("
+			  " SELECT oid, typtype, typbasetype, typelem, typlen, 0"
+			  "   FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid"
+			  " UNION ALL"
+			  " SELECT p.oid, p.typtype, p.typbasetype, p.typelem, p.typlen, t.depth + 1"
+			  "   FROM pg_catalog.pg_type p JOIN t ON p.oid OPERATOR(pg_catalog.=) t.typbasetype"
+			  "  WHERE t.typtype OPERATOR(pg_catalog.=) 'd' AND t.depth < 100)"
+			  " SELECT oid, typelem, typlen FROM t"
+			  "  WHERE typtype OPERATOR(pg_catalog.<>) 'd'",
+			  1, params, 0);
+	if (PQntuples(res) != 1)
+	{
+		pg_error("could not resolve type %u", typid);
+		cannot_check();
+	}
+	base = (uint32_t) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	*elem = (uint32_t) strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	*typlen = atoi(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return base;
+}
+
+static void
+column_init(Column *col, const char *name, uint32_t typid, const char *table)
+{
+	uint32_t	elem;
+	int			typlen;
+
+	col->name = xstrdup(name);
+	col->typid = typid;
+	col->base = resolve_base(typid, &elem, &typlen);
+	col->tag = scalar_tag(col->base, &col->is_cidr);
+	if (col->tag == 0 && elem != 0 && typlen == -1)
+	{
+		uint32_t	e2;
+		int			l2;
+
+		col->elembase = resolve_base(elem, &e2, &l2);
+		col->elemtag = scalar_tag(col->elembase, &col->elem_is_cidr);
+		if (col->elemtag != 0)
+			col->tag = 'A';
+	}
+	if (col->tag == 0)
+	{
+		pg_error("column \"%s\" of table %s has type %u, which the hash format cannot encode",
+				 name, table, typid);
+		cannot_check();
+	}
+}
+
+/* ---- canonical encoding (docs/hash-format.md) -------------------------- */
+
+static const char *encode_error;
+
+/*
+ * Append bytes(canonical) of one non-NULL value, given in its binary send
+ * format.  Returns false (with encode_error set) on malformed input.
+ */
+static bool
+encode_canonical(Buf *b, char tag, uint32_t base, bool is_cidr,
+				 const unsigned char *v, int len)
+{
+	switch (tag)
+	{
+		case 'b':
+			if (len != 1)
+				break;
+			buf_u32(b, 1);
+			buf_u8(b, v[0] ? 1 : 0);
+			return true;
+		case 'i':
+			{
+				int64_t		x;
+
+				if (base == INT2OID && len == 2)
+					x = (int16_t) ((v[0] << 8) | v[1]);
+				else if (base == INT4OID && len == 4)
+					x = (int32_t) get_u32(v);
+				else if (base == INT8OID && len == 8)
+					x = get_i64(v);
+				else
+					break;
+				buf_u32(b, 8);
+				buf_i64(b, x);
+				return true;
+			}
+		case 'f':
+			{
+				double		d;
+				int64_t		bits;
+
+				if (base == FLOAT4OID && len == 4)
+				{
+					uint32_t	u = get_u32(v);
+					float		f;
+
+					memcpy(&f, &u, 4);
+					d = (double) f;
+				}
+				else if (base == FLOAT8OID && len == 8)
+				{
+					int64_t		u = get_i64(v);
+
+					memcpy(&d, &u, 8);
+				}
+				else
+					break;
+				if (d != d)
+					bits = INT64_C(0x7FF8000000000000);
+				else
+					memcpy(&bits, &d, 8);
+				buf_u32(b, 8);
+				buf_i64(b, bits);
+				return true;
+			}
+		case 'n':				/* selected as text */
+		case 't':
+		case 'j':
+		case 'x':
+			buf_bytes(b, v, len);
+			return true;
+		case 'J':
+			if (len < 1 || v[0] != 1)
+			{
+				encode_error = "unsupported jsonb binary format version";
+				return false;
+			}
+			buf_bytes(b, v + 1, len - 1);
+			return true;
+		case 'u':
+			if (len != 16)
+				break;
+			buf_bytes(b, v, 16);
+			return true;
+		case 'T':
+		case 'S':
+			if (len != 8)
+				break;
+			buf_bytes(b, v, 8);
+			return true;
+		case 'D':
+			if (len != 4)
+				break;
+			buf_bytes(b, v, 4);
+			return true;
+		case 'v':
+			/* time int64, day int32, month int32: the canonical order */
+			if (len != 16)
+				break;
+			buf_bytes(b, v, 16);
+			return true;
+		case 'I':
+			{
+				int			fam,
+							nb;
+
+				if (len < 4)
+					break;
+				fam = v[0] == PGSQL_AF_INET ? 4 : v[0] == PGSQL_AF_INET6 ? 6 : 0;
+				nb = v[3];
+				if (fam == 0 || nb != (fam == 4 ? 4 : 16) || len != 4 + nb)
+					break;
+				buf_u32(b, 3 + nb);
+				buf_u8(b, fam);
+				buf_u8(b, v[1]);
+				buf_u8(b, is_cidr ? 1 : 0);
+				buf_put(b, v + 4, nb);
+				return true;
+			}
+	}
+	encode_error = "malformed binary value";
+	return false;
+}
+
+static bool
+encode_array(Buf *b, const Column *col, const unsigned char *v, int len)
+{
+	size_t		lenpos;
+	uint32_t	ndim;
+	int64_t		nelems = 1;
+	const unsigned char *p = v,
+			   *end = v + len;
+	uint32_t	i;
+
+	if (len < 12)
+		goto bad;
+	ndim = get_u32(p);
+	p += 12;					/* ndim, has-nulls flag, element type */
+	if (ndim > 6 || end - p < (ptrdiff_t) (8 * ndim))
+		goto bad;
+	lenpos = b->len;
+	buf_u32(b, 0);
+	buf_u8(b, (unsigned char) col->elemtag);
+	buf_u32(b, ndim);
+	for (i = 0; i < ndim; i++)
+	{
+		uint32_t	dim = get_u32(p);
+
+		buf_put(b, p, 8);		/* i32(length) || i32(lower bound) */
+		nelems *= dim;
+		p += 8;
+	}
+	if (ndim == 0)
+		nelems = 0;
+	while (nelems-- > 0)
+	{
+		int32_t		elen;
+
+		if (end - p < 4)
+			goto bad;
+		elen = (int32_t) get_u32(p);
+		p += 4;
+		if (elen == -1)
+		{
+			buf_u8(b, 0);
+			continue;
+		}
+		if (elen < 0 || end - p < elen)
+			goto bad;
+		buf_u8(b, 1);
+		if (!encode_canonical(b, col->elemtag, col->elembase, col->elem_is_cidr, p, elen))
+			return false;
+		p += elen;
+	}
+	if (p != end)
+		goto bad;
+	{
+		uint32_t	n = (uint32_t) (b->len - lenpos - 4);
+		unsigned char *q = b->data + lenpos;
+
+		q[0] = n >> 24;
+		q[1] = n >> 16;
+		q[2] = n >> 8;
+		q[3] = n;
+	}
+	return true;
+bad:
+	encode_error = "malformed binary array";
+	return false;
+}
+
+/* field = u8(tag) || u8(0)  |  u8(tag) || u8(1) || bytes(canonical) */
+static bool
+encode_field(Buf *b, const Column *col, const PGresult *res, int row, int fno)
+{
+	buf_u8(b, (unsigned char) col->tag);
+	if (PQgetisnull(res, row, fno))
+	{
+		buf_u8(b, 0);
+		return true;
+	}
+	buf_u8(b, 1);
+	if (col->tag == 'A')
+		return encode_array(b, col, (const unsigned char *) PQgetvalue(res, row, fno),
+							PQgetlength(res, row, fno));
+	return encode_canonical(b, col->tag, col->base, col->is_cidr,
+							(const unsigned char *) PQgetvalue(res, row, fno),
+							PQgetlength(res, row, fno));
+}
+
+/* ---- chains known from the heads and the digest --------------------------- */
+
+typedef struct Known
+{
+	char	   *name;
+	struct Known *next;
+	bool		has_head;
+	int64_t		head_seq;
+	unsigned char head_hash[HASH_LEN];
+	bool		attested;
+	int64_t		att_seq;
+	unsigned char att_hash[HASH_LEN];
+	bool		visited;		/* the chain had rows */
+} Known;
+
+static Known **known_tab;
+static size_t known_size;
+static size_t known_count;
+
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 16777619u;
+	return h;
+}
+
+static Known *
+known_get(const char *name, bool create)
+{
+	Known	   *k;
+	uint32_t	h;
+
+	if (known_tab == NULL)
+	{
+		known_size = 1024;
+		known_tab = calloc(known_size, sizeof(Known *));
+		if (known_tab == NULL)
+		{
+			pg_error("out of memory");
+			cannot_check();
+		}
+	}
+	h = name_hash(name);
+	for (k = known_tab[h % known_size]; k; k = k->next)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	if (!create)
+		return NULL;
+	if (known_count >= known_size * 2)
+	{
+		size_t		nsize = known_size * 4;
+		Known	  **ntab = calloc(nsize, sizeof(Known *));
+		size_t		i;
+
+		if (ntab == NULL)
+		{
+			pg_error("out of memory");
+			cannot_check();
+		}
+		for (i = 0; i < known_size; i++)
+			while (known_tab[i])
+			{
+				Known	   *e = known_tab[i];
+
+				known_tab[i] = e->next;
+				e->next = ntab[name_hash(e->name) % nsize];
+				ntab[name_hash(e->name) % nsize] = e;
+			}
+		free(known_tab);
+		known_tab = ntab;
+		known_size = nsize;
+	}
+	k = xmalloc(sizeof(Known));
+	memset(k, 0, sizeof(Known));
+	k->name = xstrdup(name);
+	k->next = known_tab[h % known_size];
+	known_tab[h % known_size] = k;
+	known_count++;
+	return k;
+}
+
+static int
+known_cmp(const void *a, const void *b)
+{
+	return strcmp((*(Known *const *) a)->name, (*(Known *const *) b)->name);
+}
+
+/* ---- problems --------------------------------------------------------------- */
+
+static int64_t nproblems = 0;
+
+static void
+print_name(FILE *f, const char *s)
+{
+	if (s == NULL)
+	{
+		fputs("(null key)", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7F)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/*
+ * One line per problem on stdout:
+ *	 <problem>: chain "<chain_key>" chain_seq <n>: <detail>
+ */
+static void
+problem(const char *chain, bool has_seq, int64_t seq, const char *what,
+		const char *fmt,...)
+{
+	va_list		ap;
+
+	nproblems++;
+	printf("%s: chain ", what);
+	print_name(stdout, chain);
+	if (has_seq)
+		printf(" chain_seq %" PRId64 ": ", seq);
+	else
+		printf(" chain_seq -: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* ---- the digest file: a small reader for its fixed shape ----------------- */
+
+typedef enum
+{
+	J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ
+} JType;
+
+typedef struct JVal
+{
+	JType		type;
+	char	   *str;			/* J_STR: the string, J_NUM: the literal */
+	int			n;				/* J_ARR, J_OBJ: number of members */
+	char	  **keys;			/* J_OBJ */
+	struct JVal **vals;
+} JVal;
+
+typedef struct JParser
+{
+	const char *p;
+	const char *end;
+	const char *err;
+} JParser;
+
+static void
+j_ws(JParser *jp)
+{
+	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
+							   *jp->p == '\n' || *jp->p == '\r'))
+		jp->p++;
+}
+
+static void
+utf8_put(Buf *b, uint32_t c)
+{
+	if (c < 0x80)
+		buf_u8(b, c);
+	else if (c < 0x800)
+	{
+		buf_u8(b, 0xC0 | (c >> 6));
+		buf_u8(b, 0x80 | (c & 0x3F));
+	}
+	else if (c < 0x10000)
+	{
+		buf_u8(b, 0xE0 | (c >> 12));
+		buf_u8(b, 0x80 | ((c >> 6) & 0x3F));
+		buf_u8(b, 0x80 | (c & 0x3F));
+	}
+	else
+	{
+		buf_u8(b, 0xF0 | (c >> 18));
+		buf_u8(b, 0x80 | ((c >> 12) & 0x3F));
+		buf_u8(b, 0x80 | ((c >> 6) & 0x3F));
+		buf_u8(b, 0x80 | (c & 0x3F));
+	}
+}
+
+static char *
+j_string(JParser *jp)
+{
+	Buf			b = {0};
+
+	jp->p++;					/* opening quote */
+	while (jp->p < jp->end && *jp->p != '"')
+	{
+		if (*jp->p != '\\')
+		{
+			buf_u8(&b, (unsigned char) *jp->p++);
+			continue;
+		}
+		if (++jp->p >= jp->end)
+			break;
+		switch (*jp->p++)
+		{
+			case '"':
+				buf_u8(&b, '"');
+				break;
+			case '\\':
+				buf_u8(&b, '\\');
+				break;
+			case '/':
+				buf_u8(&b, '/');
+				break;
+			case 'b':
+				buf_u8(&b, '\b');
+				break;
+			case 'f':
+				buf_u8(&b, '\f');
+				break;
+			case 'n':
+				buf_u8(&b, '\n');
+				break;
+			case 'r':
+				buf_u8(&b, '\r');
+				break;
+			case 't':
+				buf_u8(&b, '\t');
+				break;
+			case 'u':
+				{
+					uint32_t	c = 0;
+					int			i;
+
+					for (i = 0; i < 4; i++)
+					{
+						int			h = jp->p < jp->end ? hexval(*jp->p++) : -1;
+
+						if (h < 0)
+						{
+							jp->err = "invalid \\u escape";
+							free(b.data);
+							return NULL;
+						}
+						c = (c << 4) | h;
+					}
+					if (c >= 0xD800 && c < 0xDC00 && jp->end - jp->p >= 6 &&
+						jp->p[0] == '\\' && jp->p[1] == 'u')
+					{
+						uint32_t	lo = 0;
+
+						for (i = 2; i < 6; i++)
+						{
+							int			h = hexval(jp->p[i]);
+
+							if (h < 0)
+								break;
+							lo = (lo << 4) | h;
+						}
+						if (i == 6 && lo >= 0xDC00 && lo < 0xE000)
+						{
+							c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+							jp->p += 6;
+						}
+					}
+					if (c == 0)
+					{
+						jp->err = "\\u0000 in a string";
+						free(b.data);
+						return NULL;
+					}
+					utf8_put(&b, c);
+					break;
+				}
+			default:
+				jp->err = "invalid escape in a string";
+				free(b.data);
+				return NULL;
+		}
+	}
+	if (jp->p >= jp->end)
+	{
+		jp->err = "unterminated string";
+		free(b.data);
+		return NULL;
+	}
+	jp->p++;
+	buf_u8(&b, 0);
+	return (char *) b.data;
+}
+
+static JVal *
+j_value(JParser *jp, int depth)
+{
+	JVal	   *v;
+
+	j_ws(jp);
+	if (jp->p >= jp->end)
+	{
+		jp->err = "unexpected end of input";
+		return NULL;
+	}
+	if (depth > 64)
+	{
+		jp->err = "nested too deep";
+		return NULL;
+	}
+	v = xmalloc(sizeof(JVal));
+	memset(v, 0, sizeof(JVal));
+	if (*jp->p == '{' || *jp->p == '[')
+	{
+		bool		obj = *jp->p == '{';
+		char		close = obj ? '}' : ']';
+
+		v->type = obj ? J_OBJ : J_ARR;
+		jp->p++;
+		j_ws(jp);
+		if (jp->p < jp->end && *jp->p == close)
+		{
+			jp->p++;
+			return v;
+		}
+		for (;;)
+		{
+			char	   *key = NULL;
+			JVal	   *m;
+
+			j_ws(jp);
+			if (obj)
+			{
+				if (jp->p >= jp->end || *jp->p != '"')
+				{
+					jp->err = "expected a key";
+					return NULL;
+				}
+				if ((key = j_string(jp)) == NULL)
+					return NULL;
+				j_ws(jp);
+				if (jp->p >= jp->end || *jp->p != ':')
+				{
+					jp->err = "expected \":\"";
+					return NULL;
+				}
+				jp->p++;
+			}
+			if ((m = j_value(jp, depth + 1)) == NULL)
+				return NULL;
+			v->vals = xrealloc(v->vals, sizeof(JVal *) * (v->n + 1));
+			v->keys = xrealloc(v->keys, sizeof(char *) * (v->n + 1));
+			v->vals[v->n] = m;
+			v->keys[v->n] = key;
+			v->n++;
+			j_ws(jp);
+			if (jp->p < jp->end && *jp->p == ',')
+			{
+				jp->p++;
+				continue;
+			}
+			if (jp->p < jp->end && *jp->p == close)
+			{
+				jp->p++;
+				return v;
+			}
+			jp->err = obj ? "expected \",\" or \"}\"" : "expected \",\" or \"]\"";
+			return NULL;
+		}
+	}
+	if (*jp->p == '"')
+	{
+		v->type = J_STR;
+		if ((v->str = j_string(jp)) == NULL)
+			return NULL;
+		return v;
+	}
+	if (*jp->p == '-' || isdigit((unsigned char) *jp->p))
+	{
+		const char *s = jp->p;
+
+		while (jp->p < jp->end && (isdigit((unsigned char) *jp->p) || *jp->p == '-' ||
+								   *jp->p == '+' || *jp->p == '.' || *jp->p == 'e' ||
+								   *jp->p == 'E'))
+			jp->p++;
+		v->type = J_NUM;
+		v->str = xmalloc(jp->p - s + 1);
+		memcpy(v->str, s, jp->p - s);
+		v->str[jp->p - s] = '\0';
+		return v;
+	}
+	if (jp->end - jp->p >= 4 && strncmp(jp->p, "null", 4) == 0)
+	{
+		v->type = J_NULL;
+		jp->p += 4;
+		return v;
+	}
+	if (jp->end - jp->p >= 4 && strncmp(jp->p, "true", 4) == 0)
+	{
+		v->type = J_BOOL;
+		jp->p += 4;
+		return v;
+	}
+	if (jp->end - jp->p >= 5 && strncmp(jp->p, "false", 5) == 0)
+	{
+		v->type = J_BOOL;
+		jp->p += 5;
+		return v;
+	}
+	jp->err = "unexpected character";
+	return NULL;
+}
+
+static JVal *
+j_member(const JVal *obj, const char *key)
+{
+	int			i;
+	JVal	   *found = NULL;
+
+	if (obj == NULL || obj->type != J_OBJ)
+		return NULL;
+	for (i = 0; i < obj->n; i++)
+		if (strcmp(obj->keys[i], key) == 0)
+			found = obj->vals[i];	/* the last one wins, as in jsonb */
+	return found;
+}
+
+static const char *
+j_text(const JVal *obj, const char *key)
+{
+	JVal	   *v = j_member(obj, key);
+
+	if (v == NULL || (v->type != J_STR && v->type != J_NUM))
+		return NULL;
+	return v->str;
+}
+
+/* Digest leaf and Merkle root (docs/hash-format.md, "Digest"). */
+static const char DIGEST_DOMAIN[] = "wallet_ops/digest/v1";
+
+typedef struct DigestChain
+{
+	const char *name;
+	int64_t		seq;
+	unsigned char hash[HASH_LEN];
+} DigestChain;
+
+static void
+merkle_root(const DigestChain *chains, int n, unsigned char *root)
+{
+	Buf			b = {0};
+	unsigned char *level;
+	int			i;
+
+	if (n == 0)
+	{
+		buf_u8(&b, 2);
+		buf_bytes(&b, DIGEST_DOMAIN, strlen(DIGEST_DOMAIN));
+		sha256(b.data, b.len, root);
+		free(b.data);
+		return;
+	}
+	level = xmalloc((size_t) HASH_LEN * n);
+	for (i = 0; i < n; i++)
+	{
+		b.len = 0;
+		buf_u8(&b, 0);
+		buf_bytes(&b, DIGEST_DOMAIN, strlen(DIGEST_DOMAIN));
+		buf_bytes(&b, chains[i].name, strlen(chains[i].name));
+		buf_i64(&b, chains[i].seq);
+		buf_put(&b, chains[i].hash, HASH_LEN);
+		sha256(b.data, b.len, level + HASH_LEN * i);
+	}
+	while (n > 1)
+	{
+		int			m = 0;
+
+		for (i = 0; i < n; i += 2, m++)
+		{
+			if (i + 1 < n)
+			{
+				unsigned char node[1 + 2 * HASH_LEN];
+
+				node[0] = 1;
+				memcpy(node + 1, level + HASH_LEN * i, 2 * HASH_LEN);
+				sha256(node, sizeof(node), level + HASH_LEN * m);
+			}
+			else
+				memmove(level + HASH_LEN * m, level + HASH_LEN * i, HASH_LEN);
+		}
+		n = m;
+	}
+	memcpy(root, level, HASH_LEN);
+	free(level);
+	free(b.data);
+}
+
+static char *digest_table = NULL;
+static char *digest_taken_at = NULL;
+static int	digest_nchains = 0;
+
+/*
+ * Read a digest saved from wallet_ops.chain_digest(): check its own Merkle
+ * root and remember what it attests of each chain (only chain "only" when
+ * given).  Anything unreadable means the check cannot be made.
+ */
+static void
+load_digest(const char *path, const char *only)
+{
+	FILE	   *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	Buf			b = {0};
+	char		chunk[65536];
+	size_t		n;
+	JParser		jp;
+	JVal	   *root,
+			   *chains;
+	const char *s;
+	DigestChain *dc;
+	unsigned char claimed[HASH_LEN],
+				computed[HASH_LEN];
+	int			i;
+
+	if (f == NULL)
+	{
+		pg_error("could not open digest file \"%s\": %s", path, strerror(errno));
+		cannot_check();
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_put(&b, chunk, n);
+	if (ferror(f))
+	{
+		pg_error("could not read digest file \"%s\": %s", path, strerror(errno));
+		cannot_check();
+	}
+	if (f != stdin)
+		fclose(f);
+	jp.p = (const char *) b.data;
+	jp.end = jp.p + b.len;
+	jp.err = NULL;
+	root = j_value(&jp, 0);
+	if (root)
+	{
+		j_ws(&jp);
+		if (jp.p != jp.end)
+		{
+			jp.err = "trailing characters";
+			root = NULL;
+		}
+	}
+	if (root == NULL || root->type != J_OBJ)
+	{
+		pg_error("could not parse digest file \"%s\": %s", path,
+				 jp.err ? jp.err : "not a JSON object");
+		cannot_check();
+	}
+	s = j_text(root, "format");
+	if (s == NULL || strcmp(s, "wallet_ops.digest.v1") != 0)
+	{
+		pg_error("digest file \"%s\" has format \"%s\", which is not supported",
+				 path, s ? s : "");
+		pg_detail("Save the output of wallet_ops.chain_digest() as it is.");
+		cannot_check();
+	}
+	s = j_text(root, "hash_format");
+	if (s == NULL || strcmp(s, "wallet_ops/row/v1") != 0)
+	{
+		pg_error("digest file \"%s\" has hash format \"%s\", which is not supported",
+				 path, s ? s : "");
+		cannot_check();
+	}
+	if (!unhex(j_text(root, "merkle_root"), claimed))
+	{
+		pg_error("digest file \"%s\" has no valid merkle_root", path);
+		cannot_check();
+	}
+	chains = j_member(root, "chains");
+	if (chains == NULL || chains->type != J_ARR)
+	{
+		pg_error("digest file \"%s\" has no chains array", path);
+		cannot_check();
+	}
+	dc = xmalloc(sizeof(DigestChain) * (chains->n ? chains->n : 1));
+	for (i = 0; i < chains->n; i++)
+	{
+		JVal	   *c = chains->vals[i];
+		JVal	   *name = j_member(c, "chain_key");
+		const char *seq = j_text(c, "last_seq");
+		char	   *endp;
+
+		if (name == NULL || name->type != J_STR || seq == NULL ||
+			!unhex(j_text(c, "head_hash"), dc[i].hash))
+		{
+			pg_error("chain %d of digest file \"%s\" needs chain_key, last_seq and head_hash",
+					 i + 1, path);
+			cannot_check();
+		}
+		dc[i].name = name->str;
+		errno = 0;
+		dc[i].seq = strtoll(seq, &endp, 10);
+		if (errno || *endp || dc[i].seq < 1)
+		{
+			pg_error("chain %d of digest file \"%s\" has an invalid last_seq \"%s\"",
+					 i + 1, path, seq);
+			cannot_check();
+		}
+	}
+	merkle_root(dc, chains->n, computed);
+	s = j_text(root, "chain_count");
+	if (memcmp(computed, claimed, HASH_LEN) != 0 || s == NULL ||
+		strtoll(s, NULL, 10) != chains->n)
+	{
+		char		h1[2 * HASH_LEN + 1],
+					h2[2 * HASH_LEN + 1];
+
+		hex(claimed, h1);
+		hex(computed, h2);
+		problem(NULL, false, 0, "digest_mismatch",
+				"the digest's merkle_root %s or chain_count %s does not match its %d chains (merkle root %s)",
+				h1, s ? s : "(none)", chains->n, h2);
+	}
+	for (i = 0; i < chains->n; i++)
+	{
+		Known	   *k;
+
+		if (only && strcmp(only, dc[i].name) != 0)
+			continue;
+		k = known_get(dc[i].name, true);
+		k->attested = true;
+		k->att_seq = dc[i].seq;
+		memcpy(k->att_hash, dc[i].hash, HASH_LEN);
+		digest_nchains++;
+	}
+	s = j_text(root, "table");
+	digest_table = s ? xstrdup(s) : NULL;
+	s = j_text(root, "taken_at");
+	digest_taken_at = s ? xstrdup(s) : NULL;
+	free(dc);
+	free(b.data);
+}
+
+/* ---- verification ---------------------------------------------------------- */
+
+typedef struct Table
+{
+	char	   *oid;
+	char	   *qualname;		/* quoted */
+	char		relkind;
+	int			nkeys;
+	Column	   *keys;
+	int			ncols;
+	Column	   *cols;
+} Table;
+
+/* The state of the chain being read (rows arrive chain by chain). */
+typedef struct Chain
+{
+	char	   *name;
+	Known	   *known;
+	int64_t		expected;
+	int64_t		prev_seq;		/* 0: no hashed row yet */
+	unsigned char prev_hash[HASH_LEN];	/* genesis, then last row_hash */
+	bool		att_seen;
+	unsigned char att_seen_hash[HASH_LEN];
+} Chain;
+
+static int64_t nrows = 0;
+static int64_t nchains = 0;
+
+static void
+chain_check_head(const char *name, Known *k, int64_t last_seq,
+				 const unsigned char *last_hash)
+{
+	char		h1[2 * HASH_LEN + 1],
+				h2[2 * HASH_LEN + 1];
+	bool		has_head = k && k->has_head;
+
+	if (last_seq > 0 && !has_head)
+	{
+		hex(last_hash, h1);
+		problem(name, true, last_seq, "head_mismatch",
+				"the chain ends at chain_seq %" PRId64 " with row_hash %s but has no recorded head",
+				last_seq, h1);
+	}
+	else if (last_seq == 0 && has_head && k->head_seq > 0)
+	{
+		hex(k->head_hash, h1);
+		problem(name, true, k->head_seq, "head_mismatch",
+				"the recorded head is chain_seq %" PRId64 " with hash %s but the chain has no hashed rows",
+				k->head_seq, h1);
+	}
+	else if (last_seq > 0 && has_head &&
+			 (k->head_seq != last_seq || memcmp(k->head_hash, last_hash, HASH_LEN) != 0))
+	{
+		hex(k->head_hash, h1);
+		hex(last_hash, h2);
+		problem(name, true, k->head_seq, "head_mismatch",
+				"the recorded head is chain_seq %" PRId64 " with hash %s, but the chain ends at chain_seq %" PRId64 " with row_hash %s",
+				k->head_seq, h1, last_seq, h2);
+	}
+}
+
+static void
+chain_check_attested(const char *name, Known *k, int64_t last_seq, bool seen,
+					 const unsigned char *seen_hash)
+{
+	char		h1[2 * HASH_LEN + 1],
+				h2[2 * HASH_LEN + 1];
+
+	if (k == NULL || !k->attested)
+		return;
+	hex(k->att_hash, h1);
+	if (last_seq == 0)
+		problem(name, true, k->att_seq, "missing_row",
+				"the digest attests chain_seq %" PRId64 " with head hash %s, but the chain has no rows",
+				k->att_seq, h1);
+	else if (last_seq < k->att_seq)
+		problem(name, true, k->att_seq, "missing_row",
+				"the chain ends at chain_seq %" PRId64 ", before chain_seq %" PRId64 " attested by the digest with head hash %s",
+				last_seq, k->att_seq, h1);
+	else if (seen && memcmp(seen_hash, k->att_hash, HASH_LEN) != 0)
+	{
+		hex(seen_hash, h2);
+		problem(name, true, k->att_seq, "digest_mismatch",
+				"row_hash %s differs from the head hash %s attested by the digest",
+				h2, h1);
+	}
+}
+
+static void
+chain_finish(Chain *c)
+{
+	if (c->name == NULL)
+		return;
+	chain_check_head(c->name, c->known, c->prev_seq, c->prev_hash);
+	chain_check_attested(c->name, c->known, c->prev_seq, c->att_seen, c->att_seen_hash);
+	if (c->known)
+		c->known->visited = true;
+	free(c->name);
+	c->name = NULL;
+}
+
+static void
+chain_start(Chain *c, const Table *t, const char *name, const PGresult *res, int row)
+{
+	Buf			b = {0};
+	int			i;
+
+	c->name = xstrdup(name);
+	c->known = known_get(name, false);
+	c->expected = 1;
+	c->prev_seq = 0;
+	c->att_seen = false;
+	nchains++;
+
+	/* genesis = H(bytes("wallet_ops/genesis/v1") || u32(k) || field(key)...) */
+	buf_bytes(&b, "wallet_ops/genesis/v1", strlen("wallet_ops/genesis/v1"));
+	buf_u32(&b, (uint32_t) t->nkeys);
+	for (i = 0; i < t->nkeys; i++)
+		if (!encode_field(&b, &t->keys[i], res, row, 1 + i))
+		{
+			pg_error("could not encode chain key column \"%s\": %s",
+					 t->keys[i].name, encode_error);
+			cannot_check();
+		}
+	sha256(b.data, b.len, c->prev_hash);
+	free(b.data);
+}
+
+static bool
+get_hash(const PGresult *res, int row, int fno, unsigned char *out)
+{
+	if (PQgetisnull(res, row, fno) || PQgetlength(res, row, fno) != HASH_LEN)
+		return false;
+	memcpy(out, PQgetvalue(res, row, fno), HASH_LEN);
+	return true;
+}
+
+/*
+ * One row, in (key, chain_seq NULLS LAST, row_hash) order.  The checks and
+ * their order are those of verify_chain's ordered pass.
+ */
+static void
+check_row(Chain *c, const Table *t, const PGresult *res, int row, Buf *msg)
+{
+	int			base = 1 + t->nkeys;	/* chain_seq */
+	bool		seqnull = PQgetisnull(res, row, base);
+	int64_t		seq = 0;
+	unsigned char prev[HASH_LEN],
+				hash[HASH_LEN],
+				computed[HASH_LEN];
+	bool		has_prev = get_hash(res, row, base + 1, prev);
+	bool		has_hash = get_hash(res, row, base + 2, hash);
+	bool		mismatch;
+	char		h1[2 * HASH_LEN + 1],
+				h2[2 * HASH_LEN + 1];
+	int			i;
+
+	if (!seqnull)
+	{
+		if (PQgetlength(res, row, base) != 8)
+		{
+			pg_error("unexpected binary format of chain_seq");
+			cannot_check();
+		}
+		seq = get_i64((const unsigned char *) PQgetvalue(res, row, base));
+	}
+	if (seqnull || !has_prev || !has_hash)
+	{
+		char		why[200] = "the row was not hashed by the chain trigger:";
+
+		if (seqnull)
+			strcat(why, " chain_seq is null;");
+		if (!has_prev)
+			strcat(why, " prev_hash is not a 32-byte hash;");
+		if (!has_hash)
+			strcat(why, " row_hash is not a 32-byte hash;");
+		why[strlen(why) - 1] = '\0';
+		problem(c->name, !seqnull, seq, "unhashed_row", "%s", why);
+		return;
+	}
+
+	/* row_hash = H(bytes("wallet_ops/row/v1") || i64(seq) || prev || u32(n) || fields) */
+	msg->len = 0;
+	buf_bytes(msg, "wallet_ops/row/v1", strlen("wallet_ops/row/v1"));
+	buf_i64(msg, seq);
+	buf_put(msg, prev, HASH_LEN);
+	buf_u32(msg, (uint32_t) t->ncols);
+	for (i = 0; i < t->ncols; i++)
+		if (!encode_field(msg, &t->cols[i], res, row, base + 3 + i))
+		{
+			pg_error("could not encode column \"%s\" of chain_seq %" PRId64 ": %s",
+					 t->cols[i].name, seq, encode_error);
+			cannot_check();
+		}
+	sha256(msg->data, msg->len, computed);
+	mismatch = memcmp(computed, hash, HASH_LEN) != 0;
+
+	if (seq < 1)
+	{
+		problem(c->name, true, seq, "broken_link",
+				"chain_seq %" PRId64 " is out of range", seq);
+		return;
+	}
+	if (c->prev_seq != 0 && seq == c->prev_seq)
+	{
+		hex(c->prev_hash, h1);
+		hex(hash, h2);
+		problem(c->name, true, seq, "duplicate_seq",
+				"another row with this chain_seq has row_hash %s; this one has %s", h1, h2);
+		if (mismatch)
+		{
+			hex(computed, h1);
+			problem(c->name, true, seq, "hash_mismatch",
+					"stored row_hash %s, computed %s (the duplicate)", h2, h1);
+		}
+		return;
+	}
+	if (seq > c->expected)
+	{
+		if (seq - 1 == c->expected)
+			problem(c->name, true, c->expected, "missing_row",
+					"chain_seq %" PRId64 " is missing", c->expected);
+		else
+			problem(c->name, true, c->expected, "missing_row",
+					"chain_seq %" PRId64 " to %" PRId64 " are missing", c->expected, seq - 1);
+	}
+	if (mismatch)
+	{
+		hex(hash, h1);
+		hex(computed, h2);
+		problem(c->name, true, seq, "hash_mismatch", "stored row_hash %s, computed %s", h1, h2);
+	}
+	if (seq == c->expected && memcmp(prev, c->prev_hash, HASH_LEN) != 0)
+	{
+		hex(prev, h1);
+		hex(c->prev_hash, h2);
+		if (seq == 1)
+			problem(c->name, true, seq, "broken_link",
+					"prev_hash %s, but the chain's genesis is %s", h1, h2);
+		else
+			problem(c->name, true, seq, "broken_link",
+					"prev_hash %s, but row %" PRId64 " has row_hash %s", h1, seq - 1, h2);
+	}
+	if (c->known && c->known->attested && seq == c->known->att_seq && !c->att_seen)
+	{
+		c->att_seen = true;
+		memcpy(c->att_seen_hash, hash, HASH_LEN);
+	}
+	memcpy(c->prev_hash, hash, HASH_LEN);
+	c->prev_seq = seq;
+	c->expected = seq + 1;
+}
+
+static void
+load_table(Table *t, const char *table)
+{
+	const char *params[1] = {table};
+	PGresult   *res;
+	int			i;
+
+	res = run("find the table",
+			  "SELECT c.oid, c.relkind,"
+			  " pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.'"
+			  " OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname)"
+			  " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+			  "   ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+			  " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			  1, params, 0);
+	t->oid = xstrdup(PQgetvalue(res, 0, 0));
+	t->relkind = PQgetvalue(res, 0, 1)[0];
+	t->qualname = xstrdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+
+	/* from now on, nothing depends on the caller's search_path */
+	PQclear(run("set the search path",
+				"SELECT pg_catalog.set_config('search_path', '', false)", 0, NULL, 0));
+
+	params[0] = t->oid;
+	res = run("read wallet_ops.hash_chains",
+			  "SELECT format_version FROM wallet_ops.hash_chains"
+			  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
+			  1, params, 0);
+	if (PQntuples(res) == 0)
+	{
+		pg_error("table %s is not hash-chained", t->qualname);
+		pg_detail("It has no row in wallet_ops.hash_chains; see wallet_ops.enable_hash_chain().");
+		cannot_check();
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0)
+	{
+		pg_error("table %s uses hash format version %s, which this program does not support",
+				 t->qualname, PQgetvalue(res, 0, 0));
+		cannot_check();
+	}
+	PQclear(res);
+
+	for (i = 0; i < 2; i++)
+	{
+		const char *what = i == 0 ? "chain_key" : "hashed_columns";
+		char		sql[1024];
+		int			r;
+		Column	   *cols;
+
+		snprintf(sql, sizeof(sql),
+				 "SELECT k.name, a.atttypid, pg_catalog.format_type(a.atttypid, NULL)"
+				 "  FROM wallet_ops.hash_chains h,"
+				 "       pg_catalog.unnest(h.%s) WITH ORDINALITY AS k(name, n)"
+				 "  LEFT JOIN pg_catalog.pg_attribute a"
+				 "    ON a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid"
+				 "   AND a.attname OPERATOR(pg_catalog.=) k.name AND NOT a.attisdropped"
+				 " WHERE h.relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass"
+				 " ORDER BY k.n", what);
+		res = run("read the chain configuration", sql, 1, params, 0);
+		cols = xmalloc(sizeof(Column) * (PQntuples(res) + 1));
+		for (r = 0; r < PQntuples(res); r++)
+		{
+			if (PQgetisnull(res, r, 1))
+			{
+				pg_error("column \"%s\" of hash-chained table %s does not exist",
+						 PQgetvalue(res, r, 0), t->qualname);
+				cannot_check();
+			}
+			column_init(&cols[r], PQgetvalue(res, r, 0),
+						(uint32_t) strtoul(PQgetvalue(res, r, 1), NULL, 10), t->qualname);
+			cols[r].typname = xstrdup(PQgetvalue(res, r, 2));
+		}
+		if (i == 0)
+		{
+			t->keys = cols;
+			t->nkeys = PQntuples(res);
+		}
+		else
+		{
+			t->cols = cols;
+			t->ncols = PQntuples(res);
+		}
+		PQclear(res);
+	}
+}
+
+/* chain_key "as stored" for the chain heads; only one chain with --chain */
+static void
+load_heads(const Table *t, const char *only)
+{
+	const char *params[2] = {t->oid, only};
+	PGresult   *res;
+	int			r;
+
+	res = PQexecParams(conn,
+					   only ?
+					   "SELECT chain_key, last_seq, pg_catalog.encode(last_hash, 'hex')"
+					   "  FROM wallet_ops.chain_heads"
+					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass"
+					   "   AND chain_key OPERATOR(pg_catalog.=) $2" :
+					   "SELECT chain_key, last_seq, pg_catalog.encode(last_hash, 'hex')"
+					   "  FROM wallet_ops.chain_heads"
+					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
+					   only ? 2 : 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (sqlstate == NULL || strcmp(sqlstate, "42501") != 0)
+			query_failed("read wallet_ops.chain_heads", res);
+		PQclear(res);
+
+		/*
+		 * chain_heads is not readable by everyone; chain_digest() reads it
+		 * for any role that may read the table.  The transaction is aborted
+		 * now: the savepoint below brought us back.
+		 */
+		PQclear(run("roll back to the savepoint", "ROLLBACK TO SAVEPOINT heads", 0, NULL, 0));
+		res = run("read the chain heads (through wallet_ops.chain_digest())",
+				  "SELECT c->>'chain_key', c->>'last_seq', c->>'head_hash'"
+				  "  FROM pg_catalog.jsonb_array_elements("
+				  "         wallet_ops.chain_digest($1::pg_catalog.oid::pg_catalog.regclass)"
+				  "         OPERATOR(pg_catalog.->) 'chains') AS c",
+				  1, params, 0);
+	}
+	for (r = 0; r < PQntuples(res); r++)
+	{
+		const char *name = PQgetvalue(res, r, 0);
+		Known	   *k;
+
+		if (only && strcmp(only, name) != 0)
+			continue;
+		k = known_get(name, true);
+		k->has_head = true;
+		k->head_seq = PQgetisnull(res, r, 1) ? 0 : strtoll(PQgetvalue(res, r, 1), NULL, 10);
+		if (!unhex(PQgetvalue(res, r, 2), k->head_hash))
+			memset(k->head_hash, 0, HASH_LEN);
+	}
+	PQclear(res);
+}
+
+static void
+append_ident(Buf *b, const char *s)
+{
+	buf_u8(b, '"');
+	for (; *s; s++)
+	{
+		if (*s == '"')
+			buf_u8(b, '"');
+		buf_u8(b, (unsigned char) *s);
+	}
+	buf_u8(b, '"');
+}
+
+static void
+append_str(Buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+/* The column as selected: numeric goes as its text output. */
+static void
+append_column(Buf *b, const Column *col)
+{
+	append_ident(b, col->name);
+	if (col->tag == 'n')
+		append_str(b, "::pg_catalog.numeric::pg_catalog.text");
+	else if (col->tag == 'A' && col->elemtag == 'n')
+		append_str(b, "::pg_catalog.numeric[]::pg_catalog.text[]");
+}
+
+static void
+append_name_expr(Buf *b, const Table *t)
+{
+	int			i;
+
+	if (t->nkeys == 0)
+	{
+		append_str(b, "''::pg_catalog.text");
+		return;
+	}
+	if (t->nkeys > 1)
+		append_str(b, "pg_catalog.json_build_array(");
+	for (i = 0; i < t->nkeys; i++)
+	{
+		if (i > 0)
+			append_str(b, ", ");
+		/* concat() uses the type's output function, as the server does */
+		append_str(b, "pg_catalog.concat(");
+		append_ident(b, t->keys[i].name);
+		append_str(b, ")");
+	}
+	if (t->nkeys > 1)
+		append_str(b, ")::pg_catalog.text");
+}
+
+static void
+verify(const Table *t, const char *only, int fetch)
+{
+	Buf			sql = {0};
+	Buf			msg = {0};
+	Chain		c = {0};
+	char		fetchsql[64];
+	const char *params[1] = {only};
+	int			i;
+	PGresult   *res;
+
+	append_str(&sql, "DECLARE wallet_ops_verify NO SCROLL CURSOR FOR SELECT ");
+	append_name_expr(&sql, t);
+	for (i = 0; i < t->nkeys; i++)
+	{
+		append_str(&sql, ", ");
+		append_column(&sql, &t->keys[i]);
+	}
+	append_str(&sql, ", chain_seq, prev_hash, row_hash");
+	for (i = 0; i < t->ncols; i++)
+	{
+		append_str(&sql, ", ");
+		append_column(&sql, &t->cols[i]);
+	}
+	append_str(&sql, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
+	append_str(&sql, t->qualname);
+	if (only)
+	{
+		/* the key values (so the chain index serves), then the exact name */
+		append_str(&sql, " WHERE ");
+		for (i = 0; i < t->nkeys; i++)
+		{
+			char		elem[160];
+
+			append_ident(&sql, t->keys[i].name);
+			if (t->nkeys == 1)
+				append_str(&sql, " OPERATOR(pg_catalog.=) CAST($1::pg_catalog.text AS ");
+			else
+			{
+				snprintf(elem, sizeof(elem),
+						 " OPERATOR(pg_catalog.=) CAST(($1::pg_catalog.json OPERATOR(pg_catalog.->>) %d) AS ", i);
+				append_str(&sql, elem);
+			}
+			append_str(&sql, t->keys[i].typname);
+			append_str(&sql, ") AND ");
+		}
+		append_name_expr(&sql, t);
+		append_str(&sql, " OPERATOR(pg_catalog.=) $1::pg_catalog.text");
+	}
+	append_str(&sql, " ORDER BY ");
+	for (i = 0; i < t->nkeys; i++)
+	{
+		append_ident(&sql, t->keys[i].name);
+		/* equal numerics of another scale are other chains */
+		if (t->keys[i].tag == 'n')
+		{
+			append_str(&sql, ", pg_catalog.concat(");
+			append_ident(&sql, t->keys[i].name);
+			append_str(&sql, ")");
+		}
+		append_str(&sql, ", ");
+	}
+	append_str(&sql, "chain_seq, row_hash");
+	buf_u8(&sql, 0);
+
+	PQclear(run(only ? "select the chain given with --chain" : "read the table",
+				(char *) sql.data, only ? 1 : 0, params, 0));
+	snprintf(fetchsql, sizeof(fetchsql), "FETCH FORWARD %d FROM wallet_ops_verify", fetch);
+	for (;;)
+	{
+		int			n,
+					r;
+
+		res = run("read the table", fetchsql, 0, NULL, 1);
+		n = PQntuples(res);
+		if (n == 0)
+		{
+			PQclear(res);
+			break;
+		}
+		for (r = 0; r < n; r++)
+		{
+			bool		nullkey = false;
+			const char *name = PQgetvalue(res, r, 0);
+
+			for (i = 0; i < t->nkeys; i++)
+				nullkey |= PQgetisnull(res, r, 1 + i);
+			nrows++;
+			if (nullkey)
+			{
+				chain_finish(&c);
+				problem(NULL, false, 0, "unhashed_row",
+						"a row with a null chain key");
+				continue;
+			}
+			if (c.name == NULL || strcmp(c.name, name) != 0)
+			{
+				chain_finish(&c);
+				chain_start(&c, t, name, res, r);
+			}
+			check_row(&c, t, res, r, &msg);
+		}
+		PQclear(res);
+	}
+	chain_finish(&c);
+	PQclear(run("close the cursor", "CLOSE wallet_ops_verify", 0, NULL, 0));
+	free(sql.data);
+	free(msg.data);
+
+	/* heads and attested chains whose chain has no rows, by name */
+	{
+		Known	  **all = xmalloc(sizeof(Known *) * (known_count + 1));
+		size_t		n = 0,
+					j;
+
+		for (j = 0; j < known_size && known_tab; j++)
+		{
+			Known	   *k;
+
+			for (k = known_tab[j]; k; k = k->next)
+				if (!k->visited)
+					all[n++] = k;
+		}
+		qsort(all, n, sizeof(Known *), known_cmp);
+		for (j = 0; j < n; j++)
+		{
+			unsigned char zero[HASH_LEN] = {0};
+
+			chain_check_head(all[j]->name, all[j], 0, zero);
+			chain_check_attested(all[j]->name, all[j], 0, false, zero);
+		}
+		free(all);
+	}
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static void
+usage(void)
+{
+	printf("%s recomputes the hashes of a wallet_ops hash-chained table outside the server.\n\n",
+		   progname);
+	printf("Usage:\n");
+	printf("  %s [OPTION]... [DBNAME|CONNINFO] TABLE\n\n", progname);
+	printf("Options:\n");
+	printf("      --chain=VALUE        verify only the chain named VALUE (as in chain_heads.chain_key)\n");
+	printf("      --digest=FILE        also check that every chain extends what the digest\n"
+		   "                           in FILE (saved from wallet_ops.chain_digest(); - for\n"
+		   "                           standard input) attested\n");
+	printf("      --fetch-size=N       rows fetched per round trip (default 1000)\n");
+	printf("  -q, --quiet              print problems only, no summary\n");
+	printf("  -V, --version            output version information, then exit\n");
+	printf("  -?, --help               show this help, then exit\n");
+	printf("\nConnection options:\n");
+	printf("  -d, --dbname=DBNAME      database name or connection string\n");
+	printf("  -h, --host=HOSTNAME      database server host or socket directory\n");
+	printf("  -p, --port=PORT          database server port\n");
+	printf("  -U, --username=USERNAME  user name to connect as\n");
+	printf("  -w, --no-password        never prompt for password\n");
+	printf("\nExit status: 0 intact, 1 problems found, 2 could not check.\n");
+	printf("Problems are printed one per line on standard output as\n"
+		   "  PROBLEM: chain \"CHAIN_KEY\" chain_seq N: DETAIL\n"
+		   "with the problem names of wallet_ops.verify_chain().\n");
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fprintf(stderr, "wallet_ops_verify: not implemented yet\n");
-	return 2;
+	static struct option long_options[] = {
+		{"chain", required_argument, NULL, 1},
+		{"digest", required_argument, NULL, 2},
+		{"fetch-size", required_argument, NULL, 3},
+		{"dbname", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'h'},
+		{"port", required_argument, NULL, 'p'},
+		{"username", required_argument, NULL, 'U'},
+		{"no-password", no_argument, NULL, 'w'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, '?'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *dbname = NULL,
+			   *host = NULL,
+			   *port = NULL,
+			   *user = NULL,
+			   *only = NULL,
+			   *digest = NULL,
+			   *table;
+	int			fetch = 1000;
+	int			c;
+	const char *keywords[7];
+	const char *values[7];
+	int			n = 0;
+	Table		t;
+
+	progname = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0))
+	{
+		usage();
+		exit(0);
+	}
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
+	{
+		printf("%s (wallet_ops) %s\n", progname, WALLET_OPS_VERSION);
+		exit(0);
+	}
+	while ((c = getopt_long(argc, argv, "d:h:p:U:wqV?", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 1:
+				only = optarg;
+				break;
+			case 2:
+				digest = optarg;
+				break;
+			case 3:
+				fetch = atoi(optarg);
+				if (fetch < 1 || fetch > 1000000)
+				{
+					pg_error("--fetch-size must be between 1 and 1000000");
+					exit(EXIT_CANNOT);
+				}
+				break;
+			case 'd':
+				dbname = optarg;
+				break;
+			case 'h':
+				host = optarg;
+				break;
+			case 'p':
+				port = optarg;
+				break;
+			case 'U':
+				user = optarg;
+				break;
+			case 'w':
+				break;			/* never prompts anyway */
+			case 'q':
+				quiet = true;
+				break;
+			case 'V':
+				printf("%s (wallet_ops) %s\n", progname, WALLET_OPS_VERSION);
+				exit(0);
+			default:
+				fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
+				exit(EXIT_CANNOT);
+		}
+	}
+	if (argc - optind == 2 && dbname == NULL)
+		dbname = argv[optind++];
+	if (argc - optind != 1)
+	{
+		pg_error(argc - optind == 0 ? "no table given" : "too many command-line arguments (first is \"%s\")",
+				 argv[optind + 1 < argc ? optind + 1 : optind]);
+		fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
+		exit(EXIT_CANNOT);
+	}
+	table = argv[optind];
+
+	if (host)
+	{
+		keywords[n] = "host";
+		values[n++] = host;
+	}
+	if (port)
+	{
+		keywords[n] = "port";
+		values[n++] = port;
+	}
+	if (user)
+	{
+		keywords[n] = "user";
+		values[n++] = user;
+	}
+	keywords[n] = "fallback_application_name";
+	values[n++] = progname;
+	keywords[n] = "client_encoding";
+	values[n++] = "UTF8";
+	/* dbname last: a connection string in it overrides what came before */
+	if (dbname)
+	{
+		keywords[n] = "dbname";
+		values[n++] = dbname;
+	}
+	keywords[n] = NULL;
+	values[n] = NULL;
+	conn = PQconnectdbParams(keywords, values, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		const char *m = conn ? PQerrorMessage(conn) : "out of memory";
+		size_t		len = strlen(m);
+
+		while (len > 0 && m[len - 1] == '\n')
+			len--;
+		pg_error("%.*s", (int) len, m);
+		cannot_check();
+	}
+	/* text values must be UTF-8 whatever the connection string said */
+	if (PQsetClientEncoding(conn, "UTF8") != 0)
+	{
+		pg_error("could not set client encoding to UTF8: %s", PQerrorMessage(conn));
+		cannot_check();
+	}
+
+	/*
+	 * One snapshot for the heads and the rows.  row_security off: a policy
+	 * that would hide rows makes the query fail instead of looking like a
+	 * truncated chain.
+	 */
+	PQclear(run("start a transaction",
+				"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL, 0));
+	PQclear(run("turn off row security", "SET LOCAL row_security = off", 0, NULL, 0));
+
+	load_table(&t, table);
+	if (only && t.nkeys == 0 && only[0] != '\0')
+	{
+		pg_error("table %s has a single hash chain, named ''", t.qualname);
+		cannot_check();
+	}
+	PQclear(run("set a savepoint", "SAVEPOINT heads", 0, NULL, 0));
+	load_heads(&t, only);
+	if (digest)
+		load_digest(digest, only);
+	verify(&t, only, fetch);
+	PQclear(run("end the transaction", "COMMIT", 0, NULL, 0));
+	if (only && nrows == 0 && known_count == 0)
+	{
+		pg_error("table %s has no chain named \"%s\"", t.qualname, only);
+		pg_detail("The chain has no rows, no recorded head and is not in the digest.");
+		cannot_check();
+	}
+	PQfinish(conn);
+	conn = NULL;
+
+	if (!quiet)
+	{
+		printf("%s: %" PRId64 " row%s in %" PRId64 " chain%s", t.qualname,
+			   nrows, nrows == 1 ? "" : "s", nchains, nchains == 1 ? "" : "s");
+		if (digest)
+			printf(", %d chain%s attested by the digest%s%s", digest_nchains,
+				   digest_nchains == 1 ? "" : "s",
+				   digest_taken_at ? " of " : "", digest_taken_at ? digest_taken_at : "");
+		if (nproblems == 0)
+			printf(": intact\n");
+		else
+			printf(": %" PRId64 " problem%s found\n", nproblems, nproblems == 1 ? "" : "s");
+	}
+	fflush(stdout);
+	return nproblems == 0 ? EXIT_INTACT : EXIT_PROBLEMS;
 }

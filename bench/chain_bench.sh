@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Benchmarks of hash-chained tables (bench/README.md, section "Ledger").
+#
+#   sudo bash bench/chain_bench.sh            # 1,000,000 rows, ~8 minutes
+#   sudo ROWS=200000 bash bench/chain_bench.sh
+#
+# Starts a scratch cluster of its own (initdb into a temporary directory
+# owned by postgres, shared_buffers large enough for the data), builds an
+# entity_history-like table partitioned by month (ROWS rows over ENTITIES
+# entities, ~200-byte jsonb payload), prints ratios measured in this one run
+# against peers measured in the same run, then stops and removes the
+# cluster.  Timings are the median of RUNS runs.
+#
+#   (a) verify_chain vs a naive pgcrypto SQL verifier (lag() window)
+#   (b) verify_chain vs the floor: one pass hashing each row once, sha256()
+#   (c) bulk INSERT ... SELECT: chained vs unchained (and a PL/pgSQL +
+#       pgcrypto trigger doing the same job)
+#   (d) pgbench, CLIENTS clients, single-row inserts on random entities:
+#       chained vs unchained rate, and verify_chain clean afterwards
+#   (e) peak private memory of the verifying backend, ROWS/10 vs ROWS rows
+#       (and of wallet_ops_verify, the client)
+#
+# Environment: ROWS (1000000), ENTITIES (10000), INSERT_ROWS (ROWS/4),
+# RUNS (3), PGBENCH_SECONDS (30), CLIENTS (8), PG_CONFIG, SHARED_BUFFERS
+# (1GB), PORT (55499).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+ROWS=${ROWS:-1000000}
+ENTITIES=${ENTITIES:-10000}
+INSERT_ROWS=${INSERT_ROWS:-$((ROWS / 4))}
+RUNS=${RUNS:-3}
+PGBENCH_SECONDS=${PGBENCH_SECONDS:-30}
+CLIENTS=${CLIENTS:-8}
+SHARED_BUFFERS=${SHARED_BUFFERS:-1GB}
+PORT=${PORT:-55499}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+bindir=$("$PG_CONFIG" --bindir)
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo --preserve-env=PG_CONFIG,ROWS,ENTITIES,INSERT_ROWS,RUNS,PGBENCH_SECONDS,CLIENTS,SHARED_BUFFERS,PORT bash "$0" "$@"
+fi
+
+(cd "$top" && make -s PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null) ||
+  { echo "build failed" >&2; exit 1; }
+
+dir=$(mktemp -d /tmp/wallet_ops-bench.XXXXXX)
+chown postgres: "$dir"
+chmod 755 "$dir"
+as_pg() { runuser -u postgres -- "$@"; }
+stop_cluster() {
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap stop_cluster EXIT
+
+as_pg "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+cat >> "$dir/data/postgresql.conf" <<EOF
+shared_preload_libraries = 'wallet_ops'
+wallet_ops.naptime = 3600
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$dir'
+shared_buffers = '$SHARED_BUFFERS'
+work_mem = '64MB'
+maintenance_work_mem = '256MB'
+max_wal_size = '8GB'
+checkpoint_timeout = '30min'
+# a scratch cluster: durability is not what is measured
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+# every contender runs in one process
+max_parallel_workers_per_gather = 0
+jit = off
+max_connections = 40
+EOF
+as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+
+PSQL=(runuser -u postgres -- "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$PORT" -d postgres)
+sql() { "${PSQL[@]}" -At -c "$1"; }
+now() { date +%s.%N; }
+# seconds taken by one SQL statement (a fresh session each time)
+timed() {
+  local t0 t1
+  t0=$(now)
+  "${PSQL[@]}" -c "$1" >/dev/null
+  t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "wallet_ops ledger benchmark: $ROWS rows, $ENTITIES entities, inserts of $INSERT_ROWS rows," \
+  "median of $RUNS runs, pgbench $CLIENTS clients x ${PGBENCH_SECONDS}s; $(nproc) cores, $(date -u +%FT%TZ)"
+
+# ---- data ------------------------------------------------------------------
+t0=$(now)
+"${PSQL[@]}" -o /dev/null <<EOF
+CREATE EXTENSION wallet_ops;
+CREATE EXTENSION pgcrypto;
+CREATE SCHEMA bench;
+-- the rows, generated once: entity n's uuid, a ~200-byte payload, a time in 2025
+CREATE UNLOGGED TABLE bench.src AS
+SELECT g, ('00000000-0000-4000-8000-' || lpad(to_hex(1 + g % $ENTITIES), 12, '0'))::uuid AS entity_id,
+       jsonb_build_object('event', (ARRAY['deposit', 'withdrawal', 'transfer', 'fee'])[1 + g % 4],
+                          'amount', round((g % 100000) / 100.0, 2),
+                          'currency', 'EUR',
+                          'counterparty', jsonb_build_object('name', 'Zoë Ørsted-Müller', 'iban', 'DE89370400440532013000'),
+                          'reference', md5(g::text),
+                          'channel', 'api') AS payload,
+       timestamptz '2025-01-01 00:00+00' + (g::float8 / $ROWS) * interval '364 days' AS changed_at
+  FROM generate_series(1, $ROWS) g;
+-- the seed's entity_history, partitioned by month
+CREATE FUNCTION bench.make_table(name text, chained boolean) RETURNS void LANGUAGE plpgsql AS \$\$
+BEGIN
+  EXECUTE format('CREATE TABLE bench.%I (
+      history_id bigint GENERATED ALWAYS AS IDENTITY,
+      entity_id  uuid NOT NULL,
+      payload    jsonb NOT NULL,
+      changed_at timestamptz NOT NULL,
+      PRIMARY KEY (history_id, changed_at)) PARTITION BY RANGE (changed_at)', name);
+  FOR m IN 0..11 LOOP
+    EXECUTE format('CREATE TABLE bench.%I PARTITION OF bench.%I FOR VALUES FROM (%L) TO (%L)',
+                   name || '_' || to_char(timestamptz '2025-01-01 00:00+00' + m * interval '1 month', 'YYYY_MM'), name,
+                   timestamptz '2025-01-01 00:00+00' + m * interval '1 month',
+                   timestamptz '2025-01-01 00:00+00' + (m + 1) * interval '1 month');
+  END LOOP;
+  IF chained THEN
+    PERFORM wallet_ops.enable_hash_chain(format('bench.%I', name)::regclass, '{entity_id}');
+  ELSE
+    -- the same columns and index, without the chain
+    EXECUTE format('ALTER TABLE bench.%I ADD chain_seq bigint, ADD prev_hash bytea, ADD row_hash bytea', name);
+    EXECUTE format('CREATE INDEX ON bench.%I (entity_id, chain_seq)', name);
+  END IF;
+END \$\$;
+-- what a DBA writes without wallet_ops: a PL/pgSQL trigger and pgcrypto
+CREATE TABLE bench.naive_heads (entity_id uuid PRIMARY KEY, last_seq bigint NOT NULL, last_hash bytea NOT NULL);
+CREATE FUNCTION bench.naive_chain() RETURNS trigger LANGUAGE plpgsql AS \$\$
+DECLARE h bench.naive_heads;
+BEGIN
+  SELECT * INTO h FROM bench.naive_heads WHERE entity_id = NEW.entity_id FOR UPDATE;
+  IF NOT FOUND THEN
+    h := ROW(NEW.entity_id, 0, digest(NEW.entity_id::text, 'sha256'));
+    INSERT INTO bench.naive_heads VALUES (h.*);
+  END IF;
+  NEW.chain_seq := h.last_seq + 1;
+  NEW.prev_hash := h.last_hash;
+  NEW.row_hash := digest(NEW.prev_hash || convert_to(ROW(NEW.history_id, NEW.entity_id, NEW.payload, NEW.changed_at)::text, 'UTF8'), 'sha256');
+  UPDATE bench.naive_heads SET last_seq = NEW.chain_seq, last_hash = NEW.row_hash WHERE entity_id = NEW.entity_id;
+  RETURN NEW;
+END \$\$;
+SELECT bench.make_table('entity_history', true);
+EOF
+load=$(timed "INSERT INTO bench.entity_history (entity_id, payload, changed_at) SELECT entity_id, payload, changed_at FROM bench.src ORDER BY g")
+"${PSQL[@]}" -o /dev/null -c "VACUUM ANALYZE bench.entity_history" -c "SELECT bench.make_table('eh_small', true)" \
+  -c "INSERT INTO bench.eh_small (entity_id, payload, changed_at) SELECT entity_id, payload, changed_at FROM bench.src WHERE (g / $ENTITIES) % 10 = 0 ORDER BY g" \
+  -c "VACUUM ANALYZE bench.eh_small"
+size=$(sql "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = 'bench.entity_history'::regclass")
+small_rows=$(sql "SELECT count(*) FROM bench.eh_small")
+echo "data: $ROWS chained rows in $size (loaded in ${load}s through the trigger); small table $small_rows rows; setup $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')s"
+# warm the cache for everyone
+sql "SELECT count(*) FROM bench.entity_history" >/dev/null
+sql "SELECT count(*) FROM bench.entity_history" >/dev/null
+
+# ---- (a) and (b): verification -------------------------------------------
+VERIFY="SELECT count(*) FROM wallet_ops.verify_chain('bench.entity_history')"
+NAIVE="SELECT count(*) FROM (
+  SELECT t.prev_hash, t.row_hash,
+         lag(t.row_hash) OVER (PARTITION BY t.entity_id ORDER BY t.chain_seq) AS expected_prev,
+         digest(t.prev_hash || convert_to(ROW(t.history_id, t.entity_id, t.payload, t.changed_at)::text, 'UTF8'), 'sha256') AS recomputed
+    FROM bench.entity_history t) s
+ WHERE s.recomputed <> s.row_hash OR s.prev_hash IS DISTINCT FROM s.expected_prev"
+FLOOR="SELECT count(*) FROM bench.entity_history t
+ WHERE sha256(convert_to(ROW(t.history_id, t.entity_id, t.payload, t.changed_at)::text, 'UTF8')) IS NOT NULL"
+problems=$(sql "$VERIFY")
+[ "$problems" = 0 ] || { echo "verify_chain found $problems problems on fresh data" >&2; exit 1; }
+v=(); n=(); f=(); c=()
+for i in $(seq "$RUNS"); do
+  v+=("$(timed "$VERIFY")")
+  n+=("$(timed "$NAIVE")")
+  f+=("$(timed "$FLOOR")")
+  t0=$(now)
+  runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$dir" -p "$PORT" postgres bench.entity_history >/dev/null
+  c+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')")
+done
+vm=$(median "${v[@]}"); nm=$(median "${n[@]}"); fm=$(median "${f[@]}"); cm=$(median "${c[@]}")
+echo
+echo "(a) verify_chain ${vm}s (runs ${v[*]}), naive pgcrypto + lag() verifier ${nm}s (runs ${n[*]})"
+echo "    verify_chain is $(ratio "$nm" "$vm")x faster than the naive verifier          [target >= 4x]"
+echo "(b) floor, one sha256() per row ${fm}s (runs ${f[*]})"
+echo "    verify_chain / floor = $(ratio "$vm" "$fm")                                     [target <= 1.25]"
+echo "    wallet_ops_verify (outside the server, same rows) ${cm}s (runs ${c[*]}) = $(ratio "$cm" "$vm")x verify_chain"
+
+# ---- (c) bulk INSERT ... SELECT ---------------------------------------------
+ci=(); ui=(); pi=()
+for i in $(seq "$RUNS"); do
+  sql "SELECT bench.make_table('ins_c$i', true); SELECT bench.make_table('ins_u$i', false); SELECT bench.make_table('ins_p$i', false);
+       CREATE TRIGGER naive BEFORE INSERT ON bench.ins_p$i FOR EACH ROW EXECUTE FUNCTION bench.naive_chain();
+       TRUNCATE bench.naive_heads; CHECKPOINT" >/dev/null
+  ins="(entity_id, payload, changed_at) SELECT entity_id, payload, changed_at FROM bench.src WHERE (g / $ENTITIES) % $((ROWS / INSERT_ROWS)) = 0 ORDER BY g"
+  ui+=("$(timed "INSERT INTO bench.ins_u$i $ins")")
+  ci+=("$(timed "INSERT INTO bench.ins_c$i $ins")")
+  pi+=("$(timed "INSERT INTO bench.ins_p$i $ins")")
+done
+inserted=$(sql "SELECT count(*) FROM bench.ins_c1")
+cim=$(median "${ci[@]}"); uim=$(median "${ui[@]}"); pim=$(median "${pi[@]}")
+echo
+echo "(c) INSERT ... SELECT of $inserted rows: chained ${cim}s (runs ${ci[*]}), unchained ${uim}s (runs ${ui[*]}),"
+echo "    PL/pgSQL + pgcrypto trigger ${pim}s (runs ${pi[*]})"
+echo "    chained / unchained = $(ratio "$cim" "$uim")                                      [target <= 1.5]"
+echo "    PL/pgSQL trigger / unchained = $(ratio "$pim" "$uim"); PL/pgSQL / chained = $(ratio "$pim" "$cim")"
+
+# ---- (d) pgbench: single-row inserts on random entities -------------------------
+sql "SELECT bench.make_table('pgb_c', true); SELECT bench.make_table('pgb_u', false); CHECKPOINT" >/dev/null
+for t in pgb_c pgb_u; do
+  cat > "$dir/$t.sql" <<EOF
+\\set e random(1, $ENTITIES)
+INSERT INTO bench.$t (entity_id, payload, changed_at) VALUES (('00000000-0000-4000-8000-' || lpad(to_hex(:e), 12, '0'))::uuid, '{"event": "deposit", "amount": 12.5, "currency": "EUR", "counterparty": {"name": "Zoë Ørsted-Müller", "iban": "DE89370400440532013000"}, "reference": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "channel": "api"}', timestamptz '2025-06-01 00:00+00' + :e * interval '1 minute');
+EOF
+  chown postgres: "$dir/$t.sql"
+done
+tps() {
+  runuser -u postgres -- "$bindir/pgbench" -n -h "$dir" -p "$PORT" -c "$CLIENTS" -j 2 -T "$PGBENCH_SECONDS" -f "$dir/$1.sql" postgres 2>/dev/null |
+    awk -F'= ' '/^tps/ { split($2, a, " "); print a[1]; exit }'
+}
+tu=$(tps pgb_u)
+tc=$(tps pgb_c)
+pgb_rows=$(sql "SELECT count(*) FROM bench.pgb_c")
+pgb_problems=$(sql "SELECT count(*) FROM wallet_ops.verify_chain('bench.pgb_c')")
+echo
+echo "(d) pgbench $CLIENTS clients, ${PGBENCH_SECONDS}s each, one-row INSERT transactions on random entities:"
+echo "    unchained $tu tps, chained $tc tps: chained / unchained = $(ratio "$tc" "$tu")   [target >= 0.6]"
+echo "    verify_chain after $pgb_rows chained rows: $pgb_problems problems"
+
+# ---- (e) memory of a verification ------------------------------------------------
+# The private (anonymous) memory of the verifying backend, RssAnon in
+# /proc/PID/status, sampled every few milliseconds while verify_chain runs;
+# shared buffers are shared memory and are not counted.  Prints
+# "peak idle" in kB, idle being the same session just before.
+peak_backend() {
+  local fifo="$dir/mem.fifo" out="$dir/mem.out" pid base peak=0 v job
+  rm -f "$fifo" "$out"
+  mkfifo "$fifo"
+  chown postgres: "$fifo"
+  "${PSQL[@]}" -At <"$fifo" >"$out" &
+  job=$!
+  exec 3>"$fifo"
+  echo "SELECT pg_backend_pid(); SELECT 'ready';" >&3
+  until grep -q '^ready$' "$out" 2>/dev/null; do sleep 0.02; done
+  pid=$(head -1 "$out")
+  base=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
+  echo "SELECT count(*) FROM wallet_ops.verify_chain('$1'); SELECT 'done';" >&3
+  # sample with shell builtins only (no fork), well under a millisecond apart
+  local k val lines=()
+  while :; do
+    while read -r k val _; do
+      [[ $k == RssAnon: ]] && { ((val > peak)) && peak=$val; break; }
+    done <"/proc/$pid/status"
+    mapfile -t lines <"$out"
+    if ((${#lines[@]} > 0)) && [[ ${lines[${#lines[@]} - 1]} == done ]]; then break; fi
+  done
+  echo "\\q" >&3
+  exec 3>&-
+  wait "$job"
+  echo "$peak $base"
+}
+# Peak RSS of wallet_ops_verify (a client: no shared memory to discount).
+peak_client() {
+  /usr/bin/time -f %M runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$dir" -p "$PORT" postgres "$1" 2>&1 >/dev/null | tail -1
+}
+read -r ms msb <<<"$(peak_backend bench.eh_small)"
+read -r ml mlb <<<"$(peak_backend bench.entity_history)"
+cs=$(peak_client bench.eh_small); cl=$(peak_client bench.entity_history)
+echo
+small_chains=$(sql "SELECT count(DISTINCT entity_id) FROM bench.eh_small")
+echo "(e) private memory (RssAnon) of the backend while verify_chain runs: peak ${ms} kB (idle ${msb}) for $small_rows rows,"
+echo "    peak ${ml} kB (idle ${mlb}) for $ROWS rows: ratio $(ratio "$ml" "$ms") (both $small_chains chains; 1.00 = does not grow)"
+echo "    wallet_ops_verify peak RSS: ${cs} kB for $small_rows rows, ${cl} kB for $ROWS rows (ratio $(ratio "$cl" "$cs"))"
+echo
+echo "done in ${SECONDS}s"

@@ -1,0 +1,850 @@
+#!/usr/bin/env python3
+"""Independent reference implementation of docs/hash-format.md (version 1).
+
+Written from the document only, with the Python standard library, so that
+the server (the C trigger and verify_chain) and wallet_ops_verify can be
+checked against it.  Nothing here imports or runs PostgreSQL.
+
+    python3 tools/hash_reference.py            check the documented vectors
+                                               (the ledger's and ours)
+    python3 tools/hash_reference.py markdown   print the "Test vectors from
+                                               the reference" section
+    python3 tools/hash_reference.py sql        print sql/chain_vectors.sql
+
+Values are given as Python objects wrapped in small classes naming their
+SQL type (Int, Numeric, Text, Jsonb, ...); field() encodes one of them as
+the document says, genesis() and row_hash() do the rest.
+"""
+
+import datetime
+import decimal
+import hashlib
+import ipaddress
+import json
+import struct
+import sys
+import uuid as uuidlib
+
+# ---------------------------------------------------------------- primitives
+
+
+def u8(x):
+    return struct.pack(">B", x)
+
+
+def u32(x):
+    return struct.pack(">I", x)
+
+
+def i32(x):
+    return struct.pack(">i", x)
+
+
+def i64(x):
+    return struct.pack(">q", x)
+
+
+def bstr(s):
+    """bytes(s) = u32(len) || s"""
+    if isinstance(s, str):
+        s = s.encode("utf-8")
+    return u32(len(s)) + s
+
+
+def H(m):
+    return hashlib.sha256(m).digest()
+
+
+# ------------------------------------------------------- canonical encodings
+
+PG_EPOCH_DATE = datetime.date(2000, 1, 1)
+PG_EPOCH = datetime.datetime(2000, 1, 1)
+PG_EPOCH_TZ = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def numeric_text(s):
+    """numeric's text output for an input literal s (numeric_in + numeric_out):
+    scale kept, exponent folded in, no sign on zero."""
+    t = s.strip()
+    low = t.lower()
+    if low == "nan":
+        return "NaN"
+    if low in ("infinity", "+infinity", "inf", "+inf"):
+        return "Infinity"
+    if low in ("-infinity", "-inf"):
+        return "-Infinity"
+    d = decimal.Decimal(t)
+    out = format(d, "f")
+    if d == 0 and out.startswith("-"):
+        out = out[1:]
+    return out
+
+
+def json_escape(s):
+    """PostgreSQL's escape_json()."""
+    out = ['"']
+    for ch in s:
+        if ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ord(ch) < 0x20:
+            out.append("\\u%04x" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _jsonb_pairs(pairs):
+    d = {}
+    for k, v in pairs:          # duplicate keys: the last one wins
+        d.pop(k, None)
+        d[k] = v
+    return ("obj", d)
+
+
+def _jsonb_const(name):
+    raise ValueError("jsonb does not accept %s" % name)
+
+
+def jsonb_text(src):
+    """jsonb's text output for the JSON text src: keys unique (last wins)
+    and ordered as jsonb orders them (shorter first, then by bytes),
+    ", " and ": " separators, numbers as numeric's text output."""
+    v = json.loads(src, object_pairs_hook=_jsonb_pairs,
+                   parse_float=decimal.Decimal, parse_int=decimal.Decimal,
+                   parse_constant=_jsonb_const)
+    return _jsonb_out(v)
+
+
+def _jsonb_out(v):
+    if isinstance(v, tuple) and v[0] == "obj":
+        keys = sorted(v[1].keys(), key=lambda k: (len(k.encode()), k.encode()))
+        return "{" + ", ".join(json_escape(k) + ": " + _jsonb_out(v[1][k])
+                               for k in keys) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_jsonb_out(x) for x in v) + "]"
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, decimal.Decimal):
+        return numeric_text(str(v))
+    if isinstance(v, str):
+        return json_escape(v)
+    raise TypeError(v)
+
+
+def ts_micros(dt, epoch):
+    if dt == "infinity":
+        return INT64_MAX
+    if dt == "-infinity":
+        return INT64_MIN
+    delta = dt - epoch
+    return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
+
+
+class Value:
+    """A non-NULL value of one SQL type: tag + canonical bytes."""
+    tag = None
+
+    def canonical(self):
+        raise NotImplementedError
+
+
+class Bool(Value):
+    tag = "b"
+
+    def __init__(self, v):
+        self.v = v
+
+    def canonical(self):
+        return b"\x01" if self.v else b"\x00"
+
+    def sql(self):
+        return "true" if self.v else "false"
+
+
+class Int(Value):
+    """smallint, integer, bigint"""
+    tag = "i"
+
+    def __init__(self, v):
+        self.v = v
+
+    def canonical(self):
+        return i64(self.v)
+
+    def sql(self):
+        return str(self.v)
+
+    def key_name(self):
+        return str(self.v)
+
+
+class Numeric(Value):
+    """numeric; scale: the typmod's scale of numeric(p,s), if any (the
+    value is rounded half away from zero to that scale, as stored)"""
+    tag = "n"
+
+    def __init__(self, s, scale=None):
+        self.s = s
+        self.scale = scale
+
+    def stored(self):
+        t = numeric_text(self.s)
+        if self.scale is None or t in ("NaN", "Infinity", "-Infinity"):
+            return t
+        d = decimal.Decimal(t).quantize(decimal.Decimal(1).scaleb(-self.scale),
+                                        rounding=decimal.ROUND_HALF_UP)
+        return numeric_text(str(d))
+
+    def canonical(self):
+        return self.stored().encode("ascii")
+
+    def sql(self):
+        return "'%s'" % self.s
+
+    def key_name(self):
+        return self.stored()
+
+
+class Float(Value):
+    """real (single=True: the value is rounded to binary32 first) or double"""
+    tag = "f"
+
+    def __init__(self, v, single=False):
+        self.v = v
+        self.single = single
+
+    def canonical(self):
+        v = self.v
+        if self.single:
+            v = struct.unpack(">f", struct.pack(">f", v))[0]
+        if v != v:
+            return bytes.fromhex("7FF8000000000000")
+        return struct.pack(">d", v)
+
+    def sql(self):
+        return "'%r'" % self.v
+
+
+class Text(Value):
+    """text, varchar, char(n) (give it with its padding), name"""
+    tag = "t"
+
+    def __init__(self, s):
+        self.s = s
+
+    def canonical(self):
+        return self.s.encode("utf-8")
+
+    def sql(self):
+        return "'" + self.s.replace("'", "''") + "'"
+
+    def key_name(self):
+        return self.s
+
+
+class Json(Value):
+    tag = "j"
+
+    def __init__(self, s):
+        self.s = s
+
+    def canonical(self):
+        return self.s.encode("utf-8")
+
+    def sql(self):
+        return "'" + self.s.replace("'", "''") + "'"
+
+
+class Jsonb(Value):
+    tag = "J"
+
+    def __init__(self, s):
+        self.s = s
+
+    def canonical(self):
+        return jsonb_text(self.s).encode("utf-8")
+
+    def sql(self):
+        return "'" + self.s.replace("'", "''") + "'"
+
+
+class Bytea(Value):
+    tag = "x"
+
+    def __init__(self, b):
+        self.b = b
+
+    def canonical(self):
+        return self.b
+
+    def sql(self):
+        return "'\\x%s'" % self.b.hex()
+
+
+class Uuid(Value):
+    tag = "u"
+
+    def __init__(self, s):
+        self.u = uuidlib.UUID(s)
+
+    def canonical(self):
+        return self.u.bytes
+
+    def sql(self):
+        return "'%s'" % self.u
+
+    def key_name(self):
+        return str(self.u)
+
+
+class Timestamptz(Value):
+    """an aware datetime, or 'infinity' / '-infinity'"""
+    tag = "T"
+
+    def __init__(self, dt):
+        self.dt = dt
+
+    def canonical(self):
+        return i64(ts_micros(self.dt, PG_EPOCH_TZ))
+
+    def sql(self):
+        if isinstance(self.dt, str):
+            return "'%s'" % self.dt
+        return "'%s'" % self.dt.isoformat(" ")
+
+
+class Timestamp(Value):
+    tag = "S"
+
+    def __init__(self, dt):
+        self.dt = dt
+
+    def canonical(self):
+        return i64(ts_micros(self.dt, PG_EPOCH))
+
+    def sql(self):
+        if isinstance(self.dt, str):
+            return "'%s'" % self.dt
+        return "'%s'" % self.dt.isoformat(" ")
+
+
+class Date(Value):
+    tag = "D"
+
+    def __init__(self, d):
+        self.d = d
+
+    def canonical(self):
+        if self.d == "infinity":
+            return i32(INT32_MAX)
+        if self.d == "-infinity":
+            return i32(INT32_MIN)
+        return i32((self.d - PG_EPOCH_DATE).days)
+
+    def sql(self):
+        return "'%s'" % self.d
+
+
+class Inet(Value):
+    """inet (cidr=False) or cidr; s like '192.168.1.5/24' or '2001:db8::1'"""
+    tag = "I"
+
+    def __init__(self, s, cidr=False):
+        self.s = s
+        self.cidr = cidr
+
+    def canonical(self):
+        addr, _, bits = self.s.partition("/")
+        ip = ipaddress.ip_address(addr)
+        fam = 4 if ip.version == 4 else 6
+        nbits = int(bits) if bits else (32 if fam == 4 else 128)
+        return u8(fam) + u8(nbits) + u8(1 if self.cidr else 0) + ip.packed
+
+    def sql(self):
+        return "'%s'" % self.s
+
+
+class Interval(Value):
+    tag = "v"
+
+    def __init__(self, months, days, micros):
+        self.months, self.days, self.micros = months, days, micros
+
+    def canonical(self):
+        return i64(self.micros) + i32(self.days) + i32(self.months)
+
+
+class Array(Value):
+    """elems: a flat list (row-major) of Value or None; dims: list of
+    (length, lower bound); elemtag: the tag of the element type"""
+    tag = "A"
+
+    def __init__(self, elemtag, elems, dims=None):
+        self.elemtag = elemtag
+        self.elems = elems
+        self.dims = dims if dims is not None else ([(len(elems), 1)] if elems else [])
+
+    def canonical(self):
+        out = u8(ord(self.elemtag)) + u32(len(self.dims))
+        for length, lb in self.dims:
+            out += i32(length) + i32(lb)
+        for e in self.elems:
+            if e is None:
+                out += u8(0)
+            else:
+                assert e.tag == self.elemtag
+                out += u8(1) + bstr(e.canonical())
+        return out
+
+
+def field(tag, value):
+    """field = u8(tag) || u8(0) for NULL, u8(tag) || u8(1) || bytes(canonical)"""
+    if value is None:
+        return u8(ord(tag)) + u8(0)
+    assert value.tag == tag, (value.tag, tag)
+    return u8(ord(tag)) + u8(1) + bstr(value.canonical())
+
+
+# ------------------------------------------------------------------- chains
+
+
+def genesis(keys):
+    """keys: list of (tag, Value) of the chain key columns"""
+    m = bstr("wallet_ops/genesis/v1") + u32(len(keys))
+    for tag, v in keys:
+        m += field(tag, v)
+    return H(m)
+
+
+def row_message(seq, prev, cols):
+    """cols: list of (tag, Value or None) in hashed_columns order"""
+    assert len(prev) == 32
+    m = bstr("wallet_ops/row/v1") + i64(seq) + prev + u32(len(cols))
+    for tag, v in cols:
+        m += field(tag, v)
+    return m
+
+
+def row_hash(seq, prev, cols):
+    return H(row_message(seq, prev, cols))
+
+
+def chain(keys, rows):
+    """The (chain_seq, prev_hash, row_hash) of rows (each a list of
+    (tag, value)) appended in order to the chain of keys."""
+    prev = genesis(keys)
+    out = []
+    for seq, cols in enumerate(rows, start=1):
+        h = row_hash(seq, prev, cols)
+        out.append((seq, prev, h))
+        prev = h
+    return out
+
+
+def chain_name(key_values):
+    """'' / the key's text output / a JSON array of the text outputs."""
+    if not key_values:
+        return ""
+    if len(key_values) == 1:
+        return key_values[0].key_name()
+    return "[" + ", ".join(json_escape(v.key_name()) for v in key_values) + "]"
+
+
+# ------------------------------------------------------------------- digest
+
+DIGEST_DOMAIN = "wallet_ops/digest/v1"
+
+
+def digest_leaf(chain_key, last_seq, head_hash):
+    return H(u8(0) + bstr(DIGEST_DOMAIN) + bstr(chain_key) + i64(last_seq) + head_hash)
+
+
+def merkle_root(chains):
+    """chains: list of (chain_key, last_seq, head_hash bytes); sorted here
+    by the UTF-8 bytes of chain_key as the document requires."""
+    chains = sorted(chains, key=lambda c: c[0].encode("utf-8"))
+    if not chains:
+        return H(u8(2) + bstr(DIGEST_DOMAIN))
+    level = [digest_leaf(*c) for c in chains]
+    while len(level) > 1:
+        nxt = []
+        for i in range(0, len(level), 2):
+            if i + 1 < len(level):
+                nxt.append(H(u8(1) + level[i] + level[i + 1]))
+            else:
+                nxt.append(level[i])
+        level = nxt
+    return level[0]
+
+
+# -------------------------------------------------------------- the vectors
+
+UTC = datetime.timezone.utc
+
+# The "vectors" table: chain key acct uuid, then one column of each type.
+VEC_COLUMNS = [
+    # name, SQL type, tag
+    ("acct", "uuid", "u"),
+    ("memo", "text", "t"),
+    ("payload", "jsonb", "J"),
+    ("amount", "numeric(12,3)", "n"),
+    ("at", "timestamptz", "T"),
+    ("day", "date", "D"),
+    ("ip", "inet", "I"),
+    ("raw", "bytea", "x"),
+    ("ok", "boolean", "b"),
+    ("big", "bigint", "i"),
+    ("ints", "integer[]", "A"),
+    ("note", "text", "t"),
+]
+
+ACCT_A = "6f1c2d3e-4b5a-4c7d-8e9f-a0b1c2d3e4f5"
+ACCT_B = "00000000-0000-4000-8000-000000000001"
+
+VEC_ROWS = [
+    # (acct, memo, payload, amount, at, day, ip, raw, ok, big, ints, note)
+    [Uuid(ACCT_A),
+     Text("Überweisung für Zoë — 東京 ✓"),
+     Jsonb('{"to": {"iban": "DE89 3704", "name": "Jürgen"}, "amt": 12.50, '
+           '"tags": ["ö", {"z": null, "a": true}], "id": 7}'),
+     Numeric("12.5", scale=3),
+     Timestamptz(datetime.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)),
+     Date(datetime.date(2026, 3, 1)),
+     Inet("192.168.1.5/24"),
+     Bytea(bytes.fromhex("00ff10deadbeef")),
+     Bool(True),
+     Int(9000000000),
+     Array("i", [Int(1), None, Int(-3)]),
+     None],
+    [Uuid(ACCT_A),
+     Text(""),
+     Jsonb('{"b": {"y": [1, 2.0, "x\\"y"], "x": {}}, "a": "\\u00e9\\t", "aa": []}'),
+     Numeric("-0.0005", scale=3),
+     Timestamptz(datetime.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+     Date(datetime.date(1970, 1, 1)),
+     Inet("2001:db8::1"),
+     Bytea(b""),
+     Bool(False),
+     Int(-1),
+     Array("i", []),
+     Text("second")],
+    [Uuid(ACCT_B),
+     Text("ключ"),
+     Jsonb('[{"k": "€"}, 1e3, -0, null, false]'),
+     Numeric("1e6", scale=3),
+     Timestamptz("infinity"),
+     Date("-infinity"),
+     Inet("10.0.0.1"),
+     Bytea(bytes(range(4))),
+     Bool(True),
+     Int(0),
+     Array("i", [None]),
+     Text("chain B")],
+]
+
+
+def vec_chains():
+    """{acct: [(seq, prev, hash, row)]} in insertion order"""
+    out = {}
+    for row in VEC_ROWS:
+        out.setdefault(row[0].key_name(), []).append(row)
+    res = {}
+    for acct, rows in out.items():
+        keys = [("u", rows[0][0])]
+        cols = [[(c[2], v) for c, v in zip(VEC_COLUMNS, r)] for r in rows]
+        res[acct] = list(zip(chain(keys, cols), rows))
+    return res
+
+
+def hexs(b):
+    return b.hex()
+
+
+def spaced(b):
+    return " ".join("%02x" % x for x in b)
+
+
+def markdown():
+    ch = vec_chains()
+    out = []
+    w = out.append
+    w("### Test vectors from the reference implementation")
+    w("")
+    w("`tools/hash_reference.py` implements this document independently "
+      "(Python standard library only); `python3 tools/hash_reference.py` "
+      "recomputes every value of this section and of the one above, and "
+      "`sql/chain_vectors.sql` checks the server against the values "
+      "below.")
+    w("")
+    w("The table (chain key `acct`, every other column hashed, in this order):")
+    w("")
+    w("    CREATE TABLE vectors (")
+    w(",\n".join("        %s %s" % (n, t) for n, t, _ in VEC_COLUMNS))
+    w("    );")
+    w("    SELECT wallet_ops.enable_hash_chain('vectors', '{acct}');")
+    w("")
+    w("so `hashed_columns` is `{%s}` and every row hashes `u32(%d)` fields." %
+      (",".join(n for n, _, _ in VEC_COLUMNS), len(VEC_COLUMNS)))
+    w("")
+    w("Rows, inserted in this order (`'...'` are SQL literals, inserted with "
+      "`TimeZone` set to anything: the values are absolute):")
+    w("")
+    w("| # | acct | memo | payload (jsonb, as inserted) | amount | at | day | ip | raw | ok | big | ints | note |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for i, r in enumerate(VEC_ROWS, 1):
+        cells = []
+        for v in r:
+            if v is None:
+                cells.append("NULL")
+            elif isinstance(v, Array):
+                cells.append("`'{%s}'`" % ",".join("NULL" if e is None else e.sql() for e in v.elems))
+            else:
+                cells.append("`%s`" % v.sql().replace("|", "\\|"))
+        w("| %d | %s |" % (i, " | ".join(cells)))
+    w("")
+    w("Canonical jsonb text of the payloads (what is hashed).  Note the "
+      "key order: jsonb sorts object keys **by length first, then by "
+      "their bytes** (`\"b\"` before `\"aa\"`), not alphabetically; "
+      "numbers are numeric's text output (`1e3` is `1000`, `-0` is `0`, "
+      "`2.0` stays `2.0`); strings are escaped as PostgreSQL's "
+      "`escape_json` does (`\\\"`, `\\\\`, `\\b`, `\\f`, `\\n`, "
+      "`\\r`, `\\t`, other control characters as `\\u00XX` in lower "
+      "case; everything else, non-ASCII included, as is).")
+    w("")
+    for i, r in enumerate(VEC_ROWS, 1):
+        w("%d. `%s`" % (i, jsonb_text(r[2].s)))
+    w("")
+    w("Encoded fields of row 1, one per line, in hex (tag, NULL flag, "
+      "length, canonical bytes):")
+    w("")
+    w("```")
+    for (n, t, tag), v in zip(VEC_COLUMNS, VEC_ROWS[0]):
+        f = field(tag, v)
+        w("%-8s %s" % (n, spaced(f)))
+    w("```")
+    w("")
+    w("In row 2, `amount` `-0.0005` is stored in `numeric(12,3)` as `-0.001` "
+      "(`%s`) and the empty array `ints` is `%s` (element tag, `u32(0)` "
+      "dimensions, nothing else); in row 3, `ints` `{NULL}` is `%s`." % (
+          spaced(field("n", VEC_ROWS[1][3])), spaced(field("A", VEC_ROWS[1][10])),
+          spaced(field("A", VEC_ROWS[2][10]))))
+    w("")
+    w("Genesis and hashes:")
+    w("")
+    w("| chain (`chain_key` text) | chain_seq | prev_hash | row_hash |")
+    w("|---|---|---|---|")
+    for acct, lst in ch.items():
+        g = genesis([("u", lst[0][1][0])])
+        for (seq, prev, h), _ in lst:
+            w("| `%s` | %d | %s | `%s` |" % (
+                acct, seq,
+                "genesis `%s`" % hexs(g) if seq == 1 else "row %d" % (seq - 1),
+                hexs(h)))
+    w("")
+    heads = [(a, lst[-1][0][0], lst[-1][0][2]) for a, lst in ch.items()]
+    w("The digest of this table lists the chains in the byte order of "
+      "their names (`%s` first) and its `merkle_root` is `%s`." % (
+          sorted(a for a, _, _ in heads)[0], hexs(merkle_root(heads))))
+    w("")
+    w("Row 1 of chain `%s` hashes this message (%d bytes):" % (
+        ACCT_A, len(vec_row_message(0))))
+    w("")
+    w("```")
+    m = vec_row_message(0)
+    for off in range(0, len(m), 32):
+        w(spaced(m[off:off + 32]))
+    w("```")
+    return "\n".join(out) + "\n"
+
+
+def vec_row_message(idx):
+    ch = vec_chains()
+    for acct, lst in ch.items():
+        for (seq, prev, h), r in lst:
+            if r is VEC_ROWS[idx]:
+                return row_message(seq, prev, [(c[2], v) for c, v in zip(VEC_COLUMNS, r)])
+    raise KeyError(idx)
+
+
+def sql():
+    ch = vec_chains()
+    out = []
+    w = out.append
+    w("-- Checks the server against the test vectors of docs/hash-format.md")
+    w("-- computed by tools/hash_reference.py (generated by it: edit the")
+    w("-- Python, then `python3 tools/hash_reference.py sql > sql/chain_vectors.sql`).")
+    w("-- Every \"matches\" must be t; the hex shown is the reference value.")
+    w("CREATE EXTENSION IF NOT EXISTS wallet_ops;")
+    w("SET client_min_messages = warning;")
+    w("-- settings that must not matter")
+    w("SET TimeZone = 'Asia/Kathmandu';")
+    w("SET DateStyle = 'SQL, DMY';")
+    w("SET extra_float_digits = -3;")
+    w("SET bytea_output = 'escape';")
+    w("CREATE TABLE vectors (")
+    w(",\n".join("    %s %s" % (n, t) for n, t, _ in VEC_COLUMNS))
+    w(");")
+    w("SELECT wallet_ops.enable_hash_chain('vectors', '{acct}');")
+    w("SELECT hashed_columns FROM wallet_ops.hash_chains WHERE relid = 'vectors'::regclass;")
+    for r in VEC_ROWS:
+        vals = []
+        for (n, t, tag), v in zip(VEC_COLUMNS, r):
+            if v is None:
+                vals.append("NULL")
+            elif isinstance(v, Array):
+                vals.append("'{%s}'" % ",".join("NULL" if e is None else e.sql() for e in v.elems))
+            else:
+                vals.append(v.sql())
+        w("INSERT INTO vectors VALUES (%s);" % ", ".join(vals))
+    w("WITH ref(acct, seq, prev_hex, hash_hex) AS (VALUES")
+    refs = []
+    for acct, lst in ch.items():
+        for (seq, prev, h), _ in lst:
+            refs.append("    ('%s'::uuid, %d, '%s', '%s')" % (acct, seq, hexs(prev), hexs(h)))
+    w(",\n".join(refs) + ")")
+    w("SELECT r.acct, r.seq,")
+    w("       encode(v.prev_hash, 'hex') = r.prev_hex AS prev_matches,")
+    w("       encode(v.row_hash, 'hex') = r.hash_hex AS matches,")
+    w("       r.hash_hex AS reference")
+    w("  FROM ref r LEFT JOIN vectors v ON v.acct = r.acct AND v.chain_seq = r.seq")
+    w(" ORDER BY r.acct, r.seq;")
+    w("-- where they differ, what the server has")
+    w("SELECT acct, chain_seq, encode(row_hash, 'hex') AS server_row_hash")
+    w("  FROM vectors v WHERE encode(row_hash, 'hex') NOT IN (")
+    w(",\n".join("    '%s'" % hexs(h) for lst in ch.values() for (s, p, h), _ in lst))
+    w(") ORDER BY 1, 2;")
+    w("SELECT * FROM wallet_ops.verify_chain('vectors');")
+    heads = [(a, lst[-1][0][0], lst[-1][0][2]) for a, lst in ch.items()]
+    w("SELECT d->>'merkle_root' = '%s' AS merkle_root_matches," % hexs(merkle_root(heads)))
+    w("       d->'chain_count' AS chain_count")
+    w("  FROM wallet_ops.chain_digest('vectors') d;")
+    w("DROP TABLE vectors;")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------- checks against the docs
+
+
+def selfcheck():
+    """Recompute the values the ledger documented in hash-format.md, and the
+    reference's own vectors; returns the number of failures."""
+    fails = 0
+
+    def check(what, got, want):
+        nonlocal fails
+        ok = hexs(got) == want
+        print("%s %s" % ("ok  " if ok else "FAIL", what))
+        if not ok:
+            fails += 1
+            print("     got  %s\n     want %s" % (hexs(got), want))
+
+    g0 = genesis([])
+    check("genesis without keys", g0,
+          "600ef5c44b6d9574d2fc88fd1d556c63d70ed9ce1a27411aaba15a3acc32c551")
+    g1 = genesis([("i", Int(1))])
+    check("genesis of integer key 1", g1,
+          "990a99bd052fadaf20e6f14d5b22aa016f650248ed9c88871bb73ec09b16fd55")
+    tv = chain([("i", Int(1))], [
+        [("i", Int(1)), ("n", Numeric("12.50")), ("t", Text("café"))],
+        [("i", Int(1)), ("n", None), ("t", Text(""))]])
+    check("tv row 1", tv[0][2],
+          "736d2424d87e0e109d852b340cef0422988f2512ec87aa9c5652a22d9f1e8ccd")
+    check("tv row 2", tv[1][2],
+          "cafcb59623204bcf1ac68784ef903ddcca4c9a09103e7e50f499c5c63a997556")
+
+    every = [
+        ("b", Bool(True)), ("i", Int(-2)), ("i", Int(40000)), ("i", Int(9000000000)),
+        ("n", Numeric("12.50")), ("n", Numeric("0.001")),
+        ("f", Float(1.5, single=True)), ("f", Float(0.1)),
+        ("t", Text("café über")), ("t", Text("Zoë")), ("t", Text("ab   ")), ("t", Text("nom")),
+        ("j", Json('{"b": 1,  "a": [1, 2.0]}')),
+        ("J", Jsonb('{"b": 1, "a": [1, 2.0], "ü": "ß"}')),
+        ("x", Bytea(bytes.fromhex("deadbeef"))),
+        ("u", Uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")),
+        ("T", Timestamptz(datetime.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC))),
+        ("S", Timestamp(datetime.datetime(2026, 3, 1, 12, 0, 0))),
+        ("D", Date(datetime.date(2026, 3, 1))),
+        ("I", Inet("192.168.1.5/24")), ("I", Inet("10.0.0.0/8", cidr=True)),
+        ("v", Interval(1, 2, ((3 * 60 + 4) * 60 + 5) * 1000000 + 500000)),
+        ("A", Array("i", [Int(1), None, Int(3)])),
+        ("A", Array("t", [Text("x"), Text("y z")], dims=[(2, 0)])),
+        ("A", Array("u", [Uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")])),
+        ("A", Array("T", [Timestamptz("infinity"),
+                          Timestamptz(datetime.datetime(2026, 1, 1, tzinfo=UTC))])),
+        ("A", Array("J", [Jsonb('{"k": null}')])),
+        ("A", Array("n", [Numeric("1.0"), Numeric("2"), Numeric("3"), Numeric("NaN")],
+                    dims=[(2, 1), (2, 1)])),
+    ]
+    ev = chain([], [every, every])
+    check("every type, row 1", ev[0][2],
+          "c84651d998357cf738d6a0ee1ff2f0db08701bb520739160b00da419ae15daf4")
+    check("every type, row 2", ev[1][2],
+          "92f51fae4e9189a8505ca96034a526ec774bfdfdc76c02a83eed46b3308ebe9e")
+
+    check("empty digest root", merkle_root([]),
+          "33130077524a408eeeacef2077c7c2b47baa5cd9ad4c998a533d20514f01ff29")
+    check("tv digest root, one chain", merkle_root([("1", 2, tv[1][2])]),
+          "3619cadfdc7f16ea6b0947a566809a66d0ad2f6a8dc8e72275d2205ba30de031")
+    c2 = chain([("i", Int(2))], [[("i", Int(2)), ("n", Numeric("1")), ("t", Text("x"))]])
+    c3 = chain([("i", Int(3))], [[("i", Int(3)), ("n", Numeric("2")), ("t", Text("y"))]])
+    check("tv chain 2 head", c2[0][2],
+          "50afb12fe0b7dd4a4642e1aebb17e942429a96acf13a152e799ce9cb37e89e43")
+    check("tv chain 3 head", c3[0][2],
+          "56b0bb1cda3631f854a4a91617e6dbd56e3e9b6a88c463967fe29c1157532124")
+    check("tv digest root, three chains",
+          merkle_root([("1", 2, tv[1][2]), ("2", 1, c2[0][2]), ("3", 1, c3[0][2])]),
+          "bb6f80249b928037b20e493df362a37b09b24afb8ef52ae3eb69e5b39021405f")
+
+    # the reference's own section, if present, must be what this prints
+    try:
+        import os
+        doc = open(os.path.join(os.path.dirname(__file__), "..", "docs",
+                                "hash-format.md"), encoding="utf-8").read()
+        mine = markdown()
+        ok = mine in doc
+        print("%s docs/hash-format.md holds the current reference vectors" %
+              ("ok  " if ok else "FAIL"))
+        fails += 0 if ok else 1
+    except OSError as e:
+        print("FAIL cannot read docs/hash-format.md: %s" % e)
+        fails += 1
+    return fails
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else "check"
+    if cmd == "markdown":
+        sys.stdout.write(markdown())
+        return 0
+    if cmd == "sql":
+        sys.stdout.write(sql())
+        return 0
+    if cmd == "check":
+        fails = selfcheck()
+        print("%d failure(s)" % fails)
+        return 1 if fails else 0
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
