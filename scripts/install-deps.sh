@@ -14,6 +14,7 @@ packages=(
   libtap-parser-sourcehandler-pgtap-perl
   libipc-run-perl
   postgresql-15-partman
+  python3-prometheus-client
 )
 
 missing=()

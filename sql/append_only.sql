@@ -113,6 +113,17 @@ UPDATE ao_api.plain SET id = 3;
 INSERT INTO ao_api.plain VALUES (3);
 SELECT * FROM ao_api.plain ORDER BY 1;
 
+-- a protected table attached under an unprotected parent: changes through
+-- that parent fire no statement trigger of the partition, the row trigger
+-- refuses them
+CREATE TABLE ao_api.outer_parent (id int) PARTITION BY RANGE (id);
+ALTER TABLE ao_api.outer_parent ATTACH PARTITION ao_api.plain FOR VALUES FROM (0) TO (100);
+UPDATE ao_api.outer_parent SET id = id + 1;
+DELETE FROM ao_api.outer_parent;
+SELECT count(*) FROM ao_api.plain;
+ALTER TABLE ao_api.outer_parent DETACH PARTITION ao_api.plain;
+DROP TABLE ao_api.outer_parent;
+
 -- grant_ingest: INSERT on the table, its partitions and its sequences
 SET ROLE regress_ao_other;
 SELECT wallet_ops.grant_ingest('ao_api.audit_log', 'regress_ao_ingest');

@@ -22,6 +22,7 @@
 
 #include "maintenance.h"
 #include "matviews.h"
+#include "ops.h"
 #include "partitions.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_run_maintenance);
@@ -82,11 +83,21 @@ MaintenanceRunAll(Oid only_relid, TimestampTz at, MaintenanceReport *report)
 {
 	char		relkind = OidIsValid(only_relid) ? get_rel_relkind(only_relid) : '\0';
 
-	/* partitions first: a refreshed view may read new partitions */
-	if (!OidIsValid(only_relid) || relkind == RELKIND_PARTITIONED_TABLE)
+	/*
+	 * partitions first: a refreshed view may read new partitions (a table
+	 * only scheduled for verification is not an unmanaged-partitions error)
+	 */
+	if (!OidIsValid(only_relid) ||
+		(relkind == RELKIND_PARTITIONED_TABLE &&
+		 (!VerificationIsScheduled(only_relid) ||
+		  list_member_oid(PartitionsManagedTables(), only_relid))))
 		PartitionsRunMaintenance(only_relid, at, report);
 	if (!OidIsValid(only_relid) || relkind == RELKIND_MATVIEW)
 		MatviewsRunMaintenance(only_relid, report);
+	/* scheduled verifications of hash chains that are due (ops_verify.c) */
+	if (!OidIsValid(only_relid) || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_RELATION)
+		VerificationRunScheduled(only_relid, report);
 }
 
 /*

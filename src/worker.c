@@ -74,6 +74,7 @@
 #include "job_log.h"
 #include "maintenance.h"
 #include "matviews.h"
+#include "ops.h"
 #include "partitions.h"
 #include "wallet_ops.h"
 #include "worker.h"
@@ -942,6 +943,18 @@ worker_tick(bool check_only)
 			SetUserIdAndSecContext(save_userid, save_sec_context);
 		});
 	}
+
+	/* scheduled verifications of hash chains that are due (ops_verify.c) */
+	RUN_STEP("verifications", {
+		Oid save_userid;
+		int save_sec_context;
+
+		pgstat_report_activity(STATE_RUNNING, "wallet_ops: scheduled verifications");
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+		VerificationRunScheduled(InvalidOid, &report);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	});
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return true;

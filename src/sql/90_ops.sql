@@ -1,0 +1,733 @@
+
+-- ---------------------------------------------------------------------------
+-- What operators look at (contract section 6, docs/operations.md):
+--
+-- wallet_ops.status     one row per managed object with its headline figure
+-- wallet_ops.health()   ok / warning / critical, with one entry per check
+-- wallet_ops.metrics()  the same figures in Prometheus text format
+--
+-- Every figure is computed when asked (partition runway from the partitions
+-- that exist now, rows in default partitions counted now), not copied from
+-- the last maintenance run, so a partition dropped by hand shows at once.
+-- The functions are SECURITY DEFINER so that a monitoring role needs no
+-- privilege on the managed tables; they reveal object names and counts
+-- only.  They are not executable by PUBLIC: members of pg_monitor may use
+-- them, and GRANT gives them to any other role (docs/operations.md).
+-- ---------------------------------------------------------------------------
+
+-- ---------------------------------------------------------------------------
+-- Scheduled integrity audits of hash-chained tables.
+--
+-- wallet_ops.verification_schedule  what to verify and how often (dumped)
+-- wallet_ops.verification_state     how the last runs went, and the digest
+--                                   of the last clean verification, the
+--                                   anchor of the next incremental one (not
+--                                   dumped: a restored cluster starts with
+--                                   a full verification)
+-- ---------------------------------------------------------------------------
+CREATE TABLE wallet_ops.verification_schedule (
+    relid         pg_catalog.regclass PRIMARY KEY,
+    every         interval NOT NULL CHECK (every > interval '0'),
+    full_every    interval CHECK (full_every > interval '0'),
+    scheduled_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    scheduled_by  name NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE wallet_ops.verification_schedule IS
+  'Hash-chained tables the worker verifies every `every`, incrementally from the last clean verification, and in full every full_every (NULL: only when there is no clean verification to start from)';
+SELECT pg_catalog.pg_extension_config_dump('wallet_ops.verification_schedule', '');
+REVOKE ALL ON wallet_ops.verification_schedule FROM PUBLIC;
+
+CREATE TABLE wallet_ops.verification_state (
+    relid          pg_catalog.regclass PRIMARY KEY,
+    last_run       timestamptz,
+    last_result    text CHECK (last_result IN ('ok', 'problems', 'error')),
+    last_error     text,
+    last_mode      text CHECK (last_mode IN ('full', 'incremental')),
+    problems       bigint,
+    last_verified  timestamptz,
+    last_full      timestamptz,
+    anchor         jsonb
+);
+COMMENT ON TABLE wallet_ops.verification_state IS
+  'Outcome of the last recorded verification of each hash-chained table; anchor is the digest (wallet_ops.chain_digest) of the heads the last clean verification checked';
+REVOKE ALL ON wallet_ops.verification_state FROM PUBLIC;
+
+CREATE FUNCTION wallet_ops.schedule_verification(tbl pg_catalog.regclass, every interval,
+                                                 full_every interval DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tbl IS NULL OR every IS NULL THEN
+        RAISE EXCEPTION 'table and interval must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM wallet_ops.hash_chains h WHERE h.relid = tbl) THEN
+        RAISE EXCEPTION 'table "%" is not hash-chained', tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Use wallet_ops.enable_hash_chain() first.';
+    END IF;
+    IF NOT pg_catalog.pg_has_role(SESSION_USER,
+                                  (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = tbl), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF every <= interval '0' OR full_every <= interval '0' THEN
+        RAISE EXCEPTION 'verification interval must be positive'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('every = %s, full_every = %s.', every, COALESCE(full_every::text, 'NULL'));
+    END IF;
+    INSERT INTO wallet_ops.verification_schedule AS s (relid, every, full_every)
+    VALUES (tbl, every, full_every)
+    ON CONFLICT (relid) DO UPDATE SET every = EXCLUDED.every, full_every = EXCLUDED.full_every,
+                                      scheduled_at = pg_catalog.now(), scheduled_by = CURRENT_USER;
+END
+$$;
+COMMENT ON FUNCTION wallet_ops.schedule_verification(pg_catalog.regclass, interval, interval) IS
+  'The worker verifies a hash-chained table every `every`, incrementally from the last clean verification, in full every full_every (table owner)';
+
+CREATE FUNCTION wallet_ops.unschedule_verification(tbl pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_catalog.pg_has_role(SESSION_USER,
+                                  (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = tbl), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    DELETE FROM wallet_ops.verification_schedule s WHERE s.relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'verification of table "%" is not scheduled', tbl USING ERRCODE = 'undefined_object';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION wallet_ops.unschedule_verification(pg_catalog.regclass) IS
+  'Stops the scheduled verification of a table; its last outcome stays in wallet_ops.status (table owner)';
+
+CREATE FUNCTION wallet_ops.verify_since_digest(tbl pg_catalog.regclass, digest jsonb)
+RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'wallet_ops_verify_since_digest';
+COMMENT ON FUNCTION wallet_ops.verify_since_digest(pg_catalog.regclass, jsonb) IS
+  'Verifies only the rows added since a digest was taken, from the heads it attested on; read-only (runs on a hot standby)';
+
+CREATE FUNCTION wallet_ops.run_verification(tbl pg_catalog.regclass, incremental boolean DEFAULT true)
+RETURNS TABLE (chain_key text, chain_seq bigint, problem text, detail text)
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+AS 'MODULE_PATHNAME', 'wallet_ops_run_verification';
+COMMENT ON FUNCTION wallet_ops.run_verification(pg_catalog.regclass, boolean) IS
+  'Verifies a hash-chained table now as a scheduled verification does (incrementally from the last clean one, or in full) and records the outcome';
+REVOKE ALL ON FUNCTION wallet_ops.run_verification(pg_catalog.regclass, boolean) FROM PUBLIC;
+
+-- A dropped table is no longer verified.
+CREATE FUNCTION wallet_ops._verification_on_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM wallet_ops.verification_schedule s
+     USING pg_catalog.pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.objsubid = 0 AND d.objid = s.relid::pg_catalog.oid;
+    DELETE FROM wallet_ops.verification_state s
+     USING pg_catalog.pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.objsubid = 0 AND d.objid = s.relid::pg_catalog.oid;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._verification_on_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER wallet_ops_verification_drop ON sql_drop
+    EXECUTE FUNCTION wallet_ops._verification_on_drop();
+
+-- Verifications running now, in any session (progress is in the query
+-- text, updated as rows are checked).
+CREATE VIEW wallet_ops.verification_progress AS
+    SELECT a.pid, a.datname, a.usename, a.backend_type, a.xact_start,
+           pg_catalog.now() - a.xact_start AS running_for, a.query AS progress
+      FROM pg_catalog.pg_stat_activity a
+     WHERE a.query LIKE 'wallet\_ops.verify\_chain(%' OR a.query LIKE 'wallet\_ops: verifying %';
+COMMENT ON VIEW wallet_ops.verification_progress IS
+  'Hash chain verifications running now in any session, with their progress (rows checked); needs pg_read_all_stats (pg_monitor) to see other roles'' sessions';
+REVOKE ALL ON wallet_ops.verification_progress FROM PUBLIC;
+GRANT SELECT ON wallet_ops.verification_progress TO pg_monitor;
+
+CREATE FUNCTION wallet_ops._preloaded()
+RETURNS boolean
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'wallet_ops_is_preloaded';
+COMMENT ON FUNCTION wallet_ops._preloaded() IS
+  'Internal: true when the library was loaded through shared_preload_libraries (the worker can run)';
+
+-- The worker of this database, as pg_stat_activity shows it.
+CREATE FUNCTION wallet_ops._worker_state(
+    OUT preloaded boolean, OUT enabled boolean, OUT in_recovery boolean,
+    OUT database_allowed boolean, OUT worker_pid integer,
+    OUT worker_started timestamptz, OUT naptime interval)
+RETURNS record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT wallet_ops._preloaded(),
+           COALESCE(pg_catalog.current_setting('wallet_ops.enabled', true), 'on') = 'on',
+           pg_catalog.pg_is_in_recovery(),
+           COALESCE(pg_catalog.current_setting('wallet_ops.databases', true), '') = ''
+             OR pg_catalog.current_database() = ANY (
+                  SELECT pg_catalog.btrim(d)
+                    FROM pg_catalog.regexp_split_to_table(
+                           pg_catalog.current_setting('wallet_ops.databases', true), ',') d),
+           (SELECT a.pid FROM pg_catalog.pg_stat_activity a
+             WHERE a.backend_type = 'wallet_ops worker' AND a.datid = d.oid
+             ORDER BY a.backend_start LIMIT 1),
+           (SELECT a.backend_start FROM pg_catalog.pg_stat_activity a
+             WHERE a.backend_type = 'wallet_ops worker' AND a.datid = d.oid
+             ORDER BY a.backend_start LIMIT 1),
+           pg_catalog.make_interval(secs => COALESCE(
+               (SELECT s.setting::pg_catalog.float8 FROM pg_catalog.pg_settings s
+                 WHERE s.name = 'wallet_ops.naptime'), 60))
+      FROM pg_catalog.pg_database d
+     WHERE d.datname = pg_catalog.current_database()
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._worker_state() FROM PUBLIC;
+
+-- Live figures of a table whose partitions are managed, as of `at`:
+-- runway_until is the end of the partitions that follow on, without a gap,
+-- from the one holding `at` (NULL when no partition holds `at`);
+-- period_length is one period; default_rows is counted now.
+CREATE FUNCTION wallet_ops._partition_figures(
+    tbl pg_catalog.regclass, at timestamptz,
+    OUT runway_until timestamptz, OUT period_length interval,
+    OUT has_default boolean, OUT default_rows bigint)
+RETURNS record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cfg record;
+    keytype pg_catalog.regtype;
+    default_part pg_catalog.regclass;
+    cur timestamptz := at;
+    nxt timestamptz;
+    part record;
+    m text[];
+    los timestamptz[] := '{}';
+    his timestamptz[] := '{}';
+BEGIN
+    SELECT c.period, c.time_zone INTO cfg
+      FROM wallet_ops.partition_config c WHERE c.relid = tbl;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    period_length := CASE cfg.period
+        WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+        WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
+        ELSE interval '1 year' END;
+
+    SELECT a.atttypid::pg_catalog.regtype INTO keytype
+      FROM pg_catalog.pg_partitioned_table p
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+     WHERE p.partrelid = tbl;
+
+    -- bounds of every partition as timestamptz, read from the catalog
+    -- (no temporary table: this runs on hot standbys too)
+    has_default := false;
+    FOR part IN
+        SELECT c.oid AS part, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
+          FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = tbl
+    LOOP
+        IF part.bound = 'DEFAULT' THEN
+            has_default := true;
+            default_part := part.part;
+            CONTINUE;
+        END IF;
+        m := pg_catalog.regexp_match(part.bound, '^FOR VALUES FROM \((.*)\) TO \((.*)\)$');
+        CONTINUE WHEN m IS NULL;
+        los := los || wallet_ops._bound_time(m[1], keytype, cfg.time_zone);
+        his := his || wallet_ops._bound_time(m[2], keytype, cfg.time_zone);
+    END LOOP;
+
+    -- follow the partitions on from the one holding `at`
+    LOOP
+        nxt := NULL;
+        FOR i IN 1 .. COALESCE(pg_catalog.array_length(los, 1), 0) LOOP
+            IF los[i] <= cur AND his[i] > cur THEN
+                nxt := GREATEST(nxt, his[i]);
+            END IF;
+        END LOOP;
+        EXIT WHEN nxt IS NULL;
+        runway_until := nxt;
+        EXIT WHEN nxt = 'infinity';
+        cur := nxt;
+    END LOOP;
+
+    IF has_default THEN
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM ONLY %s', default_part::pg_catalog.regclass)
+           INTO default_rows;
+    ELSE
+        default_rows := 0;
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._partition_figures(pg_catalog.regclass, timestamptz) FROM PUBLIC;
+
+-- A partition bound as pg_get_expr prints it ('2026-01-01 00:00:00+00',
+-- MINVALUE, ...) as timestamptz; timestamp and date bounds are local times
+-- in the table's time zone.
+CREATE FUNCTION wallet_ops._bound_time(lit text, keytype pg_catalog.regtype, tz text)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v text := pg_catalog.btrim(lit);
+BEGIN
+    IF v = 'MINVALUE' THEN
+        RETURN '-infinity';
+    ELSIF v = 'MAXVALUE' THEN
+        RETURN 'infinity';
+    END IF;
+    v := pg_catalog.replace(pg_catalog.btrim(v, ''''), '''''', '''');
+    IF keytype = 'timestamptz'::pg_catalog.regtype THEN
+        RETURN v::timestamptz;
+    ELSIF keytype = 'date'::pg_catalog.regtype THEN
+        RETURN v::date::timestamp AT TIME ZONE tz;
+    ELSE
+        RETURN v::timestamp AT TIME ZONE tz;
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._bound_time(text, pg_catalog.regtype, text) FROM PUBLIC;
+
+-- Every managed object with its figures as of `at`: the columns of
+-- wallet_ops.status, then what health() needs besides.
+CREATE FUNCTION wallet_ops._status_at(at timestamptz)
+RETURNS TABLE (object text, kind text, last_run timestamptz, last_result text,
+               last_error text, headline text, runway_until timestamptz,
+               default_rows bigint, staleness interval, last_verified timestamptz,
+               -- for health()
+               period_length interval, has_default boolean, allowed_staleness interval,
+               refresh_overdue boolean, protection_intact boolean, problems bigint,
+               verification_overdue boolean)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT * FROM wallet_ops._worker_state())
+    -- partitions made ahead of time
+    SELECT c.relid::text, 'partitions', c.last_run, c.last_result, c.last_error,
+           CASE WHEN f.runway_until IS NULL
+                THEN 'no partition for the current period'
+                ELSE 'partitions up to ' || pg_catalog.to_char(f.runway_until AT TIME ZONE 'UTC',
+                                                               'YYYY-MM-DD HH24:MI') || ' UTC'
+           END
+           || CASE WHEN NOT f.has_default THEN ', no default partition'
+                   WHEN f.default_rows > 0 THEN ', ' || f.default_rows || ' rows in the default partition'
+                   ELSE '' END,
+           f.runway_until, f.default_rows, NULL::interval, NULL::timestamptz,
+           f.period_length, f.has_default, NULL::interval, NULL::boolean, NULL::boolean,
+           NULL::bigint, NULL::boolean
+      FROM wallet_ops.partition_config c,
+           LATERAL wallet_ops._partition_figures(c.relid, at) f
+    UNION ALL
+    -- materialised views kept fresh: stale for `staleness` since the first
+    -- change they do not show; the policy allows one naptime after a change
+    -- (twice, for the refresh itself) and refresh_every plus that
+    SELECT m.mv::text, 'matview',
+           GREATEST(s.last_refresh, s.last_error_at), s.last_result, s.last_error,
+           CASE WHEN f.stale THEN 'stale for ' || pg_catalog.date_trunc('second', st.staleness)::text
+                ELSE 'fresh' END
+           || COALESCE(', refreshed ' || pg_catalog.to_char(s.last_refresh AT TIME ZONE 'UTC',
+                                                           'YYYY-MM-DD HH24:MI:SS') || ' UTC',
+                       ', never refreshed'),
+           NULL, NULL, st.staleness, NULL,
+           NULL, NULL, 2 * w.naptime,
+           m.refresh_every IS NOT NULL
+             AND COALESCE(s.last_refresh, m.managed_at) + m.refresh_every + 2 * w.naptime < at,
+           NULL, NULL, NULL
+      FROM wallet_ops.matviews m
+      JOIN wallet_ops.matview_freshness f ON f.mv = m.mv
+      LEFT JOIN wallet_ops.matview_state s ON s.mv = m.mv
+      CROSS JOIN w
+      CROSS JOIN LATERAL (
+          SELECT CASE
+                   WHEN NOT f.stale THEN interval '0'
+                   -- never refreshed: stale since it was managed
+                   WHEN s.refreshed_snapshot IS NULL
+                     THEN GREATEST(at - m.managed_at, interval '0')
+                   ELSE GREATEST(f.staleness + (at - pg_catalog.now()), interval '0')
+                 END AS staleness) st
+    UNION ALL
+    -- append-only tables: the guard triggers must be in place and enabled
+    SELECT a.relid::text, 'append_only', NULL, NULL, NULL,
+           CASE WHEN g.intact THEN 'append-only since '
+                                  || pg_catalog.to_char(a.protected_at AT TIME ZONE 'UTC',
+                                                        'YYYY-MM-DD HH24:MI') || ' UTC'
+                ELSE 'guard triggers missing or disabled' END,
+           NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, g.intact, NULL, NULL
+      FROM wallet_ops.append_only_tables a,
+           LATERAL (SELECT pg_catalog.count(*) = 2 AS intact
+                      FROM pg_catalog.pg_trigger t
+                     WHERE t.tgrelid = a.relid
+                       AND t.tgname IN ('wallet_ops_append_only_row', 'wallet_ops_append_only_stmt')
+                       AND t.tgenabled = 'A') g
+    UNION ALL
+    -- hash chains: the last recorded verification
+    SELECT h.relid::text, 'hash_chain', v.last_run, v.last_result, v.last_error,
+           CASE WHEN v.last_run IS NULL THEN 'never verified'
+                WHEN v.last_result = 'problems' THEN v.problems || ' problems found by the '
+                     || v.last_mode || ' verification of '
+                     || pg_catalog.to_char(v.last_run AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+                WHEN v.last_verified IS NULL THEN 'never verified clean'
+                ELSE 'verified clean ' || pg_catalog.to_char(v.last_verified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+                     || ' UTC (' || v.last_mode || ')' END
+           || CASE WHEN sc.relid IS NULL THEN ', not scheduled'
+                   ELSE ', every ' || sc.every::text END,
+           NULL, NULL, NULL, v.last_verified,
+           NULL, NULL, NULL, NULL, NULL, COALESCE(v.problems, 0),
+           sc.relid IS NOT NULL AND COALESCE(v.last_run, sc.scheduled_at) + 2 * sc.every + 2 * w.naptime < at
+      FROM wallet_ops.hash_chains h
+      CROSS JOIN w
+      LEFT JOIN wallet_ops.verification_state v ON v.relid = h.relid
+      LEFT JOIN wallet_ops.verification_schedule sc ON sc.relid = h.relid
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._status_at(timestamptz) FROM PUBLIC;
+
+CREATE VIEW wallet_ops.status AS
+    SELECT s.object, s.kind, s.last_run, s.last_result, s.last_error, s.headline,
+           s.runway_until, s.default_rows, s.staleness, s.last_verified
+      FROM wallet_ops._status_at(pg_catalog.now()) s
+     ORDER BY s.kind, s.object;
+COMMENT ON VIEW wallet_ops.status IS
+  'One row per managed object: kind, last run, last result, last error and the headline figure (partition runway, rows in the default partition, view staleness, chain last verified)';
+
+-- The checks of health() as of `at`, one row each.
+CREATE FUNCTION wallet_ops._health_checks(at timestamptz)
+RETURNS TABLE (check_name text, object text, status text, detail text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT * FROM wallet_ops._worker_state()),
+    s AS (SELECT * FROM wallet_ops._status_at(at))
+    SELECT 'worker', pg_catalog.current_database(),
+           CASE WHEN NOT w.preloaded THEN 'critical'
+                WHEN w.in_recovery THEN 'ok'
+                WHEN NOT w.database_allowed THEN 'critical'
+                WHEN NOT w.enabled THEN 'warning'
+                WHEN w.worker_pid IS NULL THEN 'critical'
+                ELSE 'ok' END,
+           CASE WHEN NOT w.preloaded
+                  THEN 'wallet_ops is not loaded through shared_preload_libraries: no worker maintains partitions, refreshes views or runs scheduled verifications; add wallet_ops to shared_preload_libraries and restart the server'
+                WHEN w.in_recovery
+                  THEN 'hot standby: the worker starts when this server is promoted'
+                WHEN NOT w.database_allowed
+                  THEN 'database ' || pg_catalog.quote_ident(pg_catalog.current_database()) || ' is not listed in wallet_ops.databases: no worker serves it'
+                WHEN NOT w.enabled
+                  THEN 'wallet_ops.enabled is off: the worker runs but does no maintenance'
+                WHEN w.worker_pid IS NULL
+                  THEN 'no wallet_ops worker is running for database ' || pg_catalog.quote_ident(pg_catalog.current_database())
+                ELSE 'worker running as process ' || w.worker_pid || ' since '
+                     || pg_catalog.to_char(w.worker_started AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
+           END
+      FROM w
+    UNION ALL
+    -- partitions: an INSERT may fail without a default partition and
+    -- without a partition for the coming period; less than one period of
+    -- runway is a warning
+    SELECT 'runway', s.object,
+           CASE WHEN NOT s.has_default AND (s.runway_until IS NULL OR s.runway_until < at + s.period_length)
+                  THEN 'critical'
+                WHEN s.runway_until IS NULL OR s.runway_until < at + s.period_length THEN 'warning'
+                ELSE 'ok' END,
+           CASE WHEN s.runway_until IS NULL THEN 'no partition holds the current time'
+                ELSE 'partitions up to ' || pg_catalog.to_char(s.runway_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC ('
+                     || pg_catalog.round((pg_catalog.date_part('epoch', s.runway_until - at)
+                                          / pg_catalog.date_part('epoch', s.period_length))::numeric, 2)
+                     || ' periods of ' || s.period_length::text || ')' END
+           || CASE WHEN NOT s.has_default
+                     THEN '; there is no default partition, so an INSERT outside the partitions fails'
+                   ELSE '' END
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 'default_rows', s.object,
+           CASE WHEN s.default_rows > 0 THEN 'warning' ELSE 'ok' END,
+           s.default_rows || ' rows in the default partition'
+      FROM s WHERE s.kind = 'partitions' AND s.has_default
+    UNION ALL
+    SELECT 'maintenance', s.object,
+           CASE WHEN s.last_result = 'error' THEN 'warning' ELSE 'ok' END,
+           CASE WHEN s.last_run IS NULL THEN 'not run yet'
+                ELSE 'last run ' || pg_catalog.to_char(s.last_run AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+                     || ' UTC: ' || COALESCE(s.last_result, 'unknown')
+                     || COALESCE(': ' || s.last_error, '') END
+      FROM s WHERE s.kind IN ('partitions', 'matview')
+    UNION ALL
+    SELECT 'staleness', s.object,
+           CASE WHEN s.staleness > s.allowed_staleness OR s.refresh_overdue THEN 'warning' ELSE 'ok' END,
+           CASE WHEN s.staleness > interval '0'
+                  THEN 'stale for ' || pg_catalog.date_trunc('second', s.staleness)::text
+                       || ' (allowed ' || s.allowed_staleness::text || ')'
+                ELSE 'fresh' END
+           || CASE WHEN s.refresh_overdue THEN '; its refresh_every is overdue' ELSE '' END
+      FROM s WHERE s.kind = 'matview'
+    UNION ALL
+    SELECT 'append_only', s.object,
+           CASE WHEN s.protection_intact THEN 'ok' ELSE 'critical' END,
+           s.headline
+      FROM s WHERE s.kind = 'append_only'
+    UNION ALL
+    SELECT 'verification', s.object,
+           CASE WHEN s.last_result = 'problems' THEN 'critical'
+                WHEN s.last_result = 'error' OR s.verification_overdue THEN 'warning'
+                ELSE 'ok' END,
+           s.headline
+           || CASE WHEN s.last_result = 'error' THEN ': the last verification failed: ' || s.last_error
+                   WHEN s.verification_overdue THEN '; the scheduled verification is overdue'
+                   ELSE '' END
+      FROM s WHERE s.kind = 'hash_chain'
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._health_checks(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION wallet_ops._health_at(at timestamptz)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH c AS (
+        SELECT h.*, CASE h.status WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END AS level
+          FROM wallet_ops._health_checks(at) h
+    )
+    SELECT pg_catalog.jsonb_build_object(
+        'status', CASE COALESCE((SELECT pg_catalog.max(level) FROM c), 0)
+                    WHEN 2 THEN 'critical' WHEN 1 THEN 'warning' ELSE 'ok' END,
+        'checked_at', at,
+        'checks', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                'check', c.check_name, 'object', c.object,
+                                'status', c.status, 'detail', c.detail)
+                              ORDER BY c.level DESC, c.check_name, c.object)
+                              FROM c), '[]'::jsonb))
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._health_at(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION wallet_ops.health()
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT wallet_ops._health_at(pg_catalog.now()) $$;
+COMMENT ON FUNCTION wallet_ops.health() IS
+  'Overall status ok, warning or critical, with one entry per check: worker, partition runway, default partition rows, view staleness, append-only protection, chain verification';
+
+-- Metric samples: family, help, type, label names and values, value.
+CREATE FUNCTION wallet_ops._metric_samples(at timestamptz)
+RETURNS TABLE (family_order int, metric text, help text, metric_type text,
+               label_names text[], label_values text[], value float8)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT * FROM wallet_ops._worker_state()),
+    s AS (SELECT * FROM wallet_ops._status_at(at)),
+    h AS (SELECT * FROM wallet_ops._health_checks(at)),
+    lvl AS (SELECT h.*, CASE h.status WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END AS level FROM h)
+    SELECT 1, 'wallet_ops_up', 'Always 1: wallet_ops answered this scrape.', 'gauge',
+           '{}'::text[], '{}'::text[], 1::float8
+    UNION ALL
+    SELECT 2, 'wallet_ops_preloaded', '1 when wallet_ops is loaded through shared_preload_libraries, so that its worker can run.', 'gauge',
+           '{}', '{}', CASE WHEN w.preloaded THEN 1 ELSE 0 END FROM w
+    UNION ALL
+    SELECT 3, 'wallet_ops_worker_running', '1 when the wallet_ops worker of this database is running.', 'gauge',
+           '{}', '{}', CASE WHEN w.worker_pid IS NOT NULL THEN 1 ELSE 0 END FROM w
+    UNION ALL
+    SELECT 4, 'wallet_ops_health_status', 'Overall result of wallet_ops.health(): 0 ok, 1 warning, 2 critical.', 'gauge',
+           '{}', '{}', COALESCE((SELECT pg_catalog.max(level) FROM lvl), 0)
+    UNION ALL
+    SELECT 5, 'wallet_ops_health_check_status', 'Result of each check of wallet_ops.health(): 0 ok, 1 warning, 2 critical.', 'gauge',
+           ARRAY['check', 'object'], ARRAY[lvl.check_name, lvl.object], lvl.level
+      FROM lvl
+    UNION ALL
+    SELECT 10, 'wallet_ops_partition_runway_seconds', 'Seconds from now to the end of the partitions made ahead of time (0 when no partition holds the current time).', 'gauge',
+           ARRAY['table'], ARRAY[s.object],
+           GREATEST(COALESCE(pg_catalog.date_part('epoch', s.runway_until - at), 0), 0)
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 11, 'wallet_ops_partition_runway_periods', 'Runway in periods of the table (below 1 is a warning).', 'gauge',
+           ARRAY['table'], ARRAY[s.object],
+           GREATEST(COALESCE(pg_catalog.date_part('epoch', s.runway_until - at)
+                             / pg_catalog.date_part('epoch', s.period_length), 0), 0)
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 12, 'wallet_ops_default_partition_rows', 'Rows in the default partition of a managed table (should be 0).', 'gauge',
+           ARRAY['table'], ARRAY[s.object], s.default_rows
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 13, 'wallet_ops_partition_default_missing', '1 when a managed table has no default partition, so that an INSERT outside its partitions fails.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], CASE WHEN s.has_default THEN 0 ELSE 1 END
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 20, 'wallet_ops_matview_staleness_seconds', 'Seconds since the first committed change a managed materialised view does not show yet (0 when fresh).', 'gauge',
+           ARRAY['view'], ARRAY[s.object], pg_catalog.date_part('epoch', s.staleness)
+      FROM s WHERE s.kind = 'matview'
+    UNION ALL
+    SELECT 21, 'wallet_ops_matview_last_refresh_timestamp_seconds', 'Unix time of the last refresh of a managed materialised view.', 'gauge',
+           ARRAY['view'], ARRAY[s.object], pg_catalog.date_part('epoch', ms.last_refresh)
+      FROM s JOIN wallet_ops.matview_state ms ON ms.mv::text = s.object
+     WHERE s.kind = 'matview' AND ms.last_refresh IS NOT NULL
+    UNION ALL
+    SELECT 30, 'wallet_ops_append_only_intact', '1 when the guard triggers of an append-only table are in place.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], CASE WHEN s.protection_intact THEN 1 ELSE 0 END
+      FROM s WHERE s.kind = 'append_only'
+    UNION ALL
+    SELECT 40, 'wallet_ops_chain_last_verified_timestamp_seconds', 'Unix time of the last verification of a hash-chained table that found no problem.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], pg_catalog.date_part('epoch', s.last_verified)
+      FROM s WHERE s.kind = 'hash_chain' AND s.last_verified IS NOT NULL
+    UNION ALL
+    SELECT 41, 'wallet_ops_chain_problems', 'Problems found by the last verification of a hash-chained table (0 when clean or never verified).', 'gauge',
+           ARRAY['table'], ARRAY[s.object], s.problems
+      FROM s WHERE s.kind = 'hash_chain'
+    UNION ALL
+    SELECT 42, 'wallet_ops_chain_verification_overdue', '1 when a scheduled verification has not run for twice its interval.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], CASE WHEN s.verification_overdue THEN 1 ELSE 0 END
+      FROM s WHERE s.kind = 'hash_chain'
+    UNION ALL
+    SELECT 50, 'wallet_ops_last_run_timestamp_seconds', 'Unix time of the last maintenance, refresh or verification run of an object.', 'gauge',
+           ARRAY['object', 'kind'], ARRAY[s.object, s.kind], pg_catalog.date_part('epoch', s.last_run)
+      FROM s WHERE s.last_run IS NOT NULL
+    UNION ALL
+    SELECT 51, 'wallet_ops_last_run_failed', '1 when the last run on an object failed.', 'gauge',
+           ARRAY['object', 'kind'], ARRAY[s.object, s.kind], CASE WHEN s.last_result = 'error' THEN 1 ELSE 0 END
+      FROM s WHERE s.last_run IS NOT NULL
+    UNION ALL
+    SELECT 52, 'wallet_ops_job_failures', 'Failed runs recorded in wallet_ops.job_log (kept for wallet_ops.job_log_retention), per object.', 'gauge',
+           ARRAY['object'], ARRAY[j.object], pg_catalog.count(*)
+      FROM wallet_ops.job_log j WHERE j.outcome = 'error' GROUP BY j.object
+    ORDER BY 1, 6
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._metric_samples(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION wallet_ops._metrics_at(at timestamptz)
+RETURNS text
+LANGUAGE C STRICT STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'wallet_ops_metrics';
+REVOKE ALL ON FUNCTION wallet_ops._metrics_at(timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION wallet_ops.metrics()
+RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT wallet_ops._metrics_at(pg_catalog.now()) $$;
+COMMENT ON FUNCTION wallet_ops.metrics() IS
+  'The figures of wallet_ops.status and wallet_ops.health() in Prometheus text exposition format (version 0.0.4)';
+
+-- Monitoring: members of pg_monitor read these; nobody else unless granted.
+REVOKE ALL ON wallet_ops.status FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops.health() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops.metrics() FROM PUBLIC;
+GRANT SELECT ON wallet_ops.status TO pg_monitor;
+GRANT EXECUTE ON FUNCTION wallet_ops.health() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION wallet_ops.metrics() TO pg_monitor;
+-- the view calls this function with its reader's privileges
+GRANT EXECUTE ON FUNCTION wallet_ops._status_at(timestamptz) TO pg_monitor;
+
+-- ---------------------------------------------------------------------------
+-- Verified replay for disaster recovery: per chain, the last row at or
+-- before as_of, once every chain has been verified.  A row's time is the
+-- value of time_column, by default the table's range partition key when
+-- that is one timestamptz, timestamp or date column.  row_data is the row
+-- as jsonb: jsonb_populate_record(NULL::tbl, row_data) rebuilds it.
+-- Refuses (SQLSTATE XX001, data_corrupted) when a chain has a problem at
+-- or before its last row at as_of, or rows missing anywhere (their time is
+-- unknown); read-only, so it runs on a hot standby or a restored copy.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION wallet_ops.replay(tbl pg_catalog.regclass,
+                                  as_of timestamptz DEFAULT pg_catalog.now(),
+                                  time_column name DEFAULT NULL)
+RETURNS TABLE (chain_key text, chain_seq bigint, row_hash bytea, row_data jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cfg record;
+    col name := time_column;
+    coltype pg_catalog.regtype;
+    keyexpr text;
+    bad record;
+    nbad bigint;
+BEGIN
+    IF tbl IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION 'table and as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT h.chain_key AS keys INTO cfg FROM wallet_ops.hash_chains h WHERE h.relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table "%" is not hash-chained', tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Only hash-chained tables can be replayed; use wallet_ops.enable_hash_chain().';
+    END IF;
+    IF col IS NULL THEN
+        SELECT a.attname INTO col
+          FROM pg_catalog.pg_partitioned_table p
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+         WHERE p.partrelid = tbl AND p.partstrat = 'r' AND p.partnatts = 1
+           AND a.atttypid IN ('timestamptz'::pg_catalog.regtype, 'timestamp'::pg_catalog.regtype,
+                              'date'::pg_catalog.regtype);
+        IF col IS NULL THEN
+            RAISE EXCEPTION 'cannot tell the time of the rows of table %', tbl
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'The table is not range-partitioned on one timestamptz, timestamp or date column.',
+                      HINT = 'Pass the column that holds each row''s time as time_column.';
+        END IF;
+    END IF;
+    SELECT a.atttypid::pg_catalog.regtype INTO coltype FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF coltype IS NULL THEN
+        RAISE EXCEPTION 'column "%" of table % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+    ELSIF coltype NOT IN ('timestamptz'::pg_catalog.regtype, 'timestamp'::pg_catalog.regtype,
+                          'date'::pg_catalog.regtype) THEN
+        RAISE EXCEPTION 'column "%" of table % is of type %, not a time', col, tbl, coltype
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'time_column must be of type timestamptz, timestamp or date.';
+    END IF;
+
+    -- the chain's name as verify_chain() gives it
+    keyexpr := CASE pg_catalog.cardinality(cfg.keys)
+        WHEN 0 THEN '''''::text'
+        WHEN 1 THEN pg_catalog.format('t.%I::text', cfg.keys[1])
+        ELSE 'pg_catalog.jsonb_build_array('
+             || (SELECT pg_catalog.string_agg(pg_catalog.format('t.%I::text', k), ', ' ORDER BY n)
+                   FROM pg_catalog.unnest(cfg.keys) WITH ORDINALITY u(k, n))
+             || ')::text' END;
+
+    -- verify every chain; a problem at or before the last row replayed, or
+    -- rows missing, refuses the replay
+    EXECUTE pg_catalog.format(
+        'WITH p AS (SELECT * FROM wallet_ops.verify_chain(%L::pg_catalog.regclass)),'
+        ' cut AS (SELECT %s AS k, pg_catalog.max(t.chain_seq) AS s FROM %s t'
+        '          WHERE t.%I <= $1 GROUP BY 1)'
+        ' SELECT p.chain_key, p.chain_seq, p.problem, p.detail,'
+        '        pg_catalog.count(*) OVER () AS n'
+        '   FROM p LEFT JOIN cut ON cut.k = p.chain_key'
+        '  WHERE p.chain_key IS NULL OR p.chain_seq IS NULL'
+        '     OR p.problem IN (''head_mismatch'', ''missing_row'')'
+        '     OR p.chain_seq <= COALESCE(cut.s, 0)'
+        '  ORDER BY p.chain_key NULLS FIRST, p.chain_seq LIMIT 1',
+        tbl, keyexpr, tbl, col)
+      INTO bad USING as_of;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot replay chain "%" of table %: verification found %',
+                        COALESCE(bad.chain_key, '(no chain)'), tbl, bad.problem
+            USING ERRCODE = 'data_corrupted',
+                  DETAIL = pg_catalog.format('%s at chain_seq %s: %s%s', bad.problem,
+                                             COALESCE(bad.chain_seq::text, '(none)'), bad.detail,
+                                             CASE WHEN bad.n > 1 THEN pg_catalog.format(' (%s problems in all).', bad.n) ELSE '.' END),
+                  HINT = 'List every problem with wallet_ops.verify_chain(); restore the table from a backup that verifies against a digest kept outside the database (docs/operations.md).';
+    END IF;
+
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT DISTINCT ON (1) %s, t.chain_seq, t.row_hash, pg_catalog.to_jsonb(t)'
+        '  FROM %s t WHERE t.%I <= $1 ORDER BY 1, t.chain_seq DESC',
+        keyexpr, tbl, col)
+      USING as_of;
+END
+$$;
+COMMENT ON FUNCTION wallet_ops.replay(pg_catalog.regclass, timestamptz, name) IS
+  'Disaster recovery: per chain, the last row at or before as_of (as jsonb), after verifying every chain; refuses with SQLSTATE XX001 when a chain fails verification up to that point';
