@@ -91,3 +91,11 @@ SELECT last_result, runway_until IS NOT NULL AS has_runway
   FROM wallet_ops.partition_config WHERE relid = 'integ.dba_events'::regclass;
 SELECT object, kind, outcome FROM wallet_ops.job_log
  WHERE object = 'integ.dba_events' ORDER BY job_id;
+
+-- numeric cannot be a chain key: 1.0 and 1.00 are equal but print
+-- differently, so one chain would get two names
+CREATE TABLE integ.amounts (bucket numeric, v int);
+SELECT wallet_ops.enable_hash_chain('integ.amounts', '{bucket}');
+SELECT count(*) AS chained FROM wallet_ops.hash_chains WHERE relid = 'integ.amounts'::regclass;
+SELECT count(*) AS columns_added FROM pg_attribute
+ WHERE attrelid = 'integ.amounts'::regclass AND attname IN ('chain_seq', 'prev_hash', 'row_hash');

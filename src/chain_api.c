@@ -347,7 +347,7 @@ chain_check_column(Relation rel, const char *name, bool is_key)
 					 errmsg("column \"%s\" of table \"%s\" has type %s, which cannot be a chain key",
 							name, RelationGetRelationName(rel),
 							format_type_be(att->atttypid)),
-					 errhint("Chain keys can be integers, text, varchar, char, name, uuid, boolean, numeric, inet or cidr.")));
+					 errhint("Chain keys can be integers, text, varchar, char, name, uuid, boolean, inet or cidr.")));
 	}
 	else if (ChainTypeTag(att->atttypid, &is_array) == 0)
 		ereport(ERROR,

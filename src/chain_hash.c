@@ -145,10 +145,14 @@ ChainKeyTypeSupported(Oid typid)
 		case NAMEOID:
 		case UUIDOID:
 		case BOOLOID:
-		case NUMERICOID:
 		case INETOID:
 		case CIDROID:
 			return true;
+
+			/*
+			 * Not numeric: 1.0 and 1.00 are equal but print differently,
+			 * so one chain would have two names.
+			 */
 		default:
 			return false;
 	}
