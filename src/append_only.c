@@ -80,12 +80,6 @@ typedef struct TriggerState
 } TriggerState;
 
 /* Saved state while acting as the extension owner. */
-typedef struct OwnerContext
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-} OwnerContext;
 
 /* Backend-local bypass for the retention code (see append_only.h). */
 static bool maintenance_allowed = false;
@@ -104,8 +98,6 @@ static void append_only_subxact_callback(SubXactEvent event,
 										 void *arg);
 static bool is_guard_trigger_name(const char *name);
 static char *qualified_relname(Oid relid);
-static void owner_context_begin(OwnerContext *ctx);
-static void owner_context_end(OwnerContext *ctx);
 static bool config_available(void);
 static List *config_relids(void);
 static void config_insert(Oid relid);
@@ -224,48 +216,6 @@ qualified_relname(Oid relid)
 	return quote_qualified_identifier(nspname, relname);
 }
 
-/*
- * Act as the owner of the extension, with a search_path nobody else
- * controls, to read and write the configuration tables.
- */
-static void
-owner_context_begin(OwnerContext *ctx)
-{
-	Oid			extoid = get_extension_oid("wallet_ops", false);
-	Oid			owner = InvalidOid;
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(owner))
-		elog(ERROR, "could not find the owner of extension wallet_ops");
-
-	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
-	SetUserIdAndSecContext(owner,
-						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	ctx->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-static void
-owner_context_end(OwnerContext *ctx)
-{
-	AtEOXact_GUC(true, ctx->save_nestlevel);
-	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
-}
-
 /* False while the extension is being dropped or not yet fully created. */
 static bool
 config_available(void)
@@ -282,14 +232,14 @@ static List *
 config_relids(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	OwnerContext ctx;
+	WalletOpsOwnerContext ctx;
 	List	   *result = NIL;
 	uint64		i;
 
 	if (!config_available())
 		return NIL;
 
-	owner_context_begin(&ctx);
+	WalletOpsOwnerBegin(&ctx);
 	SPI_connect();
 	if (SPI_execute("SELECT a.relid::pg_catalog.oid"
 					"  FROM wallet_ops.append_only_tables a"
@@ -308,14 +258,14 @@ config_relids(void)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	owner_context_end(&ctx);
+	WalletOpsOwnerEnd(&ctx);
 	return result;
 }
 
 static void
 config_insert(Oid relid)
 {
-	OwnerContext ctx;
+	WalletOpsOwnerContext ctx;
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
 	Datum		values[2];
 	char	   *user = GetUserNameFromId(GetUserId(), false);
@@ -323,7 +273,7 @@ config_insert(Oid relid)
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = DirectFunctionCall1(namein, CStringGetDatum(user));
 
-	owner_context_begin(&ctx);
+	WalletOpsOwnerBegin(&ctx);
 	SPI_connect();
 	if (SPI_execute_with_args("INSERT INTO wallet_ops.append_only_tables"
 							  " (relid, protected_at, protected_by)"
@@ -332,25 +282,25 @@ config_insert(Oid relid)
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record append-only table");
 	SPI_finish();
-	owner_context_end(&ctx);
+	WalletOpsOwnerEnd(&ctx);
 }
 
 static void
 config_delete(Oid relid)
 {
-	OwnerContext ctx;
+	WalletOpsOwnerContext ctx;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 
 	values[0] = ObjectIdGetDatum(relid);
-	owner_context_begin(&ctx);
+	WalletOpsOwnerBegin(&ctx);
 	SPI_connect();
 	if (SPI_execute_with_args("DELETE FROM wallet_ops.append_only_tables"
 							  " WHERE relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not remove append-only table");
 	SPI_finish();
-	owner_context_end(&ctx);
+	WalletOpsOwnerEnd(&ctx);
 }
 
 /* The roles granted ingest on relid itself. */
@@ -358,7 +308,7 @@ static List *
 ingest_roles(Oid relid)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	OwnerContext ctx;
+	WalletOpsOwnerContext ctx;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 	List	   *result = NIL;
@@ -368,7 +318,7 @@ ingest_roles(Oid relid)
 		return NIL;
 
 	values[0] = ObjectIdGetDatum(relid);
-	owner_context_begin(&ctx);
+	WalletOpsOwnerBegin(&ctx);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT role_name::pg_catalog.text FROM wallet_ops.ingest_grants"
 							  " WHERE relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
@@ -385,14 +335,14 @@ ingest_roles(Oid relid)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	owner_context_end(&ctx);
+	WalletOpsOwnerEnd(&ctx);
 	return result;
 }
 
 static void
 ingest_record(Oid relid, const char *role, bool add)
 {
-	OwnerContext ctx;
+	WalletOpsOwnerContext ctx;
 	Oid			argtypes[3] = {OIDOID, NAMEOID, NAMEOID};
 	Datum		values[3];
 	char	   *user = GetUserNameFromId(GetUserId(), false);
@@ -401,7 +351,7 @@ ingest_record(Oid relid, const char *role, bool add)
 	values[1] = DirectFunctionCall1(namein, CStringGetDatum(role));
 	values[2] = DirectFunctionCall1(namein, CStringGetDatum(user));
 
-	owner_context_begin(&ctx);
+	WalletOpsOwnerBegin(&ctx);
 	SPI_connect();
 	if (add)
 	{
@@ -421,20 +371,20 @@ ingest_record(Oid relid, const char *role, bool add)
 			elog(ERROR, "could not remove ingest grant");
 	}
 	SPI_finish();
-	owner_context_end(&ctx);
+	WalletOpsOwnerEnd(&ctx);
 }
 
 /* Forget everything recorded about relations that were dropped. */
 static void
 ingest_forget_relids(List *relids)
 {
-	OwnerContext ctx;
+	WalletOpsOwnerContext ctx;
 	ListCell   *lc;
 
 	if (relids == NIL || !config_available())
 		return;
 
-	owner_context_begin(&ctx);
+	WalletOpsOwnerBegin(&ctx);
 	SPI_connect();
 	foreach(lc, relids)
 	{
@@ -451,7 +401,7 @@ ingest_forget_relids(List *relids)
 			elog(ERROR, "could not forget dropped relation %u", lfirst_oid(lc));
 	}
 	SPI_finish();
-	owner_context_end(&ctx);
+	WalletOpsOwnerEnd(&ctx);
 }
 
 /*
@@ -896,12 +846,12 @@ wallet_ops_append_only_guard(PG_FUNCTION_ARGS)
 static void
 log_job(const char *object, const char *action, const char *detail)
 {
-	OwnerContext ctx;
+	WalletOpsOwnerContext ctx;
 
-	owner_context_begin(&ctx);
+	WalletOpsOwnerBegin(&ctx);
 	JobLogRecord(GetCurrentTimestamp(), object, "append_only", action,
 				 JOB_OK, detail, NULL);
-	owner_context_end(&ctx);
+	WalletOpsOwnerEnd(&ctx);
 }
 
 /* wallet_ops.enforce_append_only(tbl regclass) RETURNS void */

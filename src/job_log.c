@@ -15,8 +15,6 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
-#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -50,19 +48,12 @@ static int
 job_log_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 			 const char *nulls)
 {
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
+	WalletOpsOwnerContext owner;
 	int			ret;
 
-	WalletOpsBecomeOwner(&save_userid, &save_sec_context);
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	WalletOpsOwnerBegin(&owner);
 	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
-	AtEOXact_GUC(true, save_nestlevel);
-	WalletOpsRestoreUser(save_userid, save_sec_context);
+	WalletOpsOwnerEnd(&owner);
 	return ret;
 }
 

@@ -327,21 +327,14 @@ static int
 config_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 			const char *nulls, bool read_only)
 {
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
+	WalletOpsOwnerContext owner;
 	int			ret;
 
 	SPI_connect();
-	WalletOpsBecomeOwner(&save_userid, &save_sec_context);
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	WalletOpsOwnerBegin(&owner);
 	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
 								read_only, 0);
-	AtEOXact_GUC(true, save_nestlevel);
-	WalletOpsRestoreUser(save_userid, save_sec_context);
+	WalletOpsOwnerEnd(&owner);
 	return ret;
 }
 

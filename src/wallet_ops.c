@@ -147,17 +147,22 @@ WalletOpsExtensionOwner(void)
 }
 
 void
-WalletOpsBecomeOwner(Oid *save_userid, int *save_sec_context)
+WalletOpsOwnerBegin(WalletOpsOwnerContext *ctx)
 {
 	Oid			owner = WalletOpsExtensionOwner();
 
-	GetUserIdAndSecContext(save_userid, save_sec_context);
+	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
 	SetUserIdAndSecContext(owner,
-						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	ctx->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 }
 
 void
-WalletOpsRestoreUser(Oid save_userid, int save_sec_context)
+WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx)
 {
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	AtEOXact_GUC(true, ctx->save_nestlevel);
+	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
 }

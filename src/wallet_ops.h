@@ -30,12 +30,19 @@ extern int	wallet_ops_job_log_retention;	/* minutes job_log rows are kept */
 extern bool wallet_ops_preloaded;
 
 /*
- * Acting as the extension's owner, for reading and writing wallet_ops'
- * own tables whatever the caller may touch.  A (sub)transaction abort
- * restores the user as well.
+ * Acting as the extension's owner, with a search_path nobody else controls,
+ * to read and write wallet_ops' own tables whatever the caller may touch.
+ * A (sub)transaction abort restores the user and the search_path as well.
  */
+typedef struct WalletOpsOwnerContext
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} WalletOpsOwnerContext;
+
 extern Oid	WalletOpsExtensionOwner(void);
-extern void WalletOpsBecomeOwner(Oid *save_userid, int *save_sec_context);
-extern void WalletOpsRestoreUser(Oid save_userid, int save_sec_context);
+extern void WalletOpsOwnerBegin(WalletOpsOwnerContext *ctx);
+extern void WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx);
 
 #endif							/* WALLET_OPS_H */
