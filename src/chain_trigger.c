@@ -66,6 +66,7 @@ typedef struct ChainRelEntry
 	Oid			relid;			/* hash key */
 	ChainRelInfo *info;
 	MemoryContext cxt;
+	SPIPlanPtr	check_plan;		/* kept plan of the commit-time check */
 } ChainRelEntry;
 
 static HTAB *chain_rel_cache = NULL;
@@ -209,9 +210,12 @@ chain_relcache_callback(Datum arg, Oid relid)
 	}
 }
 
-/* The chain configuration of rel (a chained table or one of its partitions). */
-static ChainRelInfo *
-chain_rel_info(Relation rel)
+/*
+ * The cache entry of rel (a chained table or one of its partitions), built
+ * on first use and after an invalidation.
+ */
+static ChainRelEntry *
+chain_rel_entry(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
 	ChainRelEntry *e;
@@ -234,12 +238,14 @@ chain_rel_info(Relation rel)
 	}
 	e = hash_search(chain_rel_cache, &relid, HASH_FIND, &found);
 	if (found && e->info != NULL && e->info->valid)
-		return e->info;
+		return e;
 	if (found)
 	{
 		/* stale: forget it (nobody holds it between two calls) */
 		if (e->cxt)
 			MemoryContextDelete(e->cxt);
+		if (e->check_plan)
+			SPI_freeplan(e->check_plan);
 		hash_search(chain_rel_cache, &relid, HASH_REMOVE, NULL);
 	}
 
@@ -263,6 +269,7 @@ chain_rel_info(Relation rel)
 			e = hash_search(chain_rel_cache, &relid, HASH_ENTER, NULL);
 			e->info = info;
 			e->cxt = cxt;
+			e->check_plan = NULL;
 		}
 	}
 	PG_CATCH();
@@ -272,7 +279,14 @@ chain_rel_info(Relation rel)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	return e->info;
+	return e;
+}
+
+/* The chain configuration of rel (a chained table or one of its partitions). */
+static ChainRelInfo *
+chain_rel_info(Relation rel)
+{
+	return chain_rel_entry(rel)->info;
 }
 
 /* ---- heads ------------------------------------------------------------- */
@@ -549,9 +563,8 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 {
 	Oid			relid = ents[0]->key.relid;
 	Relation	root = table_open(relid, AccessShareLock);
-	ChainConfig cfg;
+	ChainRelEntry *re;
 	ChainRelInfo *info;
-	StringInfoData sql;
 	Oid		   *types;
 	Datum	   *values;
 	Datum	   *elems;
@@ -563,24 +576,13 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 				j;
 	int			ret;
 
-	if (!ChainConfigLoad(relid, &cfg))
-		elog(ERROR, "table %u is no longer hash-chained", relid);
-	info = ChainRelInfoBuild(root, &cfg);
+	re = chain_rel_entry(root);
+	info = re->info;
 	nk = info->nkeys;
 	types = palloc(sizeof(Oid) * (nk + 2));
 	values = palloc(sizeof(Datum) * (nk + 2));
 	elems = palloc(sizeof(Datum) * n);
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT pg_catalog.sum(s.c)::pg_catalog.int8 FROM ROWS FROM (");
-	for (i = 0; i < nk + 2; i++)
-		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
-	appendStringInfoString(&sql, ") AS u(");
-	for (i = 0; i < nk; i++)
-		appendStringInfo(&sql, "k%d, ", i + 1);
-	appendStringInfo(&sql, "lo, hi), LATERAL (SELECT pg_catalog.count(*) AS c FROM %s r WHERE ",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(root)),
-												RelationGetRelationName(root)));
 	for (i = 0; i < nk; i++)
 	{
 		ChainColumn *k = &info->keys[i];
@@ -588,8 +590,6 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 		bool		typbyval;
 		char		typalign;
 
-		appendStringInfo(&sql, "r.%s OPERATOR(pg_catalog.=) u.k%d AND ",
-						 quote_identifier(NameStr(k->name)), i + 1);
 		types[i] = get_array_type(k->typid);
 		if (!OidIsValid(types[i]))
 			elog(ERROR, "type %s has no array type", format_type_be(k->typid));
@@ -599,8 +599,6 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 		values[i] = PointerGetDatum(construct_array(elems, n, k->typid, typlen,
 													typbyval, typalign));
 	}
-	appendStringInfoString(&sql, "r.chain_seq OPERATOR(pg_catalog.>) u.lo"
-						   " AND r.chain_seq OPERATOR(pg_catalog.<=) u.hi) s");
 	for (j = 0; j < n; j++)
 		elems[j] = Int64GetDatum(ents[j]->start_seq);
 	values[nk] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -613,7 +611,30 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 	types[nk] = INT8ARRAYOID;
 	types[nk + 1] = INT8ARRAYOID;
 
-	ret = SPI_execute_with_args(sql.data, nk + 2, types, values, NULL, true, 1);
+	/* the query depends on the configuration only: prepared once per table */
+	if (re->check_plan == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT pg_catalog.sum(s.c)::pg_catalog.int8 FROM ROWS FROM (");
+		for (i = 0; i < nk + 2; i++)
+			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
+		appendStringInfoString(&sql, ") AS u(");
+		for (i = 0; i < nk; i++)
+			appendStringInfo(&sql, "k%d, ", i + 1);
+		appendStringInfo(&sql, "lo, hi), LATERAL (SELECT pg_catalog.count(*) AS c FROM %s r WHERE ",
+						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(root)),
+													RelationGetRelationName(root)));
+		for (i = 0; i < nk; i++)
+			appendStringInfo(&sql, "r.%s OPERATOR(pg_catalog.=) u.k%d AND ",
+							 quote_identifier(NameStr(info->keys[i].name)), i + 1);
+		appendStringInfoString(&sql, "r.chain_seq OPERATOR(pg_catalog.>) u.lo"
+							   " AND r.chain_seq OPERATOR(pg_catalog.<=) u.hi) s");
+		re->check_plan = chain_keep_plan(sql.data, nk + 2, types);
+	}
+
+	ret = SPI_execute_plan(re->check_plan, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not count the rows of \"%s\": %s",
 			 RelationGetRelationName(root), SPI_result_code_string(ret));
