@@ -66,6 +66,22 @@ BEGIN;
 INSERT INTO tx VALUES (40, 'a', 41), (41, 'a', 41) ON CONFLICT DO NOTHING;
 COMMIT;
 SELECT id, chain_seq FROM tx WHERE acct = 'a' ORDER BY chain_seq DESC LIMIT 2;
+-- nor through a data-modifying WITH, nor inside a function
+BEGIN;
+WITH w AS (INSERT INTO tx VALUES (40, 'a', 42) ON CONFLICT DO NOTHING RETURNING id)
+SELECT count(*) FROM w;
+COMMIT;
+CREATE FUNCTION ins_ignore(i int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ledger_t.tx VALUES (i, 'a', 43) ON CONFLICT DO NOTHING;
+END $$;
+SELECT ins_ignore(40);
+-- nor as the first statement of a session (before the executor hooks that
+-- spot ON CONFLICT are in place)
+\c
+SET search_path = ledger_t, public;
+INSERT INTO tx VALUES (40, 'a', 44) ON CONFLICT DO NOTHING;
+SELECT id, chain_seq FROM tx WHERE acct = 'a' ORDER BY chain_seq DESC LIMIT 2;
 -- nor can a row dropped by a BEFORE trigger that fires after the chain's
 CREATE FUNCTION drop_odd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

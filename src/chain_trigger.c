@@ -21,12 +21,14 @@
  *
  * The heads are written back just before the transaction commits or is
  * prepared (XACT_EVENT_PRE_COMMIT / PRE_PREPARE), when the cache holds the
- * final state: one UPDATE per chain the transaction extended.  Before that
- * UPDATE, the number of rows of the chain with chain_seq in the range the
- * transaction handed out is counted; if a row the trigger numbered never
- * reached the table (INSERT ... ON CONFLICT DO NOTHING that hit a conflict,
- * or a later BEFORE trigger that returned NULL) the commit fails instead of
- * leaving a gap in the chain.
+ * final state: one UPDATE per chain the transaction extended.  A row the
+ * trigger numbered can still be dropped by INSERT ... ON CONFLICT DO NOTHING
+ * (BEFORE triggers run before the conflict check) or by a later BEFORE
+ * trigger returning NULL; when either was possible for a chain (executor
+ * hooks spot running ON CONFLICT statements, the relation's trigger list
+ * shows later BEFORE triggers), the chain's rows with chain_seq in the range
+ * the transaction handed out are counted before that UPDATE, and the commit
+ * fails instead of leaving a gap in the chain.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -40,11 +42,15 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/plannodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -96,6 +102,7 @@ typedef struct ChainHeadEntry
 	int64		seq;			/* current head */
 	uint8		hash[CHAIN_HASH_LEN];
 	int64		start_seq;		/* head as read from chain_heads */
+	bool		need_check;		/* a numbered row might not have landed */
 	ChainHeadSave *saves;
 	int			nkeys;
 	Datum	   *keyvals;		/* the chain's key values */
@@ -113,6 +120,21 @@ static void chain_xact_callback(XactEvent event, void *arg);
 static void chain_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
 static void chain_relcache_callback(Datum arg, Oid relid);
+
+/*
+ * Executors of statements with INSERT ... ON CONFLICT (main query or
+ * data-modifying WITH) that are started and not yet ended, as seen by our
+ * ExecutorStart/ExecutorEnd hooks.  When the hooks were installed during
+ * the current transaction (lazily, by the first trigger call of a backend
+ * that did not run ChainInstallHooks() at load time), an executor started
+ * before may be running unseen: chain_hooks_partial says so until the
+ * transaction ends.
+ */
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static bool chain_hooks_installed = false;
+static bool chain_hooks_partial = false;
+static List *chain_conflict_queries = NIL;
 
 static uint32
 chain_head_hash(const void *key, Size keysize)
@@ -145,11 +167,91 @@ chain_head_keycopy(void *dest, const void *src, Size keysize)
 	return dest;
 }
 
+/* Does a plan contain an INSERT ... ON CONFLICT? */
+static bool
+chain_plan_has_conflict(Plan *plan)
+{
+	for (; plan != NULL; plan = plan->lefttree)
+	{
+		if (IsA(plan, ModifyTable) &&
+			((ModifyTable *) plan)->onConflictAction != ONCONFLICT_NONE)
+			return true;
+	}
+	return false;
+}
+
+static void
+chain_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	PlannedStmt *ps = queryDesc->plannedstmt;
+	bool		conflict = false;
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+
+	if (ps != NULL && ps->commandType != CMD_SELECT && ps->commandType != CMD_UTILITY)
+		conflict = chain_plan_has_conflict(ps->planTree);
+	if (ps != NULL && !conflict && ps->hasModifyingCTE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ps->subplans)
+		{
+			if (chain_plan_has_conflict((Plan *) lfirst(lc)))
+			{
+				conflict = true;
+				break;
+			}
+		}
+	}
+	if (conflict)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		chain_conflict_queries = lappend(chain_conflict_queries, queryDesc);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+chain_executor_end(QueryDesc *queryDesc)
+{
+	if (chain_conflict_queries != NIL)
+		chain_conflict_queries = list_delete_ptr(chain_conflict_queries, queryDesc);
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * Install the executor hooks that tell the trigger whether a row it numbers
+ * may be skipped by ON CONFLICT.  Best called from _PG_init; the trigger
+ * calls it on first use otherwise (and then checks its rows at commit for
+ * the rest of that transaction).
+ */
+void
+ChainInstallHooks(void)
+{
+	if (chain_hooks_installed)
+		return;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = chain_executor_start;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = chain_executor_end;
+	chain_hooks_installed = true;
+	if (IsTransactionState())
+		chain_hooks_partial = true;
+}
+
 static void
 chain_register_callbacks(void)
 {
 	if (chain_callbacks_registered)
 		return;
+	ChainInstallHooks();
 	RegisterXactCallback(chain_xact_callback, NULL);
 	RegisterSubXactCallback(chain_subxact_callback, NULL);
 	CacheRegisterRelcacheCallback(chain_relcache_callback, (Datum) 0);
@@ -430,6 +532,7 @@ chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
 	e->level = e->create_level;
 	e->seq = seq;
 	e->start_seq = seq;
+	e->need_check = false;
 	memcpy(e->hash, hash, CHAIN_HASH_LEN);
 	e->saves = NULL;
 	e->nkeys = info->nkeys;
@@ -663,7 +766,9 @@ chain_flush_heads(void)
 	HASH_SEQ_STATUS status;
 	ChainHeadEntry *e;
 	ChainHeadEntry **dirty;
+	ChainHeadEntry **checks;
 	int			ndirty = 0;
+	int			nchecks;
 	Oid			save_userid;
 	int			save_sec;
 	int			i,
@@ -682,6 +787,7 @@ chain_flush_heads(void)
 	if (ndirty == 0)
 		return;
 	qsort(dirty, ndirty, sizeof(ChainHeadEntry *), chain_head_cmp);
+	checks = MemoryContextAlloc(chain_heads_cxt, sizeof(ChainHeadEntry *) * ndirty);
 
 	PushActiveSnapshot(GetTransactionSnapshot());
 	ChainBecomeOwner(&save_userid, &save_sec);
@@ -697,12 +803,19 @@ chain_flush_heads(void)
 			"   AND chain_key OPERATOR(pg_catalog.=) $2", 4, types);
 	}
 
-	/* the rows, one query per table */
-	for (first = 0, i = 1; i <= ndirty; i++)
+	/*
+	 * The rows, one query per table, of the chains where a numbered row may
+	 * have been dropped (see chain_row_may_vanish).
+	 */
+	nchecks = 0;
+	for (i = 0; i < ndirty; i++)
+		if (dirty[i]->need_check)
+			checks[nchecks++] = dirty[i];
+	for (first = 0, i = 1; i <= nchecks; i++)
 	{
-		if (i == ndirty || dirty[i]->key.relid != dirty[first]->key.relid)
+		if (i == nchecks || checks[i]->key.relid != checks[first]->key.relid)
 		{
-			chain_check_rows(dirty + first, i - first);
+			chain_check_rows(checks + first, i - first);
 			first = i;
 		}
 	}
@@ -744,6 +857,9 @@ chain_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			chain_heads_reset();
+			list_free(chain_conflict_queries);
+			chain_conflict_queries = NIL;
+			chain_hooks_partial = false;
 			break;
 		default:
 			break;
@@ -751,6 +867,47 @@ chain_xact_callback(XactEvent event, void *arg)
 }
 
 /* ---- the trigger ------------------------------------------------------- */
+
+/*
+ * Can a row this trigger call numbers still be dropped before it reaches
+ * the table?  PostgreSQL runs BEFORE ROW triggers before the ON CONFLICT
+ * check, and a BEFORE ROW trigger that fires after ours may return NULL;
+ * a foreign table's wrapper may skip the row as well.  Only then are the
+ * chain's rows counted at commit: every other numbered row is inserted or
+ * the statement fails.
+ */
+static bool
+chain_row_may_vanish(TriggerData *trigdata)
+{
+	Relation	rel = trigdata->tg_relation;
+	TriggerDesc *td = rel->trigdesc;
+	bool		after_ours = false;
+	int			i;
+
+	if (chain_hooks_partial || chain_conflict_queries != NIL)
+		return true;
+	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+		return true;
+	if (td == NULL)
+		return true;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (t->tgoid == trigdata->tg_trigger->tgoid)
+		{
+			after_ours = true;
+			continue;
+		}
+		/* triggers fire in name order: any later one that may fire counts */
+		if (after_ours && t->tgenabled != TRIGGER_DISABLED &&
+			TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW,
+								 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSERT))
+			return true;
+	}
+	/* not found: be safe */
+	return !after_ours;
+}
 
 /*
  * wallet_ops._chain_before_insert(): BEFORE INSERT FOR EACH ROW on a
@@ -831,6 +988,8 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	memcpy(prev, head->hash, CHAIN_HASH_LEN);
 	ChainRowHash(info, seq, prev, colvals, colnulls, hash);
 	chain_head_advance(head, seq, hash);
+	if (!head->need_check && chain_row_may_vanish(trigdata))
+		head->need_check = true;
 
 	setcols[0] = info->seq_attnum;
 	setvals[0] = Int64GetDatum(seq);
