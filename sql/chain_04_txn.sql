@@ -103,6 +103,21 @@ COPY tx (id, acct, v) FROM stdin;
 SELECT id, acct, chain_seq FROM tx WHERE id >= 60 ORDER BY id;
 SELECT * FROM wallet_ops.verify_chain('tx');
 
+-- a transaction extending many chains writes their heads in one statement
+-- (and creates the new ones as it goes): heads and chains stay in step
+BEGIN;
+INSERT INTO tx SELECT 100 + n, 'm' || (n % 12), n FROM generate_series(1, 30) n;
+INSERT INTO tx SELECT 200 + n, 'm' || (n % 12), n FROM generate_series(1, 6) n;
+COMMIT;
+SELECT count(*) AS chains, sum(h.last_seq) AS rows,
+       count(*) FILTER (WHERE h.last_seq = m.top AND h.last_hash = m.hash) AS in_step
+  FROM wallet_ops.chain_heads h
+  JOIN (SELECT DISTINCT ON (acct) acct, chain_seq AS top, row_hash AS hash
+          FROM tx ORDER BY acct, chain_seq DESC) m ON m.acct = h.chain_key
+ WHERE h.relid = 'tx'::regclass AND h.chain_key LIKE 'm%';
+INSERT INTO tx SELECT 300 + n, 'm' || n, n FROM generate_series(0, 11) n;
+SELECT * FROM wallet_ops.verify_chain('tx');
+
 -- a table whose chain is kept in another transaction isolation level
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 INSERT INTO tx VALUES (70, 'a', 70);

@@ -115,6 +115,10 @@ static MemoryContext chain_heads_cxt = NULL;
 static SPIPlanPtr head_select_plan = NULL;
 static SPIPlanPtr head_insert_plan = NULL;
 static SPIPlanPtr head_update_plan = NULL;
+static SPIPlanPtr head_update_batch_plan = NULL;
+
+/* from this many heads on, one UPDATE writes them all */
+#define CHAIN_BATCH_MIN		8
 
 static void chain_xact_callback(XactEvent event, void *arg);
 static void chain_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -448,7 +452,8 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 
 		head_insert_plan = chain_keep_plan(
 			"INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
-			" VALUES ($1::pg_catalog.regclass, $2, 0, $3) ON CONFLICT DO NOTHING",
+			" VALUES ($1::pg_catalog.regclass, $2, 0, $3) ON CONFLICT DO NOTHING"
+			" RETURNING last_seq",
 			3, types);
 	}
 	values[0] = ObjectIdGetDatum(rootrelid);
@@ -494,9 +499,16 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 					 errdetail("Another transaction created the chain after this transaction's snapshot was taken."),
 					 errhint("The transaction might succeed if retried.")));
 		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
-		if (ret != SPI_OK_INSERT)
+		if (ret != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
 				 SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			/* created it: the uncommitted row makes other writers wait */
+			*seq = 0;
+			memcpy(hash, genesis, CHAIN_HASH_LEN);
+			break;
+		}
 	}
 	SPI_finish();
 	ChainRestoreUser(save_userid, save_sec);
@@ -757,6 +769,49 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 }
 
 /*
+ * Update the heads ents[0..n-1] with one statement (arrays of relids, keys,
+ * seqs and hashes joined to chain_heads through its primary key).
+ */
+static void
+chain_update_heads_batch(ChainHeadEntry **ents, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * n);
+	Datum		values[4];
+	int			ret;
+	int			i;
+
+	if (head_update_batch_plan == NULL)
+	{
+		Oid			types[4] = {OIDARRAYOID, TEXTARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
+
+		head_update_batch_plan = chain_keep_plan(
+			"UPDATE wallet_ops.chain_heads h SET last_seq = u.s, last_hash = u.h"
+			" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+			"                 pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(r, k, s, h)"
+			" WHERE h.relid OPERATOR(pg_catalog.=) u.r::pg_catalog.regclass"
+			"   AND h.chain_key OPERATOR(pg_catalog.=) u.k", 4, types);
+	}
+	for (i = 0; i < n; i++)
+		elems[i] = ObjectIdGetDatum(ents[i]->key.relid);
+	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(ents[i]->key.name);
+	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ents[i]->seq);
+	values[2] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	for (i = 0; i < n; i++)
+		elems[i] = PointerGetDatum(chain_bytea(ents[i]->hash));
+	values[3] = PointerGetDatum(construct_array(elems, n, BYTEAOID, -1, false, TYPALIGN_INT));
+
+	ret = SPI_execute_plan(head_update_batch_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE || SPI_processed != (uint64) n)
+		elog(ERROR, "could not update the heads of %d hash chains", n);
+	for (i = 0; i < n; i++)
+		ents[i]->start_seq = ents[i]->seq;
+}
+
+/*
  * Write every head the transaction moved, after checking that each row the
  * trigger numbered is in the table.
  */
@@ -820,21 +875,26 @@ chain_flush_heads(void)
 		}
 	}
 
-	/* the heads */
-	for (i = 0; i < ndirty; i++)
+	/* the heads: one statement for many */
+	if (ndirty >= CHAIN_BATCH_MIN)
+		chain_update_heads_batch(dirty, ndirty);
+	else
 	{
-		Datum		values[4];
-		int			ret;
+		for (i = 0; i < ndirty; i++)
+		{
+			Datum		values[4];
+			int			ret;
 
-		e = dirty[i];
-		values[0] = ObjectIdGetDatum(e->key.relid);
-		values[1] = CStringGetTextDatum(e->key.name);
-		values[2] = Int64GetDatum(e->seq);
-		values[3] = PointerGetDatum(chain_bytea(e->hash));
-		ret = SPI_execute_plan(head_update_plan, values, NULL, false, 0);
-		if (ret != SPI_OK_UPDATE || SPI_processed != 1)
-			elog(ERROR, "could not update the head of hash chain \"%s\"", e->key.name);
-		e->start_seq = e->seq;
+			e = dirty[i];
+			values[0] = ObjectIdGetDatum(e->key.relid);
+			values[1] = CStringGetTextDatum(e->key.name);
+			values[2] = Int64GetDatum(e->seq);
+			values[3] = PointerGetDatum(chain_bytea(e->hash));
+			ret = SPI_execute_plan(head_update_plan, values, NULL, false, 0);
+			if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+				elog(ERROR, "could not update the head of hash chain \"%s\"", e->key.name);
+			e->start_seq = e->seq;
+		}
 	}
 	SPI_finish();
 	ChainRestoreUser(save_userid, save_sec);
