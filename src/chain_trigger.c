@@ -116,6 +116,8 @@ static SPIPlanPtr head_select_plan = NULL;
 static SPIPlanPtr head_insert_plan = NULL;
 static SPIPlanPtr head_update_plan = NULL;
 static SPIPlanPtr head_update_batch_plan = NULL;
+/* the last chain this backend looked up was new */
+static bool chain_insert_first = false;
 
 /* from this many heads on, one UPDATE writes them all */
 #define CHAIN_BATCH_MIN		8
@@ -460,6 +462,28 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 	values[1] = CStringGetTextDatum(name);
 	values[2] = PointerGetDatum(chain_bytea(genesis));
 
+	/*
+	 * After creating a chain, try creating the next one first: a bulk insert
+	 * into new chains then runs one statement per chain.  If it exists
+	 * already, nothing is inserted and the SELECT below locks it.
+	 */
+	if (chain_insert_first)
+	{
+		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			*seq = 0;
+			memcpy(hash, genesis, CHAIN_HASH_LEN);
+			SPI_finish();
+			ChainRestoreUser(save_userid, save_sec);
+			return;
+		}
+		chain_insert_first = false;
+	}
+
 	for (attempt = 0;; attempt++)
 	{
 		ret = SPI_execute_plan(head_select_plan, values, NULL, false, 1);
@@ -505,6 +529,7 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 		if (SPI_processed == 1)
 		{
 			/* created it: the uncommitted row makes other writers wait */
+			chain_insert_first = true;
 			*seq = 0;
 			memcpy(hash, genesis, CHAIN_HASH_LEN);
 			break;
