@@ -138,3 +138,23 @@ SELECT wallet_ops.chain_digest('tv')->>'merkle_root' AS three_chain_root;
 CREATE TABLE tv0 (v int);
 SELECT wallet_ops.enable_hash_chain('tv0');
 SELECT wallet_ops.chain_digest('tv0')->>'merkle_root' AS empty_root;
+
+-- jsonb is hashed as its text output (jsonb::text), byte for byte:
+-- recompute row_hash in SQL from the documented format for awkward values
+CREATE TABLE js (k int NOT NULL, jb jsonb);
+SELECT wallet_ops.enable_hash_chain('js', '{k}', '{jb}');
+INSERT INTO js (k, jb) VALUES
+  (1, '{}'), (2, '[]'), (3, '"raw"'), (4, '12.50'), (5, 'true'), (6, 'null'), (7, 'false'),
+  (8, '{"a": {"b": [1, {"c": []}, {}]}, "": "", "x\"y": "q\"uo\\te"}'),
+  (9, to_jsonb(text E'ctl \b\f\n\r\t \u0001\u001f \u007f end')),
+  (10, jsonb_build_object(text E'k\u0002\t', text E'\u0010', text 'ü€😀', text '/slash')),
+  (11, '[1e3, -0.000, 1.0e-5, 123456789012345678901234567890.123456789, [[[]]], [{}], null]'),
+  (12, jsonb_build_array(repeat(text 'é"\', 400), repeat(text 'x', 3000))),
+  (13, NULL);
+SELECT k, row_hash = sha256('\x00000011'::bytea || convert_to('wallet_ops/row/v1', 'UTF8')
+         || int8send(chain_seq) || prev_hash || '\x00000001'::bytea
+         || CASE WHEN jb IS NULL THEN '\x4a00'::bytea
+                 ELSE '\x4a01'::bytea || int4send(octet_length(convert_to(jb::text, 'UTF8')))
+                      || convert_to(jb::text, 'UTF8') END) AS as_documented
+  FROM js ORDER BY k;
+SELECT count(*) AS problems FROM wallet_ops.verify_chain('js');

@@ -66,6 +66,22 @@ BEGIN;
 INSERT INTO tx VALUES (40, 'a', 41), (41, 'a', 41) ON CONFLICT DO NOTHING;
 COMMIT;
 SELECT id, chain_seq FROM tx WHERE acct = 'a' ORDER BY chain_seq DESC LIMIT 2;
+-- nor through a data-modifying WITH, nor inside a function
+BEGIN;
+WITH w AS (INSERT INTO tx VALUES (40, 'a', 42) ON CONFLICT DO NOTHING RETURNING id)
+SELECT count(*) FROM w;
+COMMIT;
+CREATE FUNCTION ins_ignore(i int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ledger_t.tx VALUES (i, 'a', 43) ON CONFLICT DO NOTHING;
+END $$;
+SELECT ins_ignore(40);
+-- nor as the first statement of a session (before the executor hooks that
+-- spot ON CONFLICT are in place)
+\c
+SET search_path = ledger_t, public;
+INSERT INTO tx VALUES (40, 'a', 44) ON CONFLICT DO NOTHING;
+SELECT id, chain_seq FROM tx WHERE acct = 'a' ORDER BY chain_seq DESC LIMIT 2;
 -- nor can a row dropped by a BEFORE trigger that fires after the chain's
 CREATE FUNCTION drop_odd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -85,6 +101,21 @@ COPY tx (id, acct, v) FROM stdin;
 61	f	61
 \.
 SELECT id, acct, chain_seq FROM tx WHERE id >= 60 ORDER BY id;
+SELECT * FROM wallet_ops.verify_chain('tx');
+
+-- a transaction extending many chains writes their heads in one statement
+-- (and creates the new ones as it goes): heads and chains stay in step
+BEGIN;
+INSERT INTO tx SELECT 100 + n, 'm' || (n % 12), n FROM generate_series(1, 30) n;
+INSERT INTO tx SELECT 200 + n, 'm' || (n % 12), n FROM generate_series(1, 6) n;
+COMMIT;
+SELECT count(*) AS chains, sum(h.last_seq) AS rows,
+       count(*) FILTER (WHERE h.last_seq = m.top AND h.last_hash = m.hash) AS in_step
+  FROM wallet_ops.chain_heads h
+  JOIN (SELECT DISTINCT ON (acct) acct, chain_seq AS top, row_hash AS hash
+          FROM tx ORDER BY acct, chain_seq DESC) m ON m.acct = h.chain_key
+ WHERE h.relid = 'tx'::regclass AND h.chain_key LIKE 'm%';
+INSERT INTO tx SELECT 300 + n, 'm' || n, n FROM generate_series(0, 11) n;
 SELECT * FROM wallet_ops.verify_chain('tx');
 
 -- a table whose chain is kept in another transaction isolation level

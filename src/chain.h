@@ -111,6 +111,7 @@ extern Oid	ChainExtensionOwner(void);
 
 /* ---- chain_trigger.c ------------------------------------------------- */
 
+extern void ChainInstallHooks(void);
 extern bool ChainHeadCacheLookup(Oid rootrelid, const char *name,
 								 int64 *seq, uint8 *hash);
 

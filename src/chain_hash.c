@@ -258,6 +258,169 @@ chain_append_text(StringInfo buf, const char *s, int len)
 }
 
 /*
+ * A jsonb string as escape_json() writes it: runs of plain bytes copied at
+ * once.  (escape_json gets a NUL-terminated copy: stop at a NUL likewise.)
+ */
+static void
+chain_append_json_string(StringInfo buf, const char *s, int len)
+{
+	const char *end = s + len;
+	const char *run = s;
+
+	enlargeStringInfo(buf, len + 2);
+	appendStringInfoCharMacro(buf, '"');
+	for (; s < end; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (s > run)
+			appendBinaryStringInfo(buf, run, s - run);
+		run = s + 1;
+		if (c == '\0')
+		{
+			run = end;
+			break;
+		}
+		switch (c)
+		{
+			case '\b':
+				appendBinaryStringInfo(buf, "\\b", 2);
+				break;
+			case '\f':
+				appendBinaryStringInfo(buf, "\\f", 2);
+				break;
+			case '\n':
+				appendBinaryStringInfo(buf, "\\n", 2);
+				break;
+			case '\r':
+				appendBinaryStringInfo(buf, "\\r", 2);
+				break;
+			case '\t':
+				appendBinaryStringInfo(buf, "\\t", 2);
+				break;
+			case '"':
+				appendBinaryStringInfo(buf, "\\\"", 2);
+				break;
+			case '\\':
+				appendBinaryStringInfo(buf, "\\\\", 2);
+				break;
+			default:
+				appendStringInfo(buf, "\\u%04x", (int) c);
+				break;
+		}
+	}
+	if (end > run)
+		appendBinaryStringInfo(buf, run, end - run);
+	appendStringInfoCharMacro(buf, '"');
+}
+
+static void
+chain_append_json_scalar(StringInfo buf, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendBinaryStringInfo(buf, "null", 4);
+			break;
+		case jbvString:
+			chain_append_json_string(buf, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			{
+				char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	NumericGetDatum(v->val.numeric)));
+
+				appendStringInfoString(buf, s);
+				pfree(s);
+				break;
+			}
+		case jbvBool:
+			if (v->val.boolean)
+				appendBinaryStringInfo(buf, "true", 4);
+			else
+				appendBinaryStringInfo(buf, "false", 5);
+			break;
+		default:
+			elog(ERROR, "unknown jsonb scalar type");
+	}
+}
+
+/*
+ * Append exactly the text JsonbToCString() makes of a jsonb (the canonical
+ * form, docs/hash-format.md), without its intermediate string and copies.
+ * Follows JsonbToCStringWorker() without indentation.
+ */
+static void
+chain_append_jsonb(StringInfo buf, JsonbContainer *in, int estimated_len)
+{
+	bool		first = true;
+	bool		redo = false;
+	bool		raw_scalar = false;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken type = WJB_DONE;
+
+	enlargeStringInfo(buf, estimated_len);
+	it = JsonbIteratorInit(in);
+	while (redo || (type = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		redo = false;
+		switch (type)
+		{
+			case WJB_BEGIN_ARRAY:
+				if (!first)
+					appendBinaryStringInfo(buf, ", ", 2);
+				if (!v.val.array.rawScalar)
+					appendStringInfoCharMacro(buf, '[');
+				else
+					raw_scalar = true;
+				first = true;
+				break;
+			case WJB_BEGIN_OBJECT:
+				if (!first)
+					appendBinaryStringInfo(buf, ", ", 2);
+				appendStringInfoCharMacro(buf, '{');
+				first = true;
+				break;
+			case WJB_KEY:
+				if (!first)
+					appendBinaryStringInfo(buf, ", ", 2);
+				first = true;
+				chain_append_json_scalar(buf, &v);
+				appendBinaryStringInfo(buf, ": ", 2);
+				type = JsonbIteratorNext(&it, &v, false);
+				if (type == WJB_VALUE)
+				{
+					first = false;
+					chain_append_json_scalar(buf, &v);
+				}
+				else
+					redo = true;	/* a container: open it next */
+				break;
+			case WJB_ELEM:
+				if (!first)
+					appendBinaryStringInfo(buf, ", ", 2);
+				first = false;
+				chain_append_json_scalar(buf, &v);
+				break;
+			case WJB_END_ARRAY:
+				if (!raw_scalar)
+					appendStringInfoCharMacro(buf, ']');
+				first = false;
+				break;
+			case WJB_END_OBJECT:
+				appendStringInfoCharMacro(buf, '}');
+				first = false;
+				break;
+			default:
+				elog(ERROR, "unknown jsonb iterator token type");
+		}
+	}
+}
+
+/*
  * Append bytes(canonical) of one non-NULL scalar value with tag "tag" of
  * base type "typid".
  */
@@ -338,10 +501,29 @@ chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
 		case 'J':
 			{
 				Jsonb	   *jb = DatumGetJsonbP(value);
-				char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 
-				chain_append_text(buf, s, strlen(s));
-				pfree(s);
+				if (GetDatabaseEncoding() == PG_UTF8 ||
+					GetDatabaseEncoding() == PG_SQL_ASCII)
+				{
+					/* the text straight into the message, length patched */
+					int			at = buf->len;
+					uint32		len;
+
+					ChainAppendU32(buf, 0);
+					chain_append_jsonb(buf, &jb->root, VARSIZE(jb));
+					len = (uint32) (buf->len - at - 4);
+					buf->data[at] = (len >> 24) & 0xFF;
+					buf->data[at + 1] = (len >> 16) & 0xFF;
+					buf->data[at + 2] = (len >> 8) & 0xFF;
+					buf->data[at + 3] = len & 0xFF;
+				}
+				else
+				{
+					char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+
+					chain_append_text(buf, s, strlen(s));
+					pfree(s);
+				}
 				break;
 			}
 		case 'x':

@@ -21,12 +21,14 @@
  *
  * The heads are written back just before the transaction commits or is
  * prepared (XACT_EVENT_PRE_COMMIT / PRE_PREPARE), when the cache holds the
- * final state: one UPDATE per chain the transaction extended.  Before that
- * UPDATE, the number of rows of the chain with chain_seq in the range the
- * transaction handed out is counted; if a row the trigger numbered never
- * reached the table (INSERT ... ON CONFLICT DO NOTHING that hit a conflict,
- * or a later BEFORE trigger that returned NULL) the commit fails instead of
- * leaving a gap in the chain.
+ * final state: one UPDATE per chain the transaction extended.  A row the
+ * trigger numbered can still be dropped by INSERT ... ON CONFLICT DO NOTHING
+ * (BEFORE triggers run before the conflict check) or by a later BEFORE
+ * trigger returning NULL; when either was possible for a chain (executor
+ * hooks spot running ON CONFLICT statements, the relation's trigger list
+ * shows later BEFORE triggers), the chain's rows with chain_seq in the range
+ * the transaction handed out are counted before that UPDATE, and the commit
+ * fails instead of leaving a gap in the chain.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -40,11 +42,15 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/plannodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -66,6 +72,7 @@ typedef struct ChainRelEntry
 	Oid			relid;			/* hash key */
 	ChainRelInfo *info;
 	MemoryContext cxt;
+	SPIPlanPtr	check_plan;		/* kept plan of the commit-time check */
 } ChainRelEntry;
 
 static HTAB *chain_rel_cache = NULL;
@@ -95,6 +102,7 @@ typedef struct ChainHeadEntry
 	int64		seq;			/* current head */
 	uint8		hash[CHAIN_HASH_LEN];
 	int64		start_seq;		/* head as read from chain_heads */
+	bool		need_check;		/* a numbered row might not have landed */
 	ChainHeadSave *saves;
 	int			nkeys;
 	Datum	   *keyvals;		/* the chain's key values */
@@ -107,11 +115,32 @@ static MemoryContext chain_heads_cxt = NULL;
 static SPIPlanPtr head_select_plan = NULL;
 static SPIPlanPtr head_insert_plan = NULL;
 static SPIPlanPtr head_update_plan = NULL;
+static SPIPlanPtr head_update_batch_plan = NULL;
+/* the last chain this backend looked up was new */
+static bool chain_insert_first = false;
+
+/* from this many heads on, one UPDATE writes them all */
+#define CHAIN_BATCH_MIN		8
 
 static void chain_xact_callback(XactEvent event, void *arg);
 static void chain_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
 static void chain_relcache_callback(Datum arg, Oid relid);
+
+/*
+ * Executors of statements with INSERT ... ON CONFLICT (main query or
+ * data-modifying WITH) that are started and not yet ended, as seen by our
+ * ExecutorStart/ExecutorEnd hooks.  When the hooks were installed during
+ * the current transaction (lazily, by the first trigger call of a backend
+ * that did not run ChainInstallHooks() at load time), an executor started
+ * before may be running unseen: chain_hooks_partial says so until the
+ * transaction ends.
+ */
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static bool chain_hooks_installed = false;
+static bool chain_hooks_partial = false;
+static List *chain_conflict_queries = NIL;
 
 static uint32
 chain_head_hash(const void *key, Size keysize)
@@ -144,11 +173,91 @@ chain_head_keycopy(void *dest, const void *src, Size keysize)
 	return dest;
 }
 
+/* Does a plan contain an INSERT ... ON CONFLICT? */
+static bool
+chain_plan_has_conflict(Plan *plan)
+{
+	for (; plan != NULL; plan = plan->lefttree)
+	{
+		if (IsA(plan, ModifyTable) &&
+			((ModifyTable *) plan)->onConflictAction != ONCONFLICT_NONE)
+			return true;
+	}
+	return false;
+}
+
+static void
+chain_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	PlannedStmt *ps = queryDesc->plannedstmt;
+	bool		conflict = false;
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+
+	if (ps != NULL && ps->commandType != CMD_SELECT && ps->commandType != CMD_UTILITY)
+		conflict = chain_plan_has_conflict(ps->planTree);
+	if (ps != NULL && !conflict && ps->hasModifyingCTE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ps->subplans)
+		{
+			if (chain_plan_has_conflict((Plan *) lfirst(lc)))
+			{
+				conflict = true;
+				break;
+			}
+		}
+	}
+	if (conflict)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		chain_conflict_queries = lappend(chain_conflict_queries, queryDesc);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+chain_executor_end(QueryDesc *queryDesc)
+{
+	if (chain_conflict_queries != NIL)
+		chain_conflict_queries = list_delete_ptr(chain_conflict_queries, queryDesc);
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * Install the executor hooks that tell the trigger whether a row it numbers
+ * may be skipped by ON CONFLICT.  Best called from _PG_init; the trigger
+ * calls it on first use otherwise (and then checks its rows at commit for
+ * the rest of that transaction).
+ */
+void
+ChainInstallHooks(void)
+{
+	if (chain_hooks_installed)
+		return;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = chain_executor_start;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = chain_executor_end;
+	chain_hooks_installed = true;
+	if (IsTransactionState())
+		chain_hooks_partial = true;
+}
+
 static void
 chain_register_callbacks(void)
 {
 	if (chain_callbacks_registered)
 		return;
+	ChainInstallHooks();
 	RegisterXactCallback(chain_xact_callback, NULL);
 	RegisterSubXactCallback(chain_subxact_callback, NULL);
 	CacheRegisterRelcacheCallback(chain_relcache_callback, (Datum) 0);
@@ -209,9 +318,12 @@ chain_relcache_callback(Datum arg, Oid relid)
 	}
 }
 
-/* The chain configuration of rel (a chained table or one of its partitions). */
-static ChainRelInfo *
-chain_rel_info(Relation rel)
+/*
+ * The cache entry of rel (a chained table or one of its partitions), built
+ * on first use and after an invalidation.
+ */
+static ChainRelEntry *
+chain_rel_entry(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
 	ChainRelEntry *e;
@@ -234,12 +346,14 @@ chain_rel_info(Relation rel)
 	}
 	e = hash_search(chain_rel_cache, &relid, HASH_FIND, &found);
 	if (found && e->info != NULL && e->info->valid)
-		return e->info;
+		return e;
 	if (found)
 	{
 		/* stale: forget it (nobody holds it between two calls) */
 		if (e->cxt)
 			MemoryContextDelete(e->cxt);
+		if (e->check_plan)
+			SPI_freeplan(e->check_plan);
 		hash_search(chain_rel_cache, &relid, HASH_REMOVE, NULL);
 	}
 
@@ -263,6 +377,7 @@ chain_rel_info(Relation rel)
 			e = hash_search(chain_rel_cache, &relid, HASH_ENTER, NULL);
 			e->info = info;
 			e->cxt = cxt;
+			e->check_plan = NULL;
 		}
 	}
 	PG_CATCH();
@@ -272,7 +387,14 @@ chain_rel_info(Relation rel)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	return e->info;
+	return e;
+}
+
+/* The chain configuration of rel (a chained table or one of its partitions). */
+static ChainRelInfo *
+chain_rel_info(Relation rel)
+{
+	return chain_rel_entry(rel)->info;
 }
 
 /* ---- heads ------------------------------------------------------------- */
@@ -332,12 +454,35 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 
 		head_insert_plan = chain_keep_plan(
 			"INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
-			" VALUES ($1::pg_catalog.regclass, $2, 0, $3) ON CONFLICT DO NOTHING",
+			" VALUES ($1::pg_catalog.regclass, $2, 0, $3) ON CONFLICT DO NOTHING"
+			" RETURNING last_seq",
 			3, types);
 	}
 	values[0] = ObjectIdGetDatum(rootrelid);
 	values[1] = CStringGetTextDatum(name);
 	values[2] = PointerGetDatum(chain_bytea(genesis));
+
+	/*
+	 * After creating a chain, try creating the next one first: a bulk insert
+	 * into new chains then runs one statement per chain.  If it exists
+	 * already, nothing is inserted and the SELECT below locks it.
+	 */
+	if (chain_insert_first)
+	{
+		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			*seq = 0;
+			memcpy(hash, genesis, CHAIN_HASH_LEN);
+			SPI_finish();
+			ChainRestoreUser(save_userid, save_sec);
+			return;
+		}
+		chain_insert_first = false;
+	}
 
 	for (attempt = 0;; attempt++)
 	{
@@ -378,9 +523,17 @@ chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
 					 errdetail("Another transaction created the chain after this transaction's snapshot was taken."),
 					 errhint("The transaction might succeed if retried.")));
 		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
-		if (ret != SPI_OK_INSERT)
+		if (ret != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
 				 SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			/* created it: the uncommitted row makes other writers wait */
+			chain_insert_first = true;
+			*seq = 0;
+			memcpy(hash, genesis, CHAIN_HASH_LEN);
+			break;
+		}
 	}
 	SPI_finish();
 	ChainRestoreUser(save_userid, save_sec);
@@ -416,6 +569,7 @@ chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
 	e->level = e->create_level;
 	e->seq = seq;
 	e->start_seq = seq;
+	e->need_check = false;
 	memcpy(e->hash, hash, CHAIN_HASH_LEN);
 	e->saves = NULL;
 	e->nkeys = info->nkeys;
@@ -549,9 +703,8 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 {
 	Oid			relid = ents[0]->key.relid;
 	Relation	root = table_open(relid, AccessShareLock);
-	ChainConfig cfg;
+	ChainRelEntry *re;
 	ChainRelInfo *info;
-	StringInfoData sql;
 	Oid		   *types;
 	Datum	   *values;
 	Datum	   *elems;
@@ -563,24 +716,13 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 				j;
 	int			ret;
 
-	if (!ChainConfigLoad(relid, &cfg))
-		elog(ERROR, "table %u is no longer hash-chained", relid);
-	info = ChainRelInfoBuild(root, &cfg);
+	re = chain_rel_entry(root);
+	info = re->info;
 	nk = info->nkeys;
 	types = palloc(sizeof(Oid) * (nk + 2));
 	values = palloc(sizeof(Datum) * (nk + 2));
 	elems = palloc(sizeof(Datum) * n);
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT pg_catalog.sum(s.c)::pg_catalog.int8 FROM ROWS FROM (");
-	for (i = 0; i < nk + 2; i++)
-		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
-	appendStringInfoString(&sql, ") AS u(");
-	for (i = 0; i < nk; i++)
-		appendStringInfo(&sql, "k%d, ", i + 1);
-	appendStringInfo(&sql, "lo, hi), LATERAL (SELECT pg_catalog.count(*) AS c FROM %s r WHERE ",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(root)),
-												RelationGetRelationName(root)));
 	for (i = 0; i < nk; i++)
 	{
 		ChainColumn *k = &info->keys[i];
@@ -588,8 +730,6 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 		bool		typbyval;
 		char		typalign;
 
-		appendStringInfo(&sql, "r.%s OPERATOR(pg_catalog.=) u.k%d AND ",
-						 quote_identifier(NameStr(k->name)), i + 1);
 		types[i] = get_array_type(k->typid);
 		if (!OidIsValid(types[i]))
 			elog(ERROR, "type %s has no array type", format_type_be(k->typid));
@@ -599,8 +739,6 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 		values[i] = PointerGetDatum(construct_array(elems, n, k->typid, typlen,
 													typbyval, typalign));
 	}
-	appendStringInfoString(&sql, "r.chain_seq OPERATOR(pg_catalog.>) u.lo"
-						   " AND r.chain_seq OPERATOR(pg_catalog.<=) u.hi) s");
 	for (j = 0; j < n; j++)
 		elems[j] = Int64GetDatum(ents[j]->start_seq);
 	values[nk] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -613,7 +751,30 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 	types[nk] = INT8ARRAYOID;
 	types[nk + 1] = INT8ARRAYOID;
 
-	ret = SPI_execute_with_args(sql.data, nk + 2, types, values, NULL, true, 1);
+	/* the query depends on the configuration only: prepared once per table */
+	if (re->check_plan == NULL)
+	{
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT pg_catalog.sum(s.c)::pg_catalog.int8 FROM ROWS FROM (");
+		for (i = 0; i < nk + 2; i++)
+			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
+		appendStringInfoString(&sql, ") AS u(");
+		for (i = 0; i < nk; i++)
+			appendStringInfo(&sql, "k%d, ", i + 1);
+		appendStringInfo(&sql, "lo, hi), LATERAL (SELECT pg_catalog.count(*) AS c FROM %s r WHERE ",
+						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(root)),
+													RelationGetRelationName(root)));
+		for (i = 0; i < nk; i++)
+			appendStringInfo(&sql, "r.%s OPERATOR(pg_catalog.=) u.k%d AND ",
+							 quote_identifier(NameStr(info->keys[i].name)), i + 1);
+		appendStringInfoString(&sql, "r.chain_seq OPERATOR(pg_catalog.>) u.lo"
+							   " AND r.chain_seq OPERATOR(pg_catalog.<=) u.hi) s");
+		re->check_plan = chain_keep_plan(sql.data, nk + 2, types);
+	}
+
+	ret = SPI_execute_plan(re->check_plan, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not count the rows of \"%s\": %s",
 			 RelationGetRelationName(root), SPI_result_code_string(ret));
@@ -633,6 +794,49 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 }
 
 /*
+ * Update the heads ents[0..n-1] with one statement (arrays of relids, keys,
+ * seqs and hashes joined to chain_heads through its primary key).
+ */
+static void
+chain_update_heads_batch(ChainHeadEntry **ents, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * n);
+	Datum		values[4];
+	int			ret;
+	int			i;
+
+	if (head_update_batch_plan == NULL)
+	{
+		Oid			types[4] = {OIDARRAYOID, TEXTARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
+
+		head_update_batch_plan = chain_keep_plan(
+			"UPDATE wallet_ops.chain_heads h SET last_seq = u.s, last_hash = u.h"
+			" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+			"                 pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(r, k, s, h)"
+			" WHERE h.relid OPERATOR(pg_catalog.=) u.r::pg_catalog.regclass"
+			"   AND h.chain_key OPERATOR(pg_catalog.=) u.k", 4, types);
+	}
+	for (i = 0; i < n; i++)
+		elems[i] = ObjectIdGetDatum(ents[i]->key.relid);
+	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(ents[i]->key.name);
+	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ents[i]->seq);
+	values[2] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	for (i = 0; i < n; i++)
+		elems[i] = PointerGetDatum(chain_bytea(ents[i]->hash));
+	values[3] = PointerGetDatum(construct_array(elems, n, BYTEAOID, -1, false, TYPALIGN_INT));
+
+	ret = SPI_execute_plan(head_update_batch_plan, values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE || SPI_processed != (uint64) n)
+		elog(ERROR, "could not update the heads of %d hash chains", n);
+	for (i = 0; i < n; i++)
+		ents[i]->start_seq = ents[i]->seq;
+}
+
+/*
  * Write every head the transaction moved, after checking that each row the
  * trigger numbered is in the table.
  */
@@ -642,7 +846,9 @@ chain_flush_heads(void)
 	HASH_SEQ_STATUS status;
 	ChainHeadEntry *e;
 	ChainHeadEntry **dirty;
+	ChainHeadEntry **checks;
 	int			ndirty = 0;
+	int			nchecks;
 	Oid			save_userid;
 	int			save_sec;
 	int			i,
@@ -661,6 +867,7 @@ chain_flush_heads(void)
 	if (ndirty == 0)
 		return;
 	qsort(dirty, ndirty, sizeof(ChainHeadEntry *), chain_head_cmp);
+	checks = MemoryContextAlloc(chain_heads_cxt, sizeof(ChainHeadEntry *) * ndirty);
 
 	PushActiveSnapshot(GetTransactionSnapshot());
 	ChainBecomeOwner(&save_userid, &save_sec);
@@ -676,31 +883,43 @@ chain_flush_heads(void)
 			"   AND chain_key OPERATOR(pg_catalog.=) $2", 4, types);
 	}
 
-	/* the rows, one query per table */
-	for (first = 0, i = 1; i <= ndirty; i++)
+	/*
+	 * The rows, one query per table, of the chains where a numbered row may
+	 * have been dropped (see chain_row_may_vanish).
+	 */
+	nchecks = 0;
+	for (i = 0; i < ndirty; i++)
+		if (dirty[i]->need_check)
+			checks[nchecks++] = dirty[i];
+	for (first = 0, i = 1; i <= nchecks; i++)
 	{
-		if (i == ndirty || dirty[i]->key.relid != dirty[first]->key.relid)
+		if (i == nchecks || checks[i]->key.relid != checks[first]->key.relid)
 		{
-			chain_check_rows(dirty + first, i - first);
+			chain_check_rows(checks + first, i - first);
 			first = i;
 		}
 	}
 
-	/* the heads */
-	for (i = 0; i < ndirty; i++)
+	/* the heads: one statement for many */
+	if (ndirty >= CHAIN_BATCH_MIN)
+		chain_update_heads_batch(dirty, ndirty);
+	else
 	{
-		Datum		values[4];
-		int			ret;
+		for (i = 0; i < ndirty; i++)
+		{
+			Datum		values[4];
+			int			ret;
 
-		e = dirty[i];
-		values[0] = ObjectIdGetDatum(e->key.relid);
-		values[1] = CStringGetTextDatum(e->key.name);
-		values[2] = Int64GetDatum(e->seq);
-		values[3] = PointerGetDatum(chain_bytea(e->hash));
-		ret = SPI_execute_plan(head_update_plan, values, NULL, false, 0);
-		if (ret != SPI_OK_UPDATE || SPI_processed != 1)
-			elog(ERROR, "could not update the head of hash chain \"%s\"", e->key.name);
-		e->start_seq = e->seq;
+			e = dirty[i];
+			values[0] = ObjectIdGetDatum(e->key.relid);
+			values[1] = CStringGetTextDatum(e->key.name);
+			values[2] = Int64GetDatum(e->seq);
+			values[3] = PointerGetDatum(chain_bytea(e->hash));
+			ret = SPI_execute_plan(head_update_plan, values, NULL, false, 0);
+			if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+				elog(ERROR, "could not update the head of hash chain \"%s\"", e->key.name);
+			e->start_seq = e->seq;
+		}
 	}
 	SPI_finish();
 	ChainRestoreUser(save_userid, save_sec);
@@ -723,6 +942,9 @@ chain_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			chain_heads_reset();
+			list_free(chain_conflict_queries);
+			chain_conflict_queries = NIL;
+			chain_hooks_partial = false;
 			break;
 		default:
 			break;
@@ -730,6 +952,47 @@ chain_xact_callback(XactEvent event, void *arg)
 }
 
 /* ---- the trigger ------------------------------------------------------- */
+
+/*
+ * Can a row this trigger call numbers still be dropped before it reaches
+ * the table?  PostgreSQL runs BEFORE ROW triggers before the ON CONFLICT
+ * check, and a BEFORE ROW trigger that fires after ours may return NULL;
+ * a foreign table's wrapper may skip the row as well.  Only then are the
+ * chain's rows counted at commit: every other numbered row is inserted or
+ * the statement fails.
+ */
+static bool
+chain_row_may_vanish(TriggerData *trigdata)
+{
+	Relation	rel = trigdata->tg_relation;
+	TriggerDesc *td = rel->trigdesc;
+	bool		after_ours = false;
+	int			i;
+
+	if (chain_hooks_partial || chain_conflict_queries != NIL)
+		return true;
+	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+		return true;
+	if (td == NULL)
+		return true;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (t->tgoid == trigdata->tg_trigger->tgoid)
+		{
+			after_ours = true;
+			continue;
+		}
+		/* triggers fire in name order: any later one that may fire counts */
+		if (after_ours && t->tgenabled != TRIGGER_DISABLED &&
+			TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW,
+								 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSERT))
+			return true;
+	}
+	/* not found: be safe */
+	return !after_ours;
+}
 
 /*
  * wallet_ops._chain_before_insert(): BEFORE INSERT FOR EACH ROW on a
@@ -810,6 +1073,8 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	memcpy(prev, head->hash, CHAIN_HASH_LEN);
 	ChainRowHash(info, seq, prev, colvals, colnulls, hash);
 	chain_head_advance(head, seq, hash);
+	if (!head->need_check && chain_row_may_vanish(trigdata))
+		head->need_check = true;
 
 	setcols[0] = info->seq_attnum;
 	setvals[0] = Int64GetDatum(seq);

@@ -17,7 +17,7 @@ CREATE TABLE wallet_ops.chain_heads (
     last_seq  pg_catalog.int8 NOT NULL,
     last_hash pg_catalog.bytea NOT NULL,
     PRIMARY KEY (relid, chain_key)
-);
+) WITH (fillfactor = 50);  -- room for the HOT updates every commit makes
 COMMENT ON TABLE wallet_ops.chain_heads IS
   'The head (last chain_seq and row_hash) of every chain of every hash-chained table, written at commit';
 
