@@ -29,6 +29,7 @@
 #include "utils/guc.h"
 #include "utils/rel.h"
 
+#include "chain.h"
 #include "wallet_ops.h"
 #include "worker.h"
 
@@ -50,6 +51,13 @@ void
 _PG_init(void)
 {
 	define_settings();
+
+	/*
+	 * The hash-chain trigger needs to know whether an INSERT ... ON CONFLICT
+	 * is running; installed here, the hooks see every statement of the
+	 * session, not only those after the trigger's first call.
+	 */
+	ChainInstallHooks();
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
