@@ -914,7 +914,7 @@ wallet_ops_release_append_only(PG_FUNCTION_ARGS)
 	}
 
 	ereport(WARNING,
-			(errmsg("append-only protection of table %s released", qname),
+			(errmsg("append-only protection of table \"%s\" released", qname),
 			 errdetail("Role \"%s\" released it; its rows can now be updated, deleted and truncated.",
 					   GetUserNameFromId(GetUserId(), false))));
 	log_job(qname, "release",

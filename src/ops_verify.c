@@ -1349,7 +1349,7 @@ verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceRepo
 	if (sink->count > 0)
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("hash chain verification of table %s found " UINT64_FORMAT " problems",
+				 errmsg("hash chain verification of table \"%s\" found " UINT64_FORMAT " problems",
 						name, sink->count),
 				 errdetail("%s%s", sink->first.data, sink->count > PROBLEMS_QUOTED ? "; ..." : ""),
 				 errhint("Compare the table with a digest kept outside the database using wallet_ops.verify_against_digest(); see docs/operations.md.")));

@@ -68,7 +68,7 @@ is( $node->safe_psql('postgres',
 	'verification public.entity_history',
 	'the critical check is the verification of entity_history');
 ok( $node->wait_for_log(
-		qr/WARNING:  hash chain verification of table public\.entity_history found \d+ problems/,
+		qr/WARNING:  hash chain verification of table "public\.entity_history" found \d+ problems/,
 		$log_offset),
 	'the problems are reported at WARNING in the server log');
 like($node->safe_psql('postgres', q{SELECT wallet_ops.metrics()}),
