@@ -61,6 +61,7 @@
 #include "utils/timestamp.h"
 
 #include "chain.h"
+#include "wallet_ops.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_verify_chain);
 PG_FUNCTION_INFO_V1(wallet_ops_chain_digest);
@@ -236,23 +237,10 @@ static void
 verify_init_srf(FunctionCallInfo fcinfo, VerifyState *st)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	TupleDesc	tupdesc;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	st->tupdesc = CreateTupleDescCopy(tupdesc);
-	st->tupstore = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = st->tupstore;
-	rsinfo->setDesc = st->tupdesc;
+	WalletOpsMaterializeSRF(fcinfo);
+	st->tupdesc = rsinfo->setDesc;
+	st->tupstore = rsinfo->setResult;
 }
 
 /* ---- setup --------------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "maintenance.h"
+#include "wallet_ops.h"
 #include "matviews.h"
 #include "ops.h"
 #include "partitions.h"
@@ -32,25 +33,7 @@ MaintenanceReportInit(FunctionCallInfo fcinfo, MaintenanceReport *report)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-#if PG_VERSION_NUM >= 150000
-	InitMaterializedSRF(fcinfo, 0);
-#else
-	MemoryContext oldcontext;
-	TupleDesc	tupdesc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-	MemoryContextSwitchTo(oldcontext);
-#endif
+	WalletOpsMaterializeSRF(fcinfo);
 	report->tupstore = rsinfo->setResult;
 	report->tupdesc = rsinfo->setDesc;
 	report->actions = 0;

@@ -1566,27 +1566,9 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 Datum
 wallet_ops_matviews_run(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	MemoryContext oldcxt;
 	MaintenanceReport report;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	memset(&report, 0, sizeof(report));
-	report.tupdesc = CreateTupleDescCopy(tupdesc);
-	report.tupstore = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = report.tupstore;
-	rsinfo->setDesc = report.tupdesc;
-	MemoryContextSwitchTo(oldcxt);
+	MaintenanceReportInit(fcinfo, &report);
 
 	MatviewsRunMaintenance(PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
 						   &report);

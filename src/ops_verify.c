@@ -1168,23 +1168,10 @@ static void
 sink_init_srf(FunctionCallInfo fcinfo, ProblemSink *sink)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext old;
-	TupleDesc	tupdesc;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	sink->tupdesc = CreateTupleDescCopy(tupdesc);
-	sink->tupstore = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = sink->tupstore;
-	rsinfo->setDesc = sink->tupdesc;
+	WalletOpsMaterializeSRF(fcinfo);
+	sink->tupdesc = rsinfo->setDesc;
+	sink->tupstore = rsinfo->setResult;
 }
 
 /*

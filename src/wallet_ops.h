@@ -15,6 +15,8 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 /* The schema every object of the extension lives in (not relocatable). */
 #define WALLET_OPS_SCHEMA "wallet_ops"
 
@@ -44,5 +46,12 @@ typedef struct WalletOpsOwnerContext
 extern Oid	WalletOpsExtensionOwner(void);
 extern void WalletOpsOwnerBegin(WalletOpsOwnerContext *ctx);
 extern void WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx);
+
+/*
+ * Set up a set-returning function in materialize mode: afterwards the
+ * ReturnSetInfo's setResult and setDesc are the tuplestore to fill and its
+ * descriptor (the call's declared result type).
+ */
+extern void WalletOpsMaterializeSRF(FunctionCallInfo fcinfo);
 
 #endif							/* WALLET_OPS_H */
