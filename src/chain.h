@@ -25,6 +25,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 
 #define CHAIN_HASH_LEN			32
 #define CHAIN_FORMAT_VERSION	1
@@ -96,6 +97,10 @@ extern char *ChainKeyName(const ChainRelInfo *info, const Datum *keyvals,
 						  const bool *keynulls);
 extern void ChainSha256(const uint8 *data, size_t len, uint8 *out);
 extern char *ChainHex(const uint8 *hash, int len);
+extern bool ChainHexDecode(const char *s, int slen, uint8 *out);
+extern void ChainProblemPut(Tuplestorestate *tupstore, TupleDesc tupdesc,
+							const char *chain, int64 seq, bool seq_null,
+							const char *problem, const char *detail);
 extern void ChainEncodeString(StringInfo buf, const char *s, size_t len);
 extern void ChainAppendU32(StringInfo buf, uint32 v);
 extern void ChainAppendI64(StringInfo buf, int64 v);

@@ -795,3 +795,38 @@ ChainHex(const uint8 *hash, int len)
 	s[len * 2] = '\0';
 	return s;
 }
+
+static int
+chain_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decode a hash written as ChainHex writes it (either case) into out
+ * (CHAIN_HASH_LEN bytes); false unless s is exactly that many hex digits.
+ */
+bool
+ChainHexDecode(const char *s, int slen, uint8 *out)
+{
+	int			i;
+
+	if (s == NULL || slen != 2 * CHAIN_HASH_LEN)
+		return false;
+	for (i = 0; i < CHAIN_HASH_LEN; i++)
+	{
+		int			hi = chain_hexval(s[2 * i]);
+		int			lo = chain_hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (hi << 4) | lo;
+	}
+	return true;
+}

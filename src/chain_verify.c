@@ -212,9 +212,14 @@ vkey_keycopy(void *dest, const void *src, Size keysize)
 
 /* ---- output ------------------------------------------------------------ */
 
-static void
-verify_emit(VerifyState *st, const char *chain, int64 seq, bool seq_null,
-			const char *problem, const char *detail)
+/*
+ * One row (chain_key, chain_seq, problem, detail) of verify_chain and its
+ * kin; chain and detail may be NULL.
+ */
+void
+ChainProblemPut(Tuplestorestate *tupstore, TupleDesc tupdesc,
+				const char *chain, int64 seq, bool seq_null,
+				const char *problem, const char *detail)
 {
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -230,7 +235,15 @@ verify_emit(VerifyState *st, const char *chain, int64 seq, bool seq_null,
 		values[3] = CStringGetTextDatum(detail);
 	else
 		nulls[3] = true;
-	tuplestore_putvalues(st->tupstore, st->tupdesc, values, nulls);
+	tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+}
+
+static void
+verify_emit(VerifyState *st, const char *chain, int64 seq, bool seq_null,
+			const char *problem, const char *detail)
+{
+	ChainProblemPut(st->tupstore, st->tupdesc, chain, seq, seq_null,
+					problem, detail);
 }
 
 static void
@@ -1234,38 +1247,17 @@ digest_text(Jsonb *digest, const char *key)
 	return NULL;
 }
 
-static int
-digest_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void
 digest_hex(const char *s, uint8 *out, const char *what)
 {
-	int			i;
-
 	if (s == NULL || strlen(s) != 2 * CHAIN_HASH_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("digest %s must be %d hexadecimal digits", what, 2 * CHAIN_HASH_LEN)));
-	for (i = 0; i < CHAIN_HASH_LEN; i++)
-	{
-		int			hi = digest_hexval(s[2 * i]);
-		int			lo = digest_hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("digest %s \"%s\" is not hexadecimal", what, s)));
-		out[i] = (hi << 4) | lo;
-	}
+	if (!ChainHexDecode(s, strlen(s), out))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest %s \"%s\" is not hexadecimal", what, s)));
 }
 
 /*

@@ -131,23 +131,8 @@ sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
 		  const char *problem, const char *detail)
 {
 	if (sink->tupstore)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-
-		if (chain)
-			values[0] = CStringGetTextDatum(chain);
-		else
-			nulls[0] = true;
-		values[1] = Int64GetDatum(seq);
-		nulls[1] = seq_null;
-		values[2] = CStringGetTextDatum(problem);
-		if (detail)
-			values[3] = CStringGetTextDatum(detail);
-		else
-			nulls[3] = true;
-		tuplestore_putvalues(sink->tupstore, sink->tupdesc, values, nulls);
-	}
+		ChainProblemPut(sink->tupstore, sink->tupdesc, chain, seq, seq_null,
+						problem, detail);
 	if (sink->count < PROBLEMS_QUOTED)
 	{
 		MemoryContext old = MemoryContextSwitchTo(sink->cxt ? sink->cxt : TopTransactionContext);
@@ -637,18 +622,6 @@ jsonb_field(JsonbContainer *obj, const char *key)
 	return findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decides what to do with chain c (attested and/or with a head): reports
  * what the heads alone show and returns whether its rows must be read.
@@ -735,7 +708,6 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 				   *h;
 		char	   *name;
 		bool		found;
-		int			j;
 
 		if (elem == NULL || elem->type != jbvBinary ||
 			!JsonContainerIsObject(elem->val.binary.data) ||
@@ -749,23 +721,11 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 		e = hash_search(att, &name, HASH_ENTER, &found);
 		e->seq = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(sq->val.numeric)));
 		e->seen = false;
-		if (h->val.string.len != 2 * CHAIN_HASH_LEN)
+		if (!ChainHexDecode(h->val.string.val, h->val.string.len, e->hash))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("digest head_hash of chain \"%s\" is not %d hexadecimal digits",
 							name, 2 * CHAIN_HASH_LEN)));
-		for (j = 0; j < CHAIN_HASH_LEN; j++)
-		{
-			int			hi = hexval(h->val.string.val[2 * j]);
-			int			lo = hexval(h->val.string.val[2 * j + 1]);
-
-			if (hi < 0 || lo < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("digest head_hash of chain \"%s\" is not %d hexadecimal digits",
-								name, 2 * CHAIN_HASH_LEN)));
-			e->hash[j] = (hi << 4) | lo;
-		}
 	}
 
 	values[0] = ObjectIdGetDatum(relid);
