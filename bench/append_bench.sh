@@ -22,9 +22,7 @@
 #   sudo bash bench/append_bench.sh        (PG_CONFIG=... selects the install)
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-bindir=$("$PG_CONFIG" --bindir)
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-5}
 ROUNDS_BULK=${ROUNDS_BULK:-20}
 BULK_ROWS=${BULK_ROWS:-5000}
@@ -34,35 +32,19 @@ SECS=${SECS:-10}
 CLIENTS=${CLIENTS:-1}
 PORT=${PORT:-54341}
 
-if [ "$(id -u)" -eq 0 ]; then
-  as_pg() { runuser -u postgres -- env PATH="$bindir:$PATH" "$@"; }
-else
-  as_pg() { env PATH="$bindir:$PATH" "$@"; }
-fi
-
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  (cd "$top" && make -s PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null)
-fi
-
-run=$(mktemp -d /tmp/wallet_ops-bench.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chown postgres: "$run"
-as_pg initdb -D "$run/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+bench_build
+bench_initdb "$PORT"
 cat >> "$run/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'wallet_ops'
 wallet_ops.naptime = 3600
-listen_addresses = ''
-unix_socket_directories = '$run'
-port = $PORT
 synchronous_commit = off
 shared_buffers = 256MB
 max_wal_size = 4GB
 # autovacuum would analyze the growing tables in the middle of measurements
 autovacuum = off
 CONF
-as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
+bench_start
 cleanup() {
-  as_pg pg_ctl -D "$run/data" -m fast -w stop >/dev/null || true
-  rm -rf "$run"
+  bench_stop
 }
 trap cleanup EXIT
 

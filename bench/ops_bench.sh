@@ -18,39 +18,22 @@
 #   sudo bash bench/ops_bench.sh        (PG_CONFIG=... selects the install)
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-bindir=$("$PG_CONFIG" --bindir)
+. "$(dirname "$0")/lib.sh"
 ROWS=${ROWS:-300000}
 ENTITIES=${ENTITIES:-5000}
 NEW_PCT=${NEW_PCT:-1}
 RUNS=${RUNS:-5}
 PORT=${PORT:-54351}
 
-if [ "$(id -u)" -eq 0 ]; then
-  as_pg() { runuser -u postgres -- env PATH="$bindir:$PATH" "$@"; }
-else
-  as_pg() { env PATH="$bindir:$PATH" "$@"; }
-fi
-
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  (cd "$top" && make -s PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null)
-fi
-
-run=$(mktemp -d /tmp/wallet_ops-bench.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chown postgres: "$run"
-as_pg initdb -D "$run/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+bench_build
+bench_initdb "$PORT"
 cat >> "$run/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'wallet_ops'
 wallet_ops.naptime = 3600
-listen_addresses = ''
-unix_socket_directories = '$run'
-port = $PORT
 shared_buffers = 256MB
 max_wal_size = 4GB
 CONF
-as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
-cleanup() { as_pg pg_ctl -D "$run/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$run"; }
+bench_start
+cleanup() { bench_stop; }
 trap cleanup EXIT
 sql() { as_pg psql -h "$run" -p "$PORT" -d postgres -XAtq -v ON_ERROR_STOP=1 "$@"; }
 
