@@ -150,7 +150,18 @@ INSERT INTO js (k, jb) VALUES
   (10, jsonb_build_object(text E'k\u0002\t', text E'\u0010', text 'ü€😀', text '/slash')),
   (11, '[1e3, -0.000, 1.0e-5, 123456789012345678901234567890.123456789, [[[]]], [{}], null]'),
   (12, jsonb_build_array(repeat(text 'é"\', 400), repeat(text 'x', 3000))),
-  (13, NULL);
+  (13, NULL),
+  -- an escape at every offset of an 8-byte word, and none
+  (14, (SELECT jsonb_agg(repeat('a', i) || E'\n' || repeat('b', 20 - i)) FROM generate_series(0, 20) i)),
+  (15, (SELECT jsonb_agg(repeat('q', i) || '"' || repeat('r', i) || '\') FROM generate_series(0, 17) i)),
+  (16, (SELECT jsonb_agg(repeat('w', i)) FROM generate_series(0, 17) i)),
+  -- more than 32 children (entries holding offsets) and every kind of value
+  (17, (SELECT jsonb_object_agg('key' || i, CASE i % 4 WHEN 0 THEN to_jsonb(i * 1.5) WHEN 1 THEN to_jsonb('s' || i)
+                                                      WHEN 2 THEN jsonb_build_object('n', i, 'e', '{}'::jsonb)
+                                                      ELSE jsonb_build_array(i, true, null, false) END)
+          FROM generate_series(1, 70) i)),
+  (18, (SELECT jsonb_agg(CASE i % 3 WHEN 0 THEN to_jsonb(i / 7.0) WHEN 1 THEN to_jsonb(repeat('z', i)) ELSE '[{}]'::jsonb END)
+          FROM generate_series(1, 100) i));
 SELECT k, row_hash = sha256('\x00000011'::bytea || convert_to('wallet_ops/row/v1', 'UTF8')
          || int8send(chain_seq) || prev_hash || '\x00000001'::bytea
          || CASE WHEN jb IS NULL THEN '\x4a00'::bytea
