@@ -24,6 +24,8 @@
 #include "access/attnum.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "storage/itemptr.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
@@ -113,6 +115,26 @@ extern ChainRelInfo *ChainRelInfoBuild(Relation rel, const ChainConfig *cfg);
 extern void ChainBecomeOwner(Oid *save_userid, int *save_sec);
 extern void ChainRestoreUser(Oid save_userid, int save_sec);
 extern Oid	ChainExtensionOwner(void);
+
+/* ---- chain_heads.c --------------------------------------------------- */
+
+/* wallet_ops.chain_heads opened for direct access */
+typedef struct ChainHeadsAccess
+{
+	Relation	heads;
+	Relation	pkey;
+	IndexInfo  *pkey_info;
+	TupleTableSlot *slot;		/* versions read from the table */
+	TupleTableSlot *newslot;	/* versions written to it */
+} ChainHeadsAccess;
+
+extern void ChainHeadsOpen(ChainHeadsAccess *acc);
+extern void ChainHeadsClose(ChainHeadsAccess *acc);
+extern void ChainHeadsLock(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
+						   const uint8 *genesis, int64 *seq, uint8 *hash,
+						   ItemPointer tid);
+extern void ChainHeadsWrite(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
+							ItemPointer tid, int64 seq, const uint8 *hash);
 
 /* ---- chain_trigger.c ------------------------------------------------- */
 

@@ -7,11 +7,11 @@
  * For each inserted row the trigger sets chain_seq, prev_hash and row_hash
  * (whatever the user supplied).  The first time a transaction touches a
  * chain, the chain's row in wallet_ops.chain_heads is created if absent and
- * locked with SELECT ... FOR UPDATE: writers of the same chain queue behind
- * that lock until commit (in REPEATABLE READ and SERIALIZABLE the second
- * one gets a serialization failure), writers of different chains never
- * wait.  Further rows of that chain in the transaction use the cache, so a
- * bulk insert runs no SQL per row.
+ * locked (chain_heads.c): writers of the same chain queue behind that lock
+ * until commit (in REPEATABLE READ and SERIALIZABLE the second one gets a
+ * serialization failure), writers of different chains never wait.  Further
+ * rows of that chain in the transaction use the cache, so a bulk insert
+ * touches chain_heads once per chain, not per row.
  *
  * The cache follows subtransactions the way GUC nest levels do: an entry
  * remembers the state it had in each enclosing level it was changed in, a
@@ -21,7 +21,8 @@
  *
  * The heads are written back just before the transaction commits or is
  * prepared (XACT_EVENT_PRE_COMMIT / PRE_PREPARE), when the cache holds the
- * final state: one UPDATE per chain the transaction extended.  A row the
+ * final state: the locked row of each chain the transaction extended is
+ * updated in place, found by its TID.  A row the
  * trigger numbered can still be dropped by INSERT ... ON CONFLICT DO NOTHING
  * (BEFORE triggers run before the conflict check) or by a later BEFORE
  * trigger returning NULL; when either was possible for a chain (executor
@@ -102,6 +103,7 @@ typedef struct ChainHeadEntry
 	int64		seq;			/* current head */
 	uint8		hash[CHAIN_HASH_LEN];
 	int64		start_seq;		/* head as read from chain_heads */
+	ItemPointerData tid;		/* its row there, locked or created by us */
 	bool		need_check;		/* a numbered row might not have landed */
 	ChainHeadSave *saves;
 	int			nkeys;
@@ -110,17 +112,6 @@ typedef struct ChainHeadEntry
 
 static HTAB *chain_heads = NULL;
 static MemoryContext chain_heads_cxt = NULL;
-
-/* kept plans on wallet_ops.chain_heads */
-static SPIPlanPtr head_select_plan = NULL;
-static SPIPlanPtr head_insert_plan = NULL;
-static SPIPlanPtr head_update_plan = NULL;
-static SPIPlanPtr head_update_batch_plan = NULL;
-/* the last chain this backend looked up was new */
-static bool chain_insert_first = false;
-
-/* from this many heads on, one UPDATE writes them all */
-#define CHAIN_BATCH_MIN		8
 
 static void chain_xact_callback(XactEvent event, void *arg);
 static void chain_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -422,123 +413,6 @@ chain_bytea(const uint8 *hash)
 	return b;
 }
 
-/*
- * Read and lock the head of a chain; create it (at chain_seq 0, hash =
- * genesis) if absent.  Runs as the extension's owner.
- */
-static void
-chain_lock_head(Oid rootrelid, const char *name, const uint8 *genesis,
-				int64 *seq, uint8 *hash)
-{
-	Oid			save_userid;
-	int			save_sec;
-	Datum		values[3];
-	int			ret;
-	int			attempt;
-
-	ChainBecomeOwner(&save_userid, &save_sec);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (head_select_plan == NULL)
-	{
-		Oid			types[2] = {OIDOID, TEXTOID};
-
-		head_select_plan = chain_keep_plan(
-			"SELECT last_seq, last_hash FROM wallet_ops.chain_heads"
-			" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-			"   AND chain_key OPERATOR(pg_catalog.=) $2 FOR UPDATE", 2, types);
-	}
-	if (head_insert_plan == NULL)
-	{
-		Oid			types[3] = {OIDOID, TEXTOID, BYTEAOID};
-
-		head_insert_plan = chain_keep_plan(
-			"INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
-			" VALUES ($1::pg_catalog.regclass, $2, 0, $3) ON CONFLICT DO NOTHING"
-			" RETURNING last_seq",
-			3, types);
-	}
-	values[0] = ObjectIdGetDatum(rootrelid);
-	values[1] = CStringGetTextDatum(name);
-	values[2] = PointerGetDatum(chain_bytea(genesis));
-
-	/*
-	 * After creating a chain, try creating the next one first: a bulk insert
-	 * into new chains then runs one statement per chain.  If it exists
-	 * already, nothing is inserted and the SELECT below locks it.
-	 */
-	if (chain_insert_first)
-	{
-		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
-		if (ret != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
-				 SPI_result_code_string(ret));
-		if (SPI_processed == 1)
-		{
-			*seq = 0;
-			memcpy(hash, genesis, CHAIN_HASH_LEN);
-			SPI_finish();
-			ChainRestoreUser(save_userid, save_sec);
-			return;
-		}
-		chain_insert_first = false;
-	}
-
-	for (attempt = 0;; attempt++)
-	{
-		ret = SPI_execute_plan(head_select_plan, values, NULL, false, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not read wallet_ops.chain_heads: %s",
-				 SPI_result_code_string(ret));
-		if (SPI_processed == 1)
-		{
-			bool		isnull;
-			Datum		d;
-			bytea	   *b;
-
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-			*seq = isnull ? 0 : DatumGetInt64(d);
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-			if (isnull)
-				memcpy(hash, genesis, CHAIN_HASH_LEN);
-			else
-			{
-				b = DatumGetByteaPP(d);
-				if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_CORRUPTED),
-							 errmsg("head of hash chain \"%s\" of table \"%s\" is corrupted",
-									name, get_rel_name(rootrelid)),
-							 errdetail("last_hash has %d bytes instead of %d.",
-									   (int) VARSIZE_ANY_EXHDR(b), CHAIN_HASH_LEN)));
-				memcpy(hash, VARDATA_ANY(b), CHAIN_HASH_LEN);
-			}
-			break;
-		}
-		if (attempt > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access to the head of hash chain \"%s\" of table \"%s\"",
-							name, get_rel_name(rootrelid)),
-					 errdetail("Another transaction created the chain after this transaction's snapshot was taken."),
-					 errhint("The transaction might succeed if retried.")));
-		ret = SPI_execute_plan(head_insert_plan, values, NULL, false, 0);
-		if (ret != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
-				 SPI_result_code_string(ret));
-		if (SPI_processed == 1)
-		{
-			/* created it: the uncommitted row makes other writers wait */
-			chain_insert_first = true;
-			*seq = 0;
-			memcpy(hash, genesis, CHAIN_HASH_LEN);
-			break;
-		}
-	}
-	SPI_finish();
-	ChainRestoreUser(save_userid, save_sec);
-}
-
 /* The cache entry of a chain, locking its head on first touch. */
 static ChainHeadEntry *
 chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
@@ -549,6 +423,8 @@ chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
 	int64		seq;
 	uint8		hash[CHAIN_HASH_LEN];
 	uint8		genesis[CHAIN_HASH_LEN];
+	ChainHeadsAccess acc;
+	ItemPointerData tid;
 	int			i;
 
 	chain_heads_init();
@@ -559,10 +435,10 @@ chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
 		return e;
 
 	ChainGenesis(info, keyvals, genesis);
-	chain_lock_head(info->rootrelid, name, genesis, &seq, hash);
+	ChainHeadsOpen(&acc);
+	ChainHeadsLock(&acc, info->rootrelid, name, genesis, &seq, hash, &tid);
+	ChainHeadsClose(&acc);
 
-	/* the SPI calls above may have run a transaction callback: re-init */
-	chain_heads_init();
 	e = hash_search(chain_heads, &key, HASH_ENTER, &found);
 	Assert(!found);
 	e->create_level = GetCurrentTransactionNestLevel();
@@ -570,6 +446,7 @@ chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
 	e->seq = seq;
 	e->start_seq = seq;
 	e->need_check = false;
+	e->tid = tid;
 	memcpy(e->hash, hash, CHAIN_HASH_LEN);
 	e->saves = NULL;
 	e->nkeys = info->nkeys;
@@ -794,49 +671,6 @@ chain_check_rows(ChainHeadEntry **ents, int n)
 }
 
 /*
- * Update the heads ents[0..n-1] with one statement (arrays of relids, keys,
- * seqs and hashes joined to chain_heads through its primary key).
- */
-static void
-chain_update_heads_batch(ChainHeadEntry **ents, int n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * n);
-	Datum		values[4];
-	int			ret;
-	int			i;
-
-	if (head_update_batch_plan == NULL)
-	{
-		Oid			types[4] = {OIDARRAYOID, TEXTARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
-
-		head_update_batch_plan = chain_keep_plan(
-			"UPDATE wallet_ops.chain_heads h SET last_seq = u.s, last_hash = u.h"
-			" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-			"                 pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(r, k, s, h)"
-			" WHERE h.relid OPERATOR(pg_catalog.=) u.r::pg_catalog.regclass"
-			"   AND h.chain_key OPERATOR(pg_catalog.=) u.k", 4, types);
-	}
-	for (i = 0; i < n; i++)
-		elems[i] = ObjectIdGetDatum(ents[i]->key.relid);
-	values[0] = PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-	for (i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(ents[i]->key.name);
-	values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-	for (i = 0; i < n; i++)
-		elems[i] = Int64GetDatum(ents[i]->seq);
-	values[2] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	for (i = 0; i < n; i++)
-		elems[i] = PointerGetDatum(chain_bytea(ents[i]->hash));
-	values[3] = PointerGetDatum(construct_array(elems, n, BYTEAOID, -1, false, TYPALIGN_INT));
-
-	ret = SPI_execute_plan(head_update_batch_plan, values, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE || SPI_processed != (uint64) n)
-		elog(ERROR, "could not update the heads of %d hash chains", n);
-	for (i = 0; i < n; i++)
-		ents[i]->start_seq = ents[i]->seq;
-}
-
-/*
  * Write every head the transaction moved, after checking that each row the
  * trigger numbered is in the table.
  */
@@ -851,6 +685,7 @@ chain_flush_heads(void)
 	int			nchecks;
 	Oid			save_userid;
 	int			save_sec;
+	ChainHeadsAccess acc;
 	int			i,
 				first;
 
@@ -869,19 +704,12 @@ chain_flush_heads(void)
 	qsort(dirty, ndirty, sizeof(ChainHeadEntry *), chain_head_cmp);
 	checks = MemoryContextAlloc(chain_heads_cxt, sizeof(ChainHeadEntry *) * ndirty);
 
+	/*
+	 * Make the last statement's rows (and the heads it created) visible to
+	 * the check and to the updates.
+	 */
+	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	ChainBecomeOwner(&save_userid, &save_sec);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (head_update_plan == NULL)
-	{
-		Oid			types[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
-
-		head_update_plan = chain_keep_plan(
-			"UPDATE wallet_ops.chain_heads SET last_seq = $3, last_hash = $4"
-			" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-			"   AND chain_key OPERATOR(pg_catalog.=) $2", 4, types);
-	}
 
 	/*
 	 * The rows, one query per table, of the chains where a numbered row may
@@ -891,38 +719,31 @@ chain_flush_heads(void)
 	for (i = 0; i < ndirty; i++)
 		if (dirty[i]->need_check)
 			checks[nchecks++] = dirty[i];
-	for (first = 0, i = 1; i <= nchecks; i++)
+	if (nchecks > 0)
 	{
-		if (i == nchecks || checks[i]->key.relid != checks[first]->key.relid)
+		ChainBecomeOwner(&save_userid, &save_sec);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		for (first = 0, i = 1; i <= nchecks; i++)
 		{
-			chain_check_rows(checks + first, i - first);
-			first = i;
+			if (i == nchecks || checks[i]->key.relid != checks[first]->key.relid)
+			{
+				chain_check_rows(checks + first, i - first);
+				first = i;
+			}
 		}
+		SPI_finish();
+		ChainRestoreUser(save_userid, save_sec);
 	}
 
-	/* the heads: one statement for many */
-	if (ndirty >= CHAIN_BATCH_MIN)
-		chain_update_heads_batch(dirty, ndirty);
-	else
+	ChainHeadsOpen(&acc);
+	for (i = 0; i < ndirty; i++)
 	{
-		for (i = 0; i < ndirty; i++)
-		{
-			Datum		values[4];
-			int			ret;
-
-			e = dirty[i];
-			values[0] = ObjectIdGetDatum(e->key.relid);
-			values[1] = CStringGetTextDatum(e->key.name);
-			values[2] = Int64GetDatum(e->seq);
-			values[3] = PointerGetDatum(chain_bytea(e->hash));
-			ret = SPI_execute_plan(head_update_plan, values, NULL, false, 0);
-			if (ret != SPI_OK_UPDATE || SPI_processed != 1)
-				elog(ERROR, "could not update the head of hash chain \"%s\"", e->key.name);
-			e->start_seq = e->seq;
-		}
+		e = dirty[i];
+		ChainHeadsWrite(&acc, e->key.relid, e->key.name, &e->tid, e->seq, e->hash);
+		e->start_seq = e->seq;
 	}
-	SPI_finish();
-	ChainRestoreUser(save_userid, save_sec);
+	ChainHeadsClose(&acc);
 	PopActiveSnapshot();
 }
 
