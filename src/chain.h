@@ -112,9 +112,6 @@ extern void ChainAppendI64(StringInfo buf, int64 v);
 extern bool ChainConfigLoad(Oid relid, ChainConfig *cfg);
 extern Oid	ChainFindRoot(Oid relid, ChainConfig *cfg);
 extern ChainRelInfo *ChainRelInfoBuild(Relation rel, const ChainConfig *cfg);
-extern void ChainBecomeOwner(Oid *save_userid, int *save_sec);
-extern void ChainRestoreUser(Oid save_userid, int save_sec);
-extern Oid	ChainExtensionOwner(void);
 
 /* ---- chain_heads.c --------------------------------------------------- */
 

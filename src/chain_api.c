@@ -50,42 +50,6 @@
 
 PG_FUNCTION_INFO_V1(wallet_ops_enable_hash_chain);
 
-/* ---- owner of the extension's objects ---------------------------------- */
-
-Oid
-ChainExtensionOwner(void)
-{
-	Oid			nspid = get_namespace_oid(WALLET_OPS_SCHEMA, false);
-	HeapTuple	tup;
-	Oid			owner;
-
-	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for namespace %u", nspid);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/*
- * Act as the extension's owner (to read and write chain_heads and
- * hash_chains).  A transaction or subtransaction abort restores the user.
- */
-void
-ChainBecomeOwner(Oid *save_userid, int *save_sec)
-{
-	Oid			owner = ChainExtensionOwner();
-
-	GetUserIdAndSecContext(save_userid, save_sec);
-	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-void
-ChainRestoreUser(Oid save_userid, int save_sec)
-{
-	SetUserIdAndSecContext(save_userid, save_sec);
-}
-
 /* ---- configuration ------------------------------------------------------ */
 
 static char **
@@ -441,8 +405,7 @@ chain_write_head(Oid relid, const char *name, int64 seq, const uint8 *hash)
 	static const Oid argtypes[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
 	Datum		values[4];
 	bytea	   *b = palloc(VARHDRSZ + CHAIN_HASH_LEN);
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 	int			ret;
 
 	SET_VARSIZE(b, VARHDRSZ + CHAIN_HASH_LEN);
@@ -451,11 +414,11 @@ chain_write_head(Oid relid, const char *name, int64 seq, const uint8 *hash)
 	values[1] = CStringGetTextDatum(name);
 	values[2] = Int64GetDatum(seq);
 	values[3] = PointerGetDatum(b);
-	ChainBecomeOwner(&save_userid, &save_sec);
+	WalletOpsOwnerBegin(&owner_ctx);
 	ret = SPI_execute_with_args("INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
 								" VALUES ($1::pg_catalog.regclass, $2, $3, $4)",
 								4, (Oid *) argtypes, values, NULL, false, 0);
-	ChainRestoreUser(save_userid, save_sec);
+	WalletOpsOwnerEnd(&owner_ctx);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
 			 SPI_result_code_string(ret));
@@ -801,8 +764,7 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		Datum	   *kd = palloc(sizeof(Datum) * Max(nkeys, 1));
 		Datum	   *cd = palloc(sizeof(Datum) * ncols);
-		Oid			save_userid;
-		int			save_sec;
+		WalletOpsOwnerContext owner_ctx;
 		int			ret;
 
 		for (i = 0; i < nkeys; i++)
@@ -814,12 +776,12 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 													false, TYPALIGN_CHAR));
 		values[2] = PointerGetDatum(construct_array(cd, ncols, NAMEOID, NAMEDATALEN,
 													false, TYPALIGN_CHAR));
-		ChainBecomeOwner(&save_userid, &save_sec);
+		WalletOpsOwnerBegin(&owner_ctx);
 		ret = SPI_execute_with_args("INSERT INTO wallet_ops.hash_chains"
 									" (relid, chain_key, hashed_columns, format_version, enabled_at)"
 									" VALUES ($1::pg_catalog.regclass, $2, $3, 1, pg_catalog.now())",
 									3, argtypes, values, NULL, false, 0);
-		ChainRestoreUser(save_userid, save_sec);
+		WalletOpsOwnerEnd(&owner_ctx);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into wallet_ops.hash_chains: %s",
 				 SPI_result_code_string(ret));

@@ -63,6 +63,7 @@
 #include "utils/syscache.h"
 
 #include "chain.h"
+#include "wallet_ops.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_chain_before_insert);
 
@@ -683,8 +684,7 @@ chain_flush_heads(void)
 	ChainHeadEntry **checks;
 	int			ndirty = 0;
 	int			nchecks;
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 	ChainHeadsAccess acc;
 	int			i,
 				first;
@@ -721,7 +721,7 @@ chain_flush_heads(void)
 			checks[nchecks++] = dirty[i];
 	if (nchecks > 0)
 	{
-		ChainBecomeOwner(&save_userid, &save_sec);
+		WalletOpsOwnerBegin(&owner_ctx);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		for (first = 0, i = 1; i <= nchecks; i++)
@@ -733,7 +733,7 @@ chain_flush_heads(void)
 			}
 		}
 		SPI_finish();
-		ChainRestoreUser(save_userid, save_sec);
+		WalletOpsOwnerEnd(&owner_ctx);
 	}
 
 	ChainHeadsOpen(&acc);

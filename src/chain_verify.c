@@ -323,15 +323,14 @@ verify_load_heads(VerifyState *st, const char *only)
 {
 	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		values[2];
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 	Portal		portal;
 	HASH_SEQ_STATUS status;
 	VChain	   *c;
 
 	values[0] = ObjectIdGetDatum(RelationGetRelid(st->root));
 	values[1] = only ? CStringGetTextDatum(only) : (Datum) 0;
-	ChainBecomeOwner(&save_userid, &save_sec);
+	WalletOpsOwnerBegin(&owner_ctx);
 	portal = SPI_cursor_open_with_args(NULL,
 									   only ?
 									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
@@ -367,7 +366,7 @@ verify_load_heads(VerifyState *st, const char *only)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	ChainRestoreUser(save_userid, save_sec);
+	WalletOpsOwnerEnd(&owner_ctx);
 
 	/* heads moved by this transaction and not yet written back */
 	hash_seq_init(&status, st->chains);
@@ -1124,8 +1123,7 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 	VerifyState st;
 	Oid			types[1] = {OIDOID};
 	Datum		values[1];
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 	int			ret;
 	DigestChain *chains;
 	int			n = 0;
@@ -1149,12 +1147,12 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = ObjectIdGetDatum(RelationGetRelid(st.root));
-	ChainBecomeOwner(&save_userid, &save_sec);
+	WalletOpsOwnerBegin(&owner_ctx);
 	ret = SPI_execute_with_args("SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
 								" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 								" ORDER BY pg_catalog.convert_to(chain_key, 'UTF8')",
 								1, types, values, NULL, true, 0);
-	ChainRestoreUser(save_userid, save_sec);
+	WalletOpsOwnerEnd(&owner_ctx);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.chain_heads");
 	chains = palloc(sizeof(DigestChain) * Max(SPI_processed, 1));

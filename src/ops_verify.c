@@ -676,8 +676,7 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 	SinceChain *out;
 	Oid			types[1] = {OIDOID};
 	Datum		values[1];
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 	uint64		r;
 	Portal		portal;
 
@@ -731,7 +730,7 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 	values[0] = ObjectIdGetDatum(relid);
 	max = 64;
 	out = palloc(sizeof(SinceChain) * max);
-	ChainBecomeOwner(&save_userid, &save_sec);
+	WalletOpsOwnerBegin(&owner_ctx);
 	portal = SPI_cursor_open_with_args(NULL,
 									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
 									   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
@@ -785,7 +784,7 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	ChainRestoreUser(save_userid, save_sec);
+	WalletOpsOwnerEnd(&owner_ctx);
 
 	/* attested chains that have no recorded head */
 	hash_seq_init(&status, att);
@@ -1186,15 +1185,14 @@ verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceRepo
 	char	   *name;
 	char	   *detail;
 	int			ret;
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 	MemoryContext caller = CurrentMemoryContext;
 
 	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
 	values[0] = ObjectIdGetDatum(relid);
 
-	ChainBecomeOwner(&save_userid, &save_sec);
+	WalletOpsOwnerBegin(&owner_ctx);
 	if (incremental)
 	{
 		ret = SPI_execute_with_args("SELECT anchor FROM wallet_ops.verification_state"
@@ -1213,7 +1211,7 @@ verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceRepo
 			has_anchor = true;
 		}
 	}
-	ChainRestoreUser(save_userid, save_sec);
+	WalletOpsOwnerEnd(&owner_ctx);
 
 	if (has_anchor)
 	{
@@ -1272,7 +1270,7 @@ verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceRepo
 		svalues[3] = Int64GetDatum((int64) sink->count);
 		svalues[4] = digest;
 		svalues[5] = TimestampTzGetDatum(started);
-		ChainBecomeOwner(&save_userid, &save_sec);
+		WalletOpsOwnerBegin(&owner_ctx);
 		ret = SPI_execute_with_args(
 			"INSERT INTO wallet_ops.verification_state AS v"
 			" (relid, last_run, last_result, last_error, last_mode, problems, last_verified, last_full, anchor)"
@@ -1290,7 +1288,7 @@ verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceRepo
 			elog(ERROR, "could not record the verification in wallet_ops.verification_state");
 		JobLogRecord(started, name, "hash_chain", psprintf("verify %s", mode),
 					 sink->count == 0 ? JOB_OK : JOB_PROBLEMS, detail, NULL);
-		ChainRestoreUser(save_userid, save_sec);
+		WalletOpsOwnerEnd(&owner_ctx);
 	}
 
 	if (sink->count > 0)
@@ -1351,15 +1349,14 @@ VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
 	Datum		values[1];
 	uint64		r;
 	int			ret;
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 
 	if (RecoveryInProgress())
 		return;
 
 	values[0] = ObjectIdGetDatum(only_relid);
 	SPI_connect();
-	ChainBecomeOwner(&save_userid, &save_sec);
+	WalletOpsOwnerBegin(&owner_ctx);
 	ret = SPI_execute_with_args(
 		"SELECT s.relid::pg_catalog.oid,"
 		"       v.anchor IS NOT NULL AND v.last_result OPERATOR(pg_catalog.=) 'ok'"
@@ -1373,7 +1370,7 @@ VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
 		"    OR s.relid OPERATOR(pg_catalog.=) $1"
 		" ORDER BY s.relid",
 		1, types, values, NULL, true, 0);
-	ChainRestoreUser(save_userid, save_sec);
+	WalletOpsOwnerEnd(&owner_ctx);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.verification_schedule");
 	for (r = 0; r < SPI_processed; r++)
@@ -1436,7 +1433,7 @@ VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
 			svalues[1] = CStringGetTextDatum(edata->message);
 			svalues[2] = TimestampTzGetDatum(started);
 			SPI_connect();
-			ChainBecomeOwner(&save_userid, &save_sec);
+			WalletOpsOwnerBegin(&owner_ctx);
 			(void) SPI_execute_with_args(
 				"INSERT INTO wallet_ops.verification_state AS v (relid, last_run, last_result, last_error)"
 				" VALUES ($1, $3, 'error', $2)"
@@ -1444,7 +1441,7 @@ VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
 				3, stypes, svalues, NULL, false, 0);
 			JobLogRecord(started, name ? name : "?", "hash_chain", "verify", JOB_ERROR,
 						 NULL, edata);
-			ChainRestoreUser(save_userid, save_sec);
+			WalletOpsOwnerEnd(&owner_ctx);
 			SPI_finish();
 			if (report)
 			{
@@ -1461,19 +1458,18 @@ VerificationIsScheduled(Oid relid)
 {
 	Oid			types[1] = {OIDOID};
 	Datum		values[1];
-	Oid			save_userid;
-	int			save_sec;
+	WalletOpsOwnerContext owner_ctx;
 	bool		found;
 
 	values[0] = ObjectIdGetDatum(relid);
 	SPI_connect();
-	ChainBecomeOwner(&save_userid, &save_sec);
+	WalletOpsOwnerBegin(&owner_ctx);
 	if (SPI_execute_with_args("SELECT 1 FROM wallet_ops.verification_schedule"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.verification_schedule");
 	found = SPI_processed > 0;
-	ChainRestoreUser(save_userid, save_sec);
+	WalletOpsOwnerEnd(&owner_ctx);
 	SPI_finish();
 	return found;
 }
