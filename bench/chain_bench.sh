@@ -27,7 +27,6 @@
 # end; off: 4 kB pages).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
 ROWS=${ROWS:-1000000}
 ENTITIES=${ENTITIES:-10000}
 INSERT_ROWS=${INSERT_ROWS:-$((ROWS / 4))}
@@ -36,55 +35,28 @@ PGBENCH_SECONDS=${PGBENCH_SECONDS:-30}
 CLIENTS=${CLIENTS:-8}
 SHARED_BUFFERS=${SHARED_BUFFERS:-1GB}
 PORT=${PORT:-55499}
-HUGE_PAGES=${HUGE_PAGES:-auto}
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-bindir=$("$PG_CONFIG" --bindir)
 
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=PG_CONFIG,ROWS,ENTITIES,INSERT_ROWS,RUNS,PGBENCH_SECONDS,CLIENTS,SHARED_BUFFERS,PORT,HUGE_PAGES bash "$0" "$@"
+  exec sudo --preserve-env=PG_CONFIG,ROWS,ENTITIES,INSERT_ROWS,RUNS,PGBENCH_SECONDS,CLIENTS,SHARED_BUFFERS,PORT,HUGE_PAGES,SKIP_BUILD bash "$0" "$@"
 fi
 
-(cd "$top" && make -s PG_CONFIG="$PG_CONFIG" >/dev/null && make -s PG_CONFIG="$PG_CONFIG" install >/dev/null) ||
-  { echo "build failed" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
-dir=$(mktemp -d /tmp/wallet_ops-bench.XXXXXX)
-chown postgres: "$dir"
-chmod 755 "$dir"
-as_pg() { runuser -u postgres -- "$@"; }
-old_nr_hugepages=
-stop_cluster() {
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$dir"
-  [ -z "$old_nr_hugepages" ] || echo "$old_nr_hugepages" >/proc/sys/vm/nr_hugepages
-}
-trap stop_cluster EXIT
+bench_build || { echo "build failed" >&2; exit 1; }
+bench_initdb "$PORT"
+trap bench_stop EXIT
+chmod 755 "$run"
 
 # Huge pages for shared memory, as PostgreSQL's documentation recommends for
 # shared_buffers this large.  With 4 kB pages every new session first
 # page-faults in each shared buffer it reads (about 0.3 s for the 452 MB
 # table here, paid alike by every contender timed in a fresh session).
-huge=off
-if [ "$HUGE_PAGES" != off ] && [ -w /proc/sys/vm/nr_hugepages ]; then
-  hp_kb=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
-  sb_kb=$(( $(numfmt --from=iec "${SHARED_BUFFERS%B}") / 1024 ))
-  need=$(( sb_kb * 11 / 10 / hp_kb + 64 ))
-  free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
-  old_nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)
-  if [ "$free" -lt "$need" ]; then
-    echo $((old_nr_hugepages + need - free)) >/proc/sys/vm/nr_hugepages 2>/dev/null || true
-  fi
-  [ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -ge "$need" ] && huge=on
-fi
+bench_huge_pages "$SHARED_BUFFERS"
 
-as_pg "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
-cat >> "$dir/data/postgresql.conf" <<EOF
-shared_preload_libraries = 'wallet_ops'
+cat >> "$run/data/postgresql.conf" <<EOF
 wallet_ops.naptime = 3600
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$dir'
 shared_buffers = '$SHARED_BUFFERS'
-huge_pages = $huge
+huge_pages = $huge_pages
 work_mem = '64MB'
 maintenance_work_mem = '256MB'
 max_wal_size = '8GB'
@@ -98,9 +70,9 @@ max_parallel_workers_per_gather = 0
 jit = off
 max_connections = 40
 EOF
-as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+bench_start
 
-PSQL=(runuser -u postgres -- "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$PORT" -d postgres)
+PSQL=(runuser -u postgres -- "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$run" -p "$PORT" -d postgres)
 sql() { "${PSQL[@]}" -At -c "$1"; }
 now() { date +%s.%N; }
 # seconds taken by one SQL statement (a fresh session each time)
@@ -123,7 +95,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "wallet_ops ledger benchmark: $ROWS rows, $ENTITIES entities, inserts of $INSERT_ROWS rows," \
-  "median of $RUNS runs, pgbench $CLIENTS clients x ${PGBENCH_SECONDS}s; $(nproc) cores, huge pages $huge, $(date -u +%FT%TZ)"
+  "median of $RUNS runs, pgbench $CLIENTS clients x ${PGBENCH_SECONDS}s; $(nproc) cores, huge pages $huge_pages, $(date -u +%FT%TZ)"
 
 # ---- data ------------------------------------------------------------------
 t0=$(now)
@@ -215,7 +187,7 @@ for i in $(seq "$RUNS"); do
   nw+=("$(warm_timed "$NAIVE")")
   fw+=("$(warm_timed "$FLOOR")")
   t0=$(now)
-  runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$dir" -p "$PORT" postgres bench.entity_history >/dev/null
+  runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$run" -p "$PORT" postgres bench.entity_history >/dev/null
   c+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')")
 done
 vm=$(median "${v[@]}"); nm=$(median "${n[@]}"); fm=$(median "${f[@]}"); cm=$(median "${c[@]}")
@@ -251,14 +223,14 @@ echo "    PL/pgSQL trigger / unchained = $(ratio "$pim" "$uim"); PL/pgSQL / chai
 # ---- (d) pgbench: single-row inserts on random entities -------------------------
 sql "SELECT bench.make_table('pgb_c', true); SELECT bench.make_table('pgb_u', false); CHECKPOINT" >/dev/null
 for t in pgb_c pgb_u; do
-  cat > "$dir/$t.sql" <<EOF
+  cat > "$run/$t.sql" <<EOF
 \\set e random(1, $ENTITIES)
 INSERT INTO bench.$t (entity_id, payload, changed_at) VALUES (('00000000-0000-4000-8000-' || lpad(to_hex(:e), 12, '0'))::uuid, '{"event": "deposit", "amount": 12.5, "currency": "EUR", "counterparty": {"name": "Zoë Ørsted-Müller", "iban": "DE89370400440532013000"}, "reference": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "channel": "api"}', timestamptz '2025-06-01 00:00+00' + :e * interval '1 minute');
 EOF
-  chown postgres: "$dir/$t.sql"
+  chown postgres: "$run/$t.sql"
 done
 tps() {
-  runuser -u postgres -- "$bindir/pgbench" -n -h "$dir" -p "$PORT" -c "$CLIENTS" -j 2 -T "$PGBENCH_SECONDS" -f "$dir/$1.sql" postgres 2>/dev/null |
+  runuser -u postgres -- "$bindir/pgbench" -n -h "$run" -p "$PORT" -c "$CLIENTS" -j 2 -T "$PGBENCH_SECONDS" -f "$run/$1.sql" postgres 2>/dev/null |
     awk -F'= ' '/^tps/ { split($2, a, " "); print a[1]; exit }'
 }
 tu=$(tps pgb_u)
@@ -276,7 +248,7 @@ echo "    verify_chain after $pgb_rows chained rows: $pgb_problems problems"
 # shared buffers are shared memory and are not counted.  Prints
 # "peak idle" in kB, idle being the same session just before.
 peak_backend() {
-  local fifo="$dir/mem.fifo" out="$dir/mem.out" pid base peak=0 v job
+  local fifo="$run/mem.fifo" out="$run/mem.out" pid base peak=0 v job
   rm -f "$fifo" "$out"
   mkfifo "$fifo"
   chown postgres: "$fifo"
@@ -304,7 +276,7 @@ peak_backend() {
 }
 # Peak RSS of wallet_ops_verify (a client: no shared memory to discount).
 peak_client() {
-  /usr/bin/time -f %M runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$dir" -p "$PORT" postgres "$1" 2>&1 >/dev/null | tail -1
+  /usr/bin/time -f %M runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$run" -p "$PORT" postgres "$1" 2>&1 >/dev/null | tail -1
 }
 read -r ms msb <<<"$(peak_backend bench.eh_small)"
 read -r ml mlb <<<"$(peak_backend bench.entity_history)"

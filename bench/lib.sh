@@ -6,8 +6,14 @@
 #   bench_initdb PORT    a scratch cluster in $run, preloading wallet_ops and
 #                        listening only on a socket in $run; append the
 #                        benchmark's own settings to $run/data/postgresql.conf
+#   bench_huge_pages SIZE
+#                        reserve huge pages for a shared_buffers of SIZE
+#                        (e.g. 1GB) when the kernel lets root do so, and set
+#                        $huge_pages (on/off) for postgresql.conf; HUGE_PAGES=off
+#                        skips it
 #   bench_start          start it
-#   bench_stop           stop it and remove $run (call it from an EXIT trap)
+#   bench_stop           stop it, remove $run and give reserved huge pages
+#                        back (call it from an EXIT trap)
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -38,6 +44,24 @@ port = $port
 CONF
 }
 
+bench_old_nr_hugepages=
+huge_pages=off
+bench_huge_pages() {
+  local hp_kb sb_kb need free
+  [ "${HUGE_PAGES:-auto}" != off ] && [ -w /proc/sys/vm/nr_hugepages ] || return 0
+  hp_kb=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
+  sb_kb=$(( $(numfmt --from=iec "${1%B}") / 1024 ))
+  need=$(( sb_kb * 11 / 10 / hp_kb + 64 ))   # and the rest of shared memory
+  free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+  bench_old_nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)
+  if [ "$free" -lt "$need" ]; then
+    echo $((bench_old_nr_hugepages + need - free)) >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+  fi
+  if [ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -ge "$need" ]; then
+    huge_pages=on
+  fi
+}
+
 bench_start() {
   as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
 }
@@ -45,4 +69,7 @@ bench_start() {
 bench_stop() {
   as_pg pg_ctl -D "$run/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$run"
+  if [ -n "$bench_old_nr_hugepages" ]; then
+    echo "$bench_old_nr_hugepages" >/proc/sys/vm/nr_hugepages
+  fi
 }

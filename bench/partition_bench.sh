@@ -15,38 +15,28 @@
 # ratios wallet_ops / pg_partman (lower is better).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=PG_CONFIG,REPS bash "$0" "$@"
+  exec sudo --preserve-env=PG_CONFIG,REPS,IDLE_SECS,SKIP_BUILD bash "$0" "$@"
 fi
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-bindir=$("$PG_CONFIG" --bindir)
 reps=${REPS:-7}
 idle_secs=${IDLE_SECS:-30}
+port=54340
 
-cd "$top"
-make -s PG_CONFIG="$PG_CONFIG" >/dev/null
-make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+. "$(dirname "$0")/lib.sh"
+
+bench_build
 if [ ! -f "$("$PG_CONFIG" --sharedir)/extension/pg_partman.control" ]; then
   echo "pg_partman is not installed for $PG_CONFIG (package postgresql-15-partman)" >&2
   exit 1
 fi
 
-run=$(mktemp -d /tmp/wallet_ops-bench.XXXXXX)
-chown postgres: "$run"
-as_pg() { runuser -u postgres -- env PATH="$bindir:$PATH" "$@"; }
-port=54340
-as_pg initdb -D "$run/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
+bench_initdb "$port"
+trap bench_stop EXIT
 cat >> "$run/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'wallet_ops'
 wallet_ops.naptime = 60
-listen_addresses = ''
-unix_socket_directories = '$run'
-port = $port
 fsync = off
 CONF
-as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
-trap 'as_pg pg_ctl -D "$run/data" -m fast -w stop >/dev/null || true; rm -rf "$run"' EXIT
+bench_start
 q() { as_pg psql -h "$run" -p $port -d bench -X -qAt -v ON_ERROR_STOP=1 "$@"; }
 
 as_pg psql -h "$run" -p $port -d postgres -qc "CREATE DATABASE bench"
