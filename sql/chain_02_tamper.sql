@@ -180,3 +180,11 @@ SELECT pg_temp.protect('scrambled', 'shuffled', 'jiggled');
 SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('shuffled');
 SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('jiggled');
 SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('scrambled');
+
+-- a head whose last_hash is not a SHA-256 stops inserts into its chain
+-- (XX001) and lets nothing through; other chains go on
+UPDATE wallet_ops.chain_heads SET last_hash = '\x0102'
+ WHERE relid = 'ledger2'::regclass AND chain_key = '3';
+SELECT err($$INSERT INTO ledger_t.ledger2 VALUES (3, 1)$$);
+SELECT count(*) AS rows_of_chain_3 FROM ledger2 WHERE account = 3;
+SELECT err($$INSERT INTO ledger_t.ledger2 VALUES (1, 1)$$);

@@ -138,8 +138,8 @@ chain_heads_store(TupleTableSlot *slot, Oid rootrelid, text *name, int64 seq,
 }
 
 static void
-chain_heads_read(ChainHeadsAccess *acc, const char *name, const uint8 *genesis,
-				 int64 *seq, uint8 *hash)
+chain_heads_read(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
+				 const uint8 *genesis, int64 *seq, uint8 *hash)
 {
 	TupleTableSlot *slot = acc->slot;
 	bool		isnull;
@@ -159,7 +159,8 @@ chain_heads_read(ChainHeadsAccess *acc, const char *name, const uint8 *genesis,
 	if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("head of hash chain \"%s\" is corrupted", name),
+				 errmsg("head of hash chain \"%s\" of table \"%s\" is corrupted",
+						name, get_rel_name(rootrelid)),
 				 errdetail("last_hash has %d bytes instead of %d.",
 						   (int) VARSIZE_ANY_EXHDR(b), CHAIN_HASH_LEN)));
 	memcpy(hash, VARDATA_ANY(b), CHAIN_HASH_LEN);
@@ -211,6 +212,7 @@ chain_heads_probe(ChainHeadsAccess *acc, ScanKey keys, ItemPointer tid)
 		if (!TransactionIdIsValid(inserter))
 			return true;
 		/* created by a transaction in progress: wait for its outcome */
+		ExecClearTuple(acc->slot);	/* holding no buffer pin meanwhile */
 		if (token != 0)
 			SpeculativeInsertionWait(inserter, token);
 		else
@@ -307,7 +309,7 @@ ChainHeadsLock(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
 												GetTransactionSnapshot()))
 				chain_heads_serialization_failure(rootrelid, name);
 			*tid = acc->slot->tts_tid;
-			chain_heads_read(acc, name, genesis, seq, hash);
+			chain_heads_read(acc, rootrelid, name, genesis, seq, hash);
 			break;
 		}
 		if (res == TM_Updated || (res == TM_Deleted && IsolationUsesXactSnapshot()))
