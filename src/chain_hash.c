@@ -856,6 +856,24 @@ ChainKeyName(const ChainRelInfo *info, const Datum *keyvals,
 	return buf.data;
 }
 
+/*
+ * A stored hash (prev_hash, row_hash, last_hash) into out; false when it is
+ * NULL or not CHAIN_HASH_LEN bytes long.
+ */
+bool
+ChainHashFromDatum(Datum d, bool isnull, uint8 *out)
+{
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
+		return false;
+	memcpy(out, VARDATA_ANY(b), CHAIN_HASH_LEN);
+	return true;
+}
+
 char *
 ChainHex(const uint8 *hash, int len)
 {

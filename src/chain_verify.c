@@ -406,19 +406,6 @@ verify_collect_leaves(Relation rel, List **leaves)
 				 errdetail("Only partitions stored in this database can be verified.")));
 }
 
-static bool
-verify_bytea32(Datum d, bool isnull, uint8 *out)
-{
-	bytea	   *b;
-
-	if (isnull)
-		return false;
-	b = DatumGetByteaPP(d);
-	if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
-		return false;
-	memcpy(out, VARDATA_ANY(b), CHAIN_HASH_LEN);
-	return true;
-}
 
 /*
  * A row of a chain in the first pass.  The chain's rows seen so far form
@@ -616,9 +603,9 @@ verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
 		isnull = slot->tts_isnull[info->seq_attnum - 1];
 		hashed = !isnull;
 		seq = isnull ? 0 : DatumGetInt64(d);
-		hashed &= verify_bytea32(slot->tts_values[info->prev_attnum - 1],
+		hashed &= ChainHashFromDatum(slot->tts_values[info->prev_attnum - 1],
 								 slot->tts_isnull[info->prev_attnum - 1], prev);
-		hashed &= verify_bytea32(slot->tts_values[info->hash_attnum - 1],
+		hashed &= ChainHashFromDatum(slot->tts_values[info->hash_attnum - 1],
 								 slot->tts_isnull[info->hash_attnum - 1], hash);
 		if (!hashed)
 		{
@@ -727,9 +714,9 @@ verify_ordered_pass(VerifyState *st, VChain *c, int64 *last_seq, uint8 *last_has
 			{
 				Datum		d = SPI_getbinval(tup, desc, 2, &isnull);
 
-				has_prev = verify_bytea32(d, isnull, prev);
+				has_prev = ChainHashFromDatum(d, isnull, prev);
 				d = SPI_getbinval(tup, desc, 3, &isnull);
-				has_hash = verify_bytea32(d, isnull, hash);
+				has_hash = ChainHashFromDatum(d, isnull, hash);
 			}
 			if (seqnull || !has_prev || !has_hash)
 			{
@@ -1167,7 +1154,7 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 		d->seq = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		if (isnull)
 			d->seq = 0;
-		if (!verify_bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, d->hash))
+		if (!ChainHashFromDatum(SPI_getbinval(tup, desc, 3, &isnull), isnull, d->hash))
 			memset(d->hash, 0, CHAIN_HASH_LEN);
 		(void) ChainHeadCacheLookup(RelationGetRelid(st.root), d->name, &d->seq, d->hash);
 		if (d->seq <= 0)

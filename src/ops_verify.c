@@ -121,7 +121,6 @@ static int	since_oid_desc(const ListCell *a, const ListCell *b);
 static int	since_row_cmp(const void *a, const void *b);
 static void sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
 					  const char *problem, const char *detail);
-static bool bytea32(Datum d, bool isnull, uint8 *out);
 static char *since_rows_sql(Oid leafid, ChainRelInfo *info);
 static int64 verify_since(Oid relid, Jsonb *digest, ProblemSink *sink);
 static void sink_init_srf(FunctionCallInfo fcinfo, ProblemSink *sink);
@@ -151,19 +150,6 @@ sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
 	sink->count++;
 }
 
-static bool
-bytea32(Datum d, bool isnull, uint8 *out)
-{
-	bytea	   *b;
-
-	if (isnull)
-		return false;
-	b = DatumGetByteaPP(d);
-	if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
-		return false;
-	memcpy(out, VARDATA_ANY(b), CHAIN_HASH_LEN);
-	return true;
-}
 
 /*
  * The query reading, for chains named $1 from chain_seq $2 on (arrays in
@@ -317,7 +303,8 @@ since_take_row(SinceState *st, ChainRelInfo *info, int n,
 	}
 	row = &st->rows_of[n][st->nrows_of[n]];
 	row->seq = DatumGetInt64(seqd);
-	if (!bytea32(prevd, prevnull, row->prev) || !bytea32(hashd, hashnull, row->hash))
+	if (!ChainHashFromDatum(prevd, prevnull, row->prev) ||
+		!ChainHashFromDatum(hashd, hashnull, row->hash))
 	{
 		sink_emit(st->sink, c->name, row->seq, false, "unhashed_row",
 				  "the row was not hashed by the chain trigger: prev_hash or row_hash is not a 32-byte hash");
@@ -758,7 +745,7 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 			d = SPI_getbinval(tup, desc, 2, &isnull);
 			cand.has_head = true;
 			cand.head_seq = isnull ? 0 : DatumGetInt64(d);
-			(void) bytea32(SPI_getbinval(tup, desc, 3, &isnull), isnull, cand.head_hash);
+			(void) ChainHashFromDatum(SPI_getbinval(tup, desc, 3, &isnull), isnull, cand.head_hash);
 			e = hash_search(att, &name, HASH_FIND, NULL);
 			if (e)
 			{
