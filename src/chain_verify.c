@@ -604,9 +604,9 @@ verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
 		hashed = !isnull;
 		seq = isnull ? 0 : DatumGetInt64(d);
 		hashed &= ChainHashFromDatum(slot->tts_values[info->prev_attnum - 1],
-								 slot->tts_isnull[info->prev_attnum - 1], prev);
+									 slot->tts_isnull[info->prev_attnum - 1], prev);
 		hashed &= ChainHashFromDatum(slot->tts_values[info->hash_attnum - 1],
-								 slot->tts_isnull[info->hash_attnum - 1], hash);
+									 slot->tts_isnull[info->hash_attnum - 1], hash);
 		if (!hashed)
 		{
 			c->bad = true;
