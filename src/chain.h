@@ -26,6 +26,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
 #include "storage/itemptr.h"
+#include "utils/hsearch.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
@@ -113,6 +114,13 @@ extern void ChainAppendI64(StringInfo buf, int64 v);
 extern bool ChainConfigLoad(Oid relid, ChainConfig *cfg);
 extern Oid	ChainFindRoot(Oid relid, ChainConfig *cfg);
 extern ChainRelInfo *ChainRelInfoBuild(Relation rel, const ChainConfig *cfg);
+
+/* ---- chain_verify.c -------------------------------------------------- */
+
+extern HTAB *ChainNameTableCreate(const char *tabname, long nelem, Size entrysize,
+								  MemoryContext cxt);
+extern void *ChainNameTableEnter(HTAB *table, const char *name, MemoryContext cxt,
+								 bool *found);
 
 /* ---- chain_heads.c --------------------------------------------------- */
 

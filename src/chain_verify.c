@@ -159,10 +159,10 @@ typedef struct VerifyState
 	const char *activity;
 } VerifyState;
 
-/* ---- hash table keyed by chain name ---------------------------------- */
+/* ---- hash tables keyed by chain name ---------------------------------- */
 
 static uint32
-vchain_hash(const void *key, Size keysize)
+chain_name_hash(const void *key, Size keysize)
 {
 	const char *s = *(const char *const *) key;
 
@@ -170,19 +170,46 @@ vchain_hash(const void *key, Size keysize)
 }
 
 static int
-vchain_match(const void *key1, const void *key2, Size keysize)
+chain_name_match(const void *key1, const void *key2, Size keysize)
 {
 	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
 }
 
-static MemoryContext vchain_key_cxt;
-
-static void *
-vchain_keycopy(void *dest, const void *src, Size keysize)
+/*
+ * A hash table in cxt whose entries (entrysize bytes) begin with a chain's
+ * name, a "char *" compared as a string.  Look names up with hash_search
+ * and HASH_FIND; enter them with ChainNameTableEnter, which keeps a copy.
+ */
+HTAB *
+ChainNameTableCreate(const char *tabname, long nelem, Size entrysize,
+					 MemoryContext cxt)
 {
-	*(char **) dest = MemoryContextStrdup(vchain_key_cxt, *(const char *const *) src);
-	return dest;
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = entrysize;
+	ctl.hash = chain_name_hash;
+	ctl.match = chain_name_match;
+	ctl.hcxt = cxt;
+	return hash_create(tabname, nelem, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 }
+
+/* The entry for name, created (with a copy of name in cxt) if absent. */
+void *
+ChainNameTableEnter(HTAB *table, const char *name, MemoryContext cxt,
+					bool *found)
+{
+	char	  **entry = hash_search(table, &name, HASH_ENTER, found);
+
+	if (!*found)
+		*entry = MemoryContextStrdup(cxt, name);
+	return entry;
+}
+
+/* where the chains' state grows (runs of rows) during a verification */
+static MemoryContext vchain_cxt;
 
 static VChain *
 vchain_get(VerifyState *st, const char *name, bool create)
@@ -190,7 +217,10 @@ vchain_get(VerifyState *st, const char *name, bool create)
 	VChain	   *c;
 	bool		found;
 
-	c = hash_search(st->chains, &name, create ? HASH_ENTER : HASH_FIND, &found);
+	if (create)
+		c = ChainNameTableEnter(st->chains, name, st->cxt, &found);
+	else
+		c = hash_search(st->chains, &name, HASH_FIND, &found);
 	if (c != NULL && !found)
 	{
 		char	   *n = c->name;
@@ -254,8 +284,6 @@ verify_init_srf(FunctionCallInfo fcinfo, VerifyState *st)
 static void
 verify_open(VerifyState *st, Oid relid)
 {
-	HASHCTL		ctl;
-
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -283,17 +311,9 @@ verify_open(VerifyState *st, Oid relid)
 									ALLOCSET_DEFAULT_SIZES);
 	st->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops verify row",
 									   ALLOCSET_DEFAULT_SIZES);
-	vchain_key_cxt = st->cxt;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(VChain);
-	ctl.hash = vchain_hash;
-	ctl.match = vchain_match;
-	ctl.keycopy = vchain_keycopy;
-	ctl.hcxt = st->cxt;
-	st->chains = hash_create("wallet_ops verify chains", 1024, &ctl,
-							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
-							 HASH_KEYCOPY | HASH_CONTEXT);
+	vchain_cxt = st->cxt;
+	st->chains = ChainNameTableCreate("wallet_ops verify chains", 1024,
+									  sizeof(VChain), st->cxt);
 	st->bykey = vkeytab_create(st->cxt, 1024, NULL);
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->cxt);
@@ -480,7 +500,7 @@ verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
 		if (c->nsegs == c->maxsegs)
 		{
 			int			newmax = c->maxsegs * 4;
-			VSegment   *grown = MemoryContextAlloc(vchain_key_cxt, sizeof(VSegment) * newmax);
+			VSegment   *grown = MemoryContextAlloc(vchain_cxt, sizeof(VSegment) * newmax);
 
 			memcpy(grown, c->segs, sizeof(VSegment) * c->nsegs);
 			if (c->segs != &c->seg0)

@@ -575,29 +575,6 @@ typedef struct AttEntry
 	bool		seen;			/* chain_heads has it */
 } AttEntry;
 
-static MemoryContext att_key_cxt;
-
-static uint32
-att_hash_fn(const void *key, Size keysize)
-{
-	const char *s = *(const char *const *) key;
-
-	return hash_bytes((const unsigned char *) s, strlen(s));
-}
-
-static int
-att_match_fn(const void *key1, const void *key2, Size keysize)
-{
-	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
-}
-
-static void *
-att_keycopy_fn(void *dest, const void *src, Size keysize)
-{
-	*(char **) dest = MemoryContextStrdup(att_key_cxt, *(const char *const *) src);
-	return dest;
-}
-
 static JsonbValue *
 jsonb_field(JsonbContainer *obj, const char *key)
 {
@@ -652,7 +629,6 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 {
 	JsonbValue *v;
 	JsonbContainer *arr;
-	HASHCTL		ctl;
 	HTAB	   *att;
 	HASH_SEQ_STATUS status;
 	AttEntry   *e;
@@ -676,16 +652,8 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 	arr = v->val.binary.data;
 	natt = JsonContainerSize(arr);
 
-	att_key_cxt = CurrentMemoryContext;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(AttEntry);
-	ctl.hash = att_hash_fn;
-	ctl.match = att_match_fn;
-	ctl.keycopy = att_keycopy_fn;
-	ctl.hcxt = CurrentMemoryContext;
-	att = hash_create("wallet_ops attested heads", Max(natt, 16), &ctl,
-					  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_KEYCOPY | HASH_CONTEXT);
+	att = ChainNameTableCreate("wallet_ops attested heads", Max(natt, 16),
+							   sizeof(AttEntry), CurrentMemoryContext);
 	for (i = 0; i < natt; i++)
 	{
 		JsonbValue *elem = getIthJsonbValueFromContainer(arr, i);
@@ -704,7 +672,7 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("every chain of the digest needs chain_key, last_seq and head_hash")));
 		name = pnstrdup(k->val.string.val, k->val.string.len);
-		e = hash_search(att, &name, HASH_ENTER, &found);
+		e = ChainNameTableEnter(att, name, CurrentMemoryContext, &found);
 		e->seq = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(sq->val.numeric)));
 		e->seen = false;
 		if (!ChainHexDecode(h->val.string.val, h->val.string.len, e->hash))
@@ -946,21 +914,13 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	st.rows = 0;
 	st.incomplete = 0;
 	{
-		HASHCTL		ctl;
-
-		att_key_cxt = CurrentMemoryContext;
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(char *);
-		ctl.entrysize = sizeof(SinceName);
-		ctl.hash = att_hash_fn;
-		ctl.match = att_match_fn;
-		ctl.keycopy = att_keycopy_fn;
-		ctl.hcxt = CurrentMemoryContext;
-		st.byname = hash_create("wallet_ops changed chains", Max(nread, 16), &ctl,
-								HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_KEYCOPY | HASH_CONTEXT);
+		st.byname = ChainNameTableCreate("wallet_ops changed chains", Max(nread, 16),
+										 sizeof(SinceName), CurrentMemoryContext);
 		for (i = 0; i < nread; i++)
 		{
-			SinceName  *sn = hash_search(st.byname, &chains[i].name, HASH_ENTER, NULL);
+			bool		found;
+			SinceName  *sn = ChainNameTableEnter(st.byname, chains[i].name,
+												 CurrentMemoryContext, &found);
 
 			sn->n = i;
 			if (remaining[i] > 0)
