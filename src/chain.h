@@ -99,6 +99,7 @@ extern void ChainGenesis(const ChainRelInfo *info, const Datum *keyvals, uint8 *
 extern char *ChainKeyName(const ChainRelInfo *info, const Datum *keyvals,
 						  const bool *keynulls);
 extern void ChainSha256(const uint8 *data, size_t len, uint8 *out);
+extern bytea *ChainHashBytea(const uint8 *hash);
 extern bool ChainHashFromDatum(Datum d, bool isnull, uint8 *out);
 extern char *ChainHex(const uint8 *hash, int len);
 extern bool ChainHexDecode(const char *s, int slen, uint8 *out);

@@ -404,16 +404,13 @@ chain_write_head(Oid relid, const char *name, int64 seq, const uint8 *hash)
 {
 	static const Oid argtypes[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
 	Datum		values[4];
-	bytea	   *b = palloc(VARHDRSZ + CHAIN_HASH_LEN);
 	WalletOpsOwnerContext owner_ctx;
 	int			ret;
 
-	SET_VARSIZE(b, VARHDRSZ + CHAIN_HASH_LEN);
-	memcpy(VARDATA(b), hash, CHAIN_HASH_LEN);
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetTextDatum(name);
 	values[2] = Int64GetDatum(seq);
-	values[3] = PointerGetDatum(b);
+	values[3] = PointerGetDatum(ChainHashBytea(hash));
 	WalletOpsOwnerBegin(&owner_ctx);
 	ret = SPI_execute_with_args("INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
 								" VALUES ($1::pg_catalog.regclass, $2, $3, $4)",
@@ -507,8 +504,6 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 			SPIPlanPtr	upd = NULL;
 			Datum		uvals[4];
 			Oid			utypes[4] = {INT8OID, BYTEAOID, BYTEAOID, TIDOID};
-			bytea	   *pb,
-					   *hb;
 			int			p;
 			int			ret;
 
@@ -560,15 +555,9 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 				nplans++;
 				MemoryContextSwitchTo(rowcxt);
 			}
-			pb = palloc(VARHDRSZ + CHAIN_HASH_LEN);
-			SET_VARSIZE(pb, VARHDRSZ + CHAIN_HASH_LEN);
-			memcpy(VARDATA(pb), prev, CHAIN_HASH_LEN);
-			hb = palloc(VARHDRSZ + CHAIN_HASH_LEN);
-			SET_VARSIZE(hb, VARHDRSZ + CHAIN_HASH_LEN);
-			memcpy(VARDATA(hb), hash, CHAIN_HASH_LEN);
 			uvals[0] = Int64GetDatum(seq);
-			uvals[1] = PointerGetDatum(pb);
-			uvals[2] = PointerGetDatum(hb);
+			uvals[1] = PointerGetDatum(ChainHashBytea(prev));
+			uvals[2] = PointerGetDatum(ChainHashBytea(hash));
 			uvals[3] = ctid;
 			ret = SPI_execute_plan(upd, uvals, NULL, false, 0);
 			if (ret != SPI_OK_UPDATE || SPI_processed != 1)

@@ -309,6 +309,13 @@ chain_json_word_needs_escape(uint64 w)
 			((backslash - ones) & ~backslash)) & highs;
 }
 
+/* Whether escape_json() writes byte c other than as itself (or stops at it). */
+static inline bool
+chain_json_byte_needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
 /* Whether a JSON string of len bytes at s needs any escaping (or has a NUL). */
 static inline bool
 chain_json_needs_escape(const char *s, int len)
@@ -323,9 +330,7 @@ chain_json_needs_escape(const char *s, int len)
 	}
 	for (; len > 0; s++, len--)
 	{
-		unsigned char c = (unsigned char) *s;
-
-		if (c < 0x20 || c == '"' || c == '\\')
+		if (chain_json_byte_needs_escape((unsigned char) *s))
 			return true;
 	}
 	return false;
@@ -356,7 +361,7 @@ chain_append_json_string(StringInfo buf, const char *s, int len)
 	{
 		unsigned char c = (unsigned char) *s;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!chain_json_byte_needs_escape(c))
 			continue;
 		if (s > run)
 			chain_put(buf, run, s - run);
@@ -854,6 +859,17 @@ ChainKeyName(const ChainRelInfo *info, const Datum *keyvals,
 	}
 	appendStringInfoChar(&buf, ']');
 	return buf.data;
+}
+
+/* A hash as the bytea value stored in prev_hash, row_hash and last_hash. */
+bytea *
+ChainHashBytea(const uint8 *hash)
+{
+	bytea	   *b = palloc(VARHDRSZ + CHAIN_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + CHAIN_HASH_LEN);
+	memcpy(VARDATA(b), hash, CHAIN_HASH_LEN);
+	return b;
 }
 
 /*

@@ -42,7 +42,6 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_index.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -52,9 +51,9 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 #include "chain.h"
+#include "wallet_ops.h"
 
 /* Columns of wallet_ops.chain_heads (src/sql/20_chain.sql). */
 #define Anum_heads_relid		1
@@ -63,34 +62,6 @@
 #define Anum_heads_last_hash	4
 #define Natts_heads				4
 
-/* The table's primary key index, found once per relcache entry. */
-static Oid
-chain_heads_pkey(Relation heads)
-{
-	List	   *indexes = RelationGetIndexList(heads);
-	ListCell   *lc;
-	Oid			pkey = InvalidOid;
-
-	foreach(lc, indexes)
-	{
-		Oid			indexoid = lfirst_oid(lc);
-		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for index %u", indexoid);
-		if (((Form_pg_index) GETSTRUCT(tup))->indisprimary)
-			pkey = indexoid;
-		ReleaseSysCache(tup);
-	}
-	list_free(indexes);
-	if (!OidIsValid(pkey))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table wallet_ops.chain_heads has no primary key"),
-				 errhint("Reinstall the wallet_ops extension.")));
-	return pkey;
-}
-
 /*
  * Open wallet_ops.chain_heads and its primary key for writing.  The
  * ChainHeadsAccess lives in the caller's memory context.
@@ -98,8 +69,9 @@ chain_heads_pkey(Relation heads)
 void
 ChainHeadsOpen(ChainHeadsAccess *acc)
 {
-	Oid			nsp = get_namespace_oid("wallet_ops", false);
+	Oid			nsp = get_namespace_oid(WALLET_OPS_SCHEMA, false);
 	Oid			relid = get_relname_relid("chain_heads", nsp);
+	Oid			pkey;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -107,7 +79,17 @@ ChainHeadsOpen(ChainHeadsAccess *acc)
 				 errmsg("table wallet_ops.chain_heads does not exist"),
 				 errhint("Reinstall the wallet_ops extension.")));
 	acc->heads = table_open(relid, RowExclusiveLock);
-	acc->pkey = index_open(chain_heads_pkey(acc->heads), RowExclusiveLock);
+#if PG_VERSION_NUM >= 180000
+	pkey = RelationGetPrimaryKeyIndex(acc->heads, false);
+#else
+	pkey = RelationGetPrimaryKeyIndex(acc->heads);
+#endif
+	if (!OidIsValid(pkey))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table wallet_ops.chain_heads has no primary key"),
+				 errhint("Reinstall the wallet_ops extension.")));
+	acc->pkey = index_open(pkey, RowExclusiveLock);
 	acc->pkey_info = BuildIndexInfo(acc->pkey);
 	acc->slot = table_slot_create(acc->heads, NULL);
 	acc->newslot = MakeSingleTupleTableSlot(RelationGetDescr(acc->heads),
@@ -126,13 +108,13 @@ ChainHeadsClose(ChainHeadsAccess *acc)
 /* A new version of a head row in the virtual slot. */
 static void
 chain_heads_store(TupleTableSlot *slot, Oid rootrelid, text *name, int64 seq,
-				  bytea *hash)
+				  const uint8 *hash)
 {
 	ExecClearTuple(slot);
 	slot->tts_values[Anum_heads_relid - 1] = ObjectIdGetDatum(rootrelid);
 	slot->tts_values[Anum_heads_chain_key - 1] = PointerGetDatum(name);
 	slot->tts_values[Anum_heads_last_seq - 1] = Int64GetDatum(seq);
-	slot->tts_values[Anum_heads_last_hash - 1] = PointerGetDatum(hash);
+	slot->tts_values[Anum_heads_last_hash - 1] = PointerGetDatum(ChainHashBytea(hash));
 	memset(slot->tts_isnull, 0, sizeof(bool) * Natts_heads);
 	ExecStoreVirtualTuple(slot);
 }
@@ -144,26 +126,19 @@ chain_heads_read(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
 	TupleTableSlot *slot = acc->slot;
 	bool		isnull;
 	Datum		d;
-	bytea	   *b;
 
-	slot_getallattrs(slot);
 	d = slot_getattr(slot, Anum_heads_last_seq, &isnull);
 	*seq = isnull ? 0 : DatumGetInt64(d);
 	d = slot_getattr(slot, Anum_heads_last_hash, &isnull);
 	if (isnull)
-	{
 		memcpy(hash, genesis, CHAIN_HASH_LEN);
-		return;
-	}
-	b = DatumGetByteaPP(d);
-	if (VARSIZE_ANY_EXHDR(b) != CHAIN_HASH_LEN)
+	else if (!ChainHashFromDatum(d, false, hash))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("head of hash chain \"%s\" of table \"%s\" is corrupted",
 						name, get_rel_name(rootrelid)),
 				 errdetail("last_hash has %d bytes instead of %d.",
-						   (int) VARSIZE_ANY_EXHDR(b), CHAIN_HASH_LEN)));
-	memcpy(hash, VARDATA_ANY(b), CHAIN_HASH_LEN);
+						   (int) VARSIZE_ANY_EXHDR(DatumGetByteaPP(d)), CHAIN_HASH_LEN)));
 }
 
 static void
@@ -230,14 +205,11 @@ chain_heads_insert(ChainHeadsAccess *acc, Oid rootrelid, text *name,
 				   const uint8 *genesis, ItemPointer tid)
 {
 	TupleTableSlot *slot = acc->newslot;
-	bytea	   *hash = palloc(VARHDRSZ + CHAIN_HASH_LEN);
 	uint32		token;
 	bool		unique;
 	bool		keynulls[2] = {false, false};
 
-	SET_VARSIZE(hash, VARHDRSZ + CHAIN_HASH_LEN);
-	memcpy(VARDATA(hash), genesis, CHAIN_HASH_LEN);
-	chain_heads_store(slot, rootrelid, name, 0, hash);
+	chain_heads_store(slot, rootrelid, name, 0, genesis);
 
 	token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
 	table_tuple_insert_speculative(acc->heads, slot, GetCurrentCommandId(true),
@@ -255,7 +227,6 @@ chain_heads_insert(ChainHeadsAccess *acc, Oid rootrelid, text *name,
 						  acc->pkey_info);
 	table_tuple_complete_speculative(acc->heads, slot, token, unique);
 	SpeculativeInsertionLockRelease(GetCurrentTransactionId());
-	pfree(hash);
 	if (unique)
 		*tid = slot->tts_tid;
 	return unique;
@@ -333,7 +304,6 @@ ChainHeadsWrite(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
 {
 	TupleTableSlot *slot = acc->newslot;
 	text	   *name_text = cstring_to_text(name);
-	bytea	   *hashval = palloc(VARHDRSZ + CHAIN_HASH_LEN);
 	bool		keynulls[2] = {false, false};
 
 #if PG_VERSION_NUM >= 160000
@@ -342,9 +312,7 @@ ChainHeadsWrite(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
 	bool		update_indexes;
 #endif
 
-	SET_VARSIZE(hashval, VARHDRSZ + CHAIN_HASH_LEN);
-	memcpy(VARDATA(hashval), hash, CHAIN_HASH_LEN);
-	chain_heads_store(slot, rootrelid, name_text, seq, hashval);
+	chain_heads_store(slot, rootrelid, name_text, seq, hash);
 	simple_table_tuple_update(acc->heads, tid, slot, GetActiveSnapshot(),
 							  &update_indexes);
 #if PG_VERSION_NUM >= 160000
@@ -359,6 +327,5 @@ ChainHeadsWrite(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
 #endif
 							acc->pkey_info);
 	*tid = slot->tts_tid;
-	pfree(hashval);
 	pfree(name_text);
 }

@@ -404,16 +404,6 @@ chain_keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-static bytea *
-chain_bytea(const uint8 *hash)
-{
-	bytea	   *b = palloc(VARHDRSZ + CHAIN_HASH_LEN);
-
-	SET_VARSIZE(b, VARHDRSZ + CHAIN_HASH_LEN);
-	memcpy(VARDATA(b), hash, CHAIN_HASH_LEN);
-	return b;
-}
-
 /* The cache entry of a chain, locking its head on first touch. */
 static ChainHeadEntry *
 chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
@@ -701,7 +691,6 @@ chain_flush_heads(void)
 	}
 	if (ndirty == 0)
 		return;
-	qsort(dirty, ndirty, sizeof(ChainHeadEntry *), chain_head_cmp);
 	checks = MemoryContextAlloc(chain_heads_cxt, sizeof(ChainHeadEntry *) * ndirty);
 
 	/*
@@ -721,6 +710,8 @@ chain_flush_heads(void)
 			checks[nchecks++] = dirty[i];
 	if (nchecks > 0)
 	{
+		/* grouped by table */
+		qsort(checks, nchecks, sizeof(ChainHeadEntry *), chain_head_cmp);
 		WalletOpsOwnerBegin(&owner_ctx);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
@@ -900,9 +891,9 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	setcols[0] = info->seq_attnum;
 	setvals[0] = Int64GetDatum(seq);
 	setcols[1] = info->prev_attnum;
-	setvals[1] = PointerGetDatum(chain_bytea(prev));
+	setvals[1] = PointerGetDatum(ChainHashBytea(prev));
 	setcols[2] = info->hash_attnum;
-	setvals[2] = PointerGetDatum(chain_bytea(hash));
+	setvals[2] = PointerGetDatum(ChainHashBytea(hash));
 
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 3, setcols,
 													 setvals, setnulls));

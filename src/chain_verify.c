@@ -379,8 +379,7 @@ verify_load_heads(VerifyState *st, const char *only)
 			d = SPI_getbinval(tup, desc, 2, &isnull);
 			c->head_seq = isnull ? 0 : DatumGetInt64(d);
 			d = SPI_getbinval(tup, desc, 3, &isnull);
-			if (!isnull && VARSIZE_ANY_EXHDR(DatumGetByteaPP(d)) == CHAIN_HASH_LEN)
-				memcpy(c->head_hash, VARDATA_ANY(DatumGetByteaPP(d)), CHAIN_HASH_LEN);
+			(void) ChainHashFromDatum(d, isnull, c->head_hash);
 			pfree(name);
 		}
 		SPI_freetuptable(SPI_tuptable);
