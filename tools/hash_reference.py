@@ -319,12 +319,13 @@ class Uuid(Value):
 class Timestamptz(Value):
     """an aware datetime, or 'infinity' / '-infinity'"""
     tag = "T"
+    epoch = PG_EPOCH_TZ
 
     def __init__(self, dt):
         self.dt = dt
 
     def canonical(self):
-        return i64(ts_micros(self.dt, PG_EPOCH_TZ))
+        return i64(ts_micros(self.dt, self.epoch))
 
     def sql(self):
         if isinstance(self.dt, str):
@@ -332,19 +333,10 @@ class Timestamptz(Value):
         return "'%s'" % self.dt.isoformat(" ")
 
 
-class Timestamp(Value):
+class Timestamp(Timestamptz):
+    """a naive datetime, or 'infinity' / '-infinity'"""
     tag = "S"
-
-    def __init__(self, dt):
-        self.dt = dt
-
-    def canonical(self):
-        return i64(ts_micros(self.dt, PG_EPOCH))
-
-    def sql(self):
-        if isinstance(self.dt, str):
-            return "'%s'" % self.dt
-        return "'%s'" % self.dt.isoformat(" ")
+    epoch = PG_EPOCH
 
 
 class Date(Value):
