@@ -213,6 +213,8 @@ qualified_relname(Oid relid)
 	if (relname == NULL)
 		elog(ERROR, "cache lookup failed for relation %u", relid);
 	nspname = get_namespace_name(get_rel_namespace(relid));
+	if (nspname == NULL)
+		elog(ERROR, "cache lookup failed for namespace of relation %u", relid);
 	return quote_qualified_identifier(nspname, relname);
 }
 

@@ -539,10 +539,12 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 					upd = plans[p].plan;
 			if (upd == NULL)
 			{
+				Relation	leafrel = table_open(leaf, NoLock);	/* locked with the family */
 				char	   *q = psprintf("UPDATE ONLY %s SET chain_seq = $1, prev_hash = $2, row_hash = $3"
 										 " WHERE ctid OPERATOR(pg_catalog.=) $4",
-										 quote_qualified_identifier(get_namespace_name(get_rel_namespace(leaf)),
-																	get_rel_name(leaf)));
+										 WalletOpsRelationQualifiedName(leafrel));
+
+				table_close(leafrel, NoLock);
 
 				upd = SPI_prepare(q, 4, utypes);
 				if (upd == NULL)

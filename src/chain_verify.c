@@ -284,16 +284,12 @@ verify_init_srf(FunctionCallInfo fcinfo, VerifyState *st)
 static void
 verify_open(VerifyState *st, Oid relid)
 {
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
+	st->root = WalletOpsRelationOpen(relid, AccessShareLock);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errmsg("permission denied for table %s", RelationGetRelationName(st->root)),
 				 errdetail("Verifying a hash chain reads every row of the table.")));
-	st->root = relation_open(relid, AccessShareLock);
 	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -304,8 +300,7 @@ verify_open(VerifyState *st, Oid relid)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(st->root)),
 				 errhint("Use wallet_ops.enable_hash_chain() first.")));
-	st->relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(st->root)),
-											 RelationGetRelationName(st->root));
+	st->relname = WalletOpsRelationQualifiedName(st->root);
 	st->rootinfo = ChainRelInfoBuild(st->root, &st->cfg);
 	st->cxt = AllocSetContextCreate(CurrentMemoryContext, "wallet_ops verify chains",
 									ALLOCSET_DEFAULT_SIZES);

@@ -96,6 +96,9 @@ wallet_ops_run_maintenance(PG_FUNCTION_ARGS)
 	TimestampTz at = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ?
 		PG_GETARG_TIMESTAMPTZ(1) : GetCurrentTimestamp();
 
+	/* a table named by the caller must exist, and stay while we work */
+	if (!PG_ARGISNULL(0))
+		WalletOpsRelationLock(only_relid, AccessShareLock);
 	MaintenanceReportInit(fcinfo, &report);
 	MaintenanceRunAll(only_relid, at, &report);
 	return (Datum) 0;

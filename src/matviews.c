@@ -203,10 +203,11 @@ relation_display_name(Oid relid)
 {
 	char	   *relname = get_rel_name(relid);
 
-	if (relname == NULL)
+	char	   *nspname = relname ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+
+	if (relname == NULL || nspname == NULL)
 		return NULL;
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  relname);
+	return quote_qualified_identifier(nspname, relname);
 }
 
 static bool
@@ -1568,6 +1569,8 @@ wallet_ops_matviews_run(PG_FUNCTION_ARGS)
 {
 	MaintenanceReport report;
 
+	if (!PG_ARGISNULL(0))
+		WalletOpsRelationLock(PG_GETARG_OID(0), AccessShareLock);
 	MaintenanceReportInit(fcinfo, &report);
 
 	MatviewsRunMaintenance(PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),

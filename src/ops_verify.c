@@ -161,9 +161,11 @@ static char *
 since_rows_sql(Oid leafid, ChainRelInfo *info)
 {
 	StringInfoData sql;
-	char	   *qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(leafid)),
-													  get_rel_name(leafid));
+	Relation	leaf = table_open(leafid, NoLock);	/* since_leaves() locked it */
+	char	   *qualname = WalletOpsRelationQualifiedName(leaf);
 	int			i;
+
+	table_close(leaf, NoLock);
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT c.n, t.chain_seq, t.prev_hash, t.row_hash");
@@ -809,20 +811,19 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 	char		progress[256];
 	int			guc_level;
 
+	rel = WalletOpsRelationOpen(relid, AccessShareLock);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errmsg("permission denied for table %s", RelationGetRelationName(rel)),
 				 errdetail("Verifying a hash chain reads its rows.")));
-	rel = relation_open(relid, AccessShareLock);
 	if (!ChainConfigLoad(relid, &cfg))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(rel)),
 				 errhint("Use wallet_ops.enable_hash_chain() first.")));
 	info = ChainRelInfoBuild(rel, &cfg);
-	relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-										 RelationGetRelationName(rel));
+	relname = WalletOpsRelationQualifiedName(rel);
 
 	/* the digest must be one of this table's */
 	{
@@ -1135,8 +1136,12 @@ verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceRepo
 	WalletOpsOwnerContext owner_ctx;
 	MemoryContext caller = CurrentMemoryContext;
 
-	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
+	{
+		Relation	rel = WalletOpsRelationOpen(relid, AccessShareLock);
+
+		name = WalletOpsRelationQualifiedName(rel);
+		relation_close(rel, NoLock);
+	}
 	values[0] = ObjectIdGetDatum(relid);
 
 	WalletOpsOwnerBegin(&owner_ctx);

@@ -207,6 +207,7 @@ static void create_partition(MaintState *m, const char *name,
 							 const char *bound_clause);
 static void move_and_create(MaintState *m, PlanItem *item);
 static void remove_partition(MaintState *m, ExistingPart *part);
+static char *partition_qualname(Oid partid);
 static void add_action(MaintState *m, const char *object, const char *action,
 					   const char *detail);
 static void spi_exec(const char *sql, int expected);
@@ -845,8 +846,7 @@ make_plan(MaintState *m, PartPlan *plan)
 	/* rows in the default partition, period by period */
 	if (OidIsValid(t->default_oid))
 	{
-		char	   *defname = quote_qualified_identifier(t->nspname,
-														 get_rel_name(t->default_oid));
+		char	   *defname = partition_qualname(t->default_oid);
 		char	   *sql;
 		int			ret;
 		bool		isnull;
@@ -1107,7 +1107,7 @@ move_and_create(MaintState *m, PlanItem *item)
 	uint64		inserted;
 	int			save_nestlevel;
 
-	defname = quote_qualified_identifier(t->nspname, get_rel_name(t->default_oid));
+	defname = partition_qualname(t->default_oid);
 
 	spi_exec(psprintf("CREATE TEMPORARY TABLE %s (LIKE %s) ON COMMIT DROP",
 					  quote_identifier(tmpname), t->qualname),
@@ -1150,14 +1150,28 @@ move_and_create(MaintState *m, PlanItem *item)
 						moved == 1 ? "" : "s"));
 }
 
+/*
+ * "schema.name" of a partition of the table being maintained.  The caller
+ * holds a lock on the parent, and dropping or detaching a partition needs
+ * a conflicting one, so the partition cannot be gone.
+ */
+static char *
+partition_qualname(Oid partid)
+{
+	char	   *relname = get_rel_name(partid);
+	char	   *nspname = relname ? get_namespace_name(get_rel_namespace(partid)) : NULL;
+
+	if (relname == NULL || nspname == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", partid);
+	return quote_qualified_identifier(nspname, relname);
+}
+
 /* Drops, or detaches when keep_detached, a partition beyond retention. */
 static void
 remove_partition(MaintState *m, ExistingPart *part)
 {
 	PartTable  *t = &m->t;
-	char	   *name = get_rel_name(part->relid);
-	char	   *qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(part->relid)),
-													  name);
+	char	   *qualname = partition_qualname(part->relid);
 	char	   *detail = psprintf("from %s to %s, older than the retention",
 								  key_text(part->lo, t->keytype),
 								  key_text(part->hi, t->keytype));
@@ -1269,8 +1283,7 @@ maintain(MaintState *m, bool use_lock_timeout)
 			PlanItem   *item = (PlanItem *) lfirst(lc);
 
 			if (OidIsValid(item->existing))
-				add_action(m, quote_qualified_identifier(m->t.nspname,
-														 get_rel_name(item->existing)),
+				add_action(m, partition_qualname(item->existing),
 						   "adopted",
 						   psprintf("from %s to %s",
 									key_text(item->lo, m->t.keytype),
@@ -1771,6 +1784,8 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 	Relation	rel;
 	ListCell   *lc;
 
+	rel = WalletOpsRelationOpen(relid, AccessShareLock);
+	relation_close(rel, NoLock);
 	MaintenanceReportInit(fcinfo, &report);
 
 	memset(&m, 0, sizeof(m));
@@ -1779,11 +1794,9 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("partitions of table \"%s\" are not managed",
-						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+						get_rel_name(relid))));
 	m.at = PG_ARGISNULL(1) ? GetCurrentTimestamp() : PG_GETARG_TIMESTAMPTZ(1);
 	m.outer = CurrentMemoryContext;
-	rel = relation_open(relid, AccessShareLock);
-	relation_close(rel, NoLock);
 	m.t.relid = relid;
 	make_plan(&m, &plan);
 

@@ -20,6 +20,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
@@ -27,8 +28,12 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/fmgroids.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "chain.h"
 #include "wallet_ops.h"
@@ -174,6 +179,57 @@ WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx)
 {
 	AtEOXact_GUC(true, ctx->save_nestlevel);
 	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
+}
+
+static void
+report_missing_relation(Oid relid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("relation with OID %u does not exist", relid),
+			 errhint("Pass the table by name, for example 'schema.table'.")));
+}
+
+/*
+ * Opens relid with lockmode (held until the end of the transaction once the
+ * caller closes it with NoLock), or refuses an OID that names no relation.
+ */
+Relation
+WalletOpsRelationOpen(Oid relid, LOCKMODE lockmode)
+{
+	Relation	rel;
+
+	if (!OidIsValid(relid))
+		report_missing_relation(relid);
+	rel = try_relation_open(relid, lockmode);
+	if (rel == NULL)
+		report_missing_relation(relid);
+	return rel;
+}
+
+/*
+ * Locks relid with lockmode until the end of the transaction and checks,
+ * under the lock, that it still exists.
+ */
+void
+WalletOpsRelationLock(Oid relid, LOCKMODE lockmode)
+{
+	if (!OidIsValid(relid))
+		report_missing_relation(relid);
+	LockRelationOid(relid, lockmode);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		UnlockRelationOid(relid, lockmode);
+		report_missing_relation(relid);
+	}
+}
+
+/* "schema.name" of an open relation, each part quoted as needed. */
+char *
+WalletOpsRelationQualifiedName(Relation rel)
+{
+	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
 }
 
 void

@@ -16,6 +16,8 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "storage/lockdefs.h"
+#include "utils/relcache.h"
 
 /* The schema every object of the extension lives in (not relocatable). */
 #define WALLET_OPS_SCHEMA "wallet_ops"
@@ -46,6 +48,15 @@ typedef struct WalletOpsOwnerContext
 extern Oid	WalletOpsExtensionOwner(void);
 extern void WalletOpsOwnerBegin(WalletOpsOwnerContext *ctx);
 extern void WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx);
+
+/*
+ * Every function that takes a table by OID starts with one of these, so
+ * that no name is ever built from an OID nobody has locked: a dangling OID
+ * is refused with 42P01 before anything looks at the relation.
+ */
+extern Relation WalletOpsRelationOpen(Oid relid, LOCKMODE lockmode);
+extern void WalletOpsRelationLock(Oid relid, LOCKMODE lockmode);
+extern char *WalletOpsRelationQualifiedName(Relation rel);
 
 /*
  * Set up a set-returning function in materialize mode: afterwards the
