@@ -6,16 +6,19 @@
 #                                    each against a temporary instance
 #
 # The install script wallet_ops--$(EXTVERSION).sql is assembled from the
-# pieces in src/sql/, one per concern, in file-name order.
+# pieces in src/sql/, one per concern, in file-name order.  Released
+# install scripts (wallet_ops--1.0.0.sql) are kept as released, never
+# edited; every change after a release goes into src/sql/ and into the
+# upgrade script wallet_ops--<released>--$(EXTVERSION).sql as well.
 
 EXTENSION = wallet_ops
-EXTVERSION = 1.0.0
+EXTVERSION = 1.1.0
 
 MODULE_big = wallet_ops
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard $(EXTENSION)--*--*.sql)
+DATA = $(EXTENSION)--1.0.0.sql $(wildcard $(EXTENSION)--*--*.sql)
 
 PG_CONFIG ?= pg_config
 

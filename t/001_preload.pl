@@ -15,7 +15,7 @@ is($node->safe_psql('postgres', 'SHOW shared_preload_libraries'), 'wallet_ops',
 	'library is preloaded');
 $node->safe_psql('postgres', 'CREATE EXTENSION wallet_ops');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'wallet_ops'"),
-	'1.0.0', 'extension installed');
+	'1.1.0', 'extension installed');
 
 $node->stop;
 done_testing();

@@ -1,4 +1,4 @@
-/* wallet_ops--1.0.0.sql */
+/* wallet_ops--1.1.0.sql */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION wallet_ops" to load this file. \quit
