@@ -62,6 +62,11 @@ BEGIN
     IF tbl IS NULL OR every IS NULL THEN
         RAISE EXCEPTION 'table and interval must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = tbl) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::pg_catalog.oid
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Pass the table by name, for example ''schema.table''.';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM wallet_ops.hash_chains h WHERE h.relid = tbl) THEN
         RAISE EXCEPTION 'table "%" is not hash-chained', tbl
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -91,6 +96,14 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'table must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = tbl) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::pg_catalog.oid
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Pass the table by name, for example ''schema.table''.';
+    END IF;
     IF NOT pg_catalog.pg_has_role(SESSION_USER,
                                   (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = tbl), 'USAGE') THEN
         RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
@@ -656,6 +669,11 @@ DECLARE
 BEGIN
     IF tbl IS NULL OR as_of IS NULL THEN
         RAISE EXCEPTION 'table and as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = tbl) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::pg_catalog.oid
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Pass the table by name, for example ''schema.table''.';
     END IF;
     SELECT h.chain_key AS keys INTO cfg FROM wallet_ops.hash_chains h WHERE h.relid = tbl;
     IF NOT FOUND THEN
