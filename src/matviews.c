@@ -1426,6 +1426,42 @@ check_managed(Oid mvoid, Oid owner)
 }
 
 /*
+ * Removes the configuration of managed views that no longer exist (dropped
+ * while the event triggers that would have removed it were disabled), and
+ * records each in job_log, so that a pass never trips over them.
+ */
+void
+MatviewsForgetDropped(MaintenanceReport *report)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	Oid			save_userid;
+	int			save_sec_context;
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *gone;
+	ListCell   *lc;
+
+	become_owner(&save_userid, &save_sec_context);
+	SPI_connect();
+	if (SPI_execute("DELETE FROM wallet_ops.matviews m"
+					" WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+					"                    WHERE c.oid OPERATOR(pg_catalog.=) m.mv)"
+					" RETURNING m.mv::pg_catalog.oid", false, 0) != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "could not update wallet_ops.matviews");
+	gone = WalletOpsSpiOidList(caller);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	foreach(lc, gone)
+	{
+		char	   *object = psprintf("materialized view with OID %u", lfirst_oid(lc));
+
+		JobLogRecord(started, object, JOB_KIND, "unmanage", JOB_OK,
+					 "the materialized view was dropped", NULL);
+		MaintenanceReportAction(report, object, "unmanaged", "the materialized view was dropped");
+	}
+}
+
+/*
  * One maintenance pass: refresh every managed view that is due, each in a
  * subtransaction of its own, then prune consumed change rows.
  */
@@ -1460,6 +1496,8 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 		owner = GetUserId();
 	if (OidIsValid(only_relid) && !(MyBackendType == B_BG_WORKER))
 		check_managed(only_relid, owner);
+	if (!OidIsValid(only_relid) && !OidIsValid(owner))
+		MatviewsForgetDropped(report);
 
 	loopcxt = AllocSetContextCreate(outercxt, "wallet_ops matview refresh",
 									ALLOCSET_DEFAULT_SIZES);

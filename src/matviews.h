@@ -31,4 +31,10 @@ extern void MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report);
  */
 extern List *MatviewsDueViews(void);
 
+/*
+ * Removes, and records in job_log, the configuration of managed views that
+ * were dropped behind the event triggers' back.
+ */
+extern void MatviewsForgetDropped(MaintenanceReport *report);
+
 #endif							/* WALLET_OPS_MATVIEWS_H */

@@ -121,6 +121,7 @@ static int	since_oid_desc(const ListCell *a, const ListCell *b);
 static int	since_row_cmp(const void *a, const void *b);
 static void sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
 					  const char *problem, const char *detail);
+static void forget_dropped_schedules(MaintenanceReport *report);
 static char *since_rows_sql(Oid leafid, ChainRelInfo *info);
 static int64 verify_since(Oid relid, Jsonb *digest, ProblemSink *sink);
 static void sink_init_srf(FunctionCallInfo fcinfo, ProblemSink *sink);
@@ -1284,6 +1285,46 @@ wallet_ops_run_verification(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Removes the schedule and state of tables that no longer exist (dropped
+ * while the event triggers that would have removed them were disabled),
+ * and records each in job_log.
+ */
+static void
+forget_dropped_schedules(MaintenanceReport *report)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	MemoryContext caller = CurrentMemoryContext;
+	WalletOpsOwnerContext owner_ctx;
+	List	   *gone;
+	ListCell   *lc;
+
+	SPI_connect();
+	WalletOpsOwnerBegin(&owner_ctx);
+	if (SPI_execute("WITH s AS (DELETE FROM wallet_ops.verification_schedule s"
+					"            WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+					"                               WHERE c.oid OPERATOR(pg_catalog.=) s.relid)"
+					"            RETURNING s.relid),"
+					"     v AS (DELETE FROM wallet_ops.verification_state v"
+					"            WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+					"                               WHERE c.oid OPERATOR(pg_catalog.=) v.relid))"
+					" SELECT s.relid::pg_catalog.oid FROM s", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not update wallet_ops.verification_schedule");
+	gone = WalletOpsSpiOidList(caller);
+	WalletOpsOwnerEnd(&owner_ctx);
+	SPI_finish();
+
+	foreach(lc, gone)
+	{
+		char	   *object = psprintf("table with OID %u", lfirst_oid(lc));
+
+		JobLogRecord(started, object, "hash_chain", "unschedule", JOB_OK,
+					 "the table was dropped", NULL);
+		if (report)
+			MaintenanceReportAction(report, object, "unscheduled", "the table was dropped");
+	}
+}
+
+/*
  * The verification part of a maintenance pass: every scheduled verification
  * that is due (or only_relid's, if valid and scheduled), each in a
  * subtransaction of its own; a failure is recorded and the others go on.
@@ -1305,6 +1346,8 @@ VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
 
 	if (RecoveryInProgress())
 		return;
+	if (!OidIsValid(only_relid))
+		forget_dropped_schedules(report);
 
 	values[0] = ObjectIdGetDatum(only_relid);
 	SPI_connect();

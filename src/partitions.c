@@ -1401,23 +1401,12 @@ List *
 PartitionsManagedTables(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	List	   *result = NIL;
-	uint64		i;
+	List	   *result;
 
 	if (config_exec("SELECT relid::pg_catalog.oid FROM wallet_ops.partition_config ORDER BY relid",
 					0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.partition_config");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 1,
-														   &isnull));
-		MemoryContext old = MemoryContextSwitchTo(caller);
-
-		result = lappend_oid(result, relid);
-		MemoryContextSwitchTo(old);
-	}
+	result = WalletOpsSpiOidList(caller);
 	SPI_finish();
 	return result;
 }

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 
@@ -57,6 +58,12 @@ extern void WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx);
 extern Relation WalletOpsRelationOpen(Oid relid, LOCKMODE lockmode);
 extern void WalletOpsRelationLock(Oid relid, LOCKMODE lockmode);
 extern char *WalletOpsRelationQualifiedName(Relation rel);
+
+/*
+ * The first column of the last SPI result, read as OIDs, as a list
+ * allocated in cxt (so that it outlives SPI_finish).
+ */
+extern List *WalletOpsSpiOidList(MemoryContext cxt);
 
 /*
  * Set up a set-returning function in materialize mode: afterwards the

@@ -919,6 +919,7 @@ worker_tick(bool check_only)
 
 	RUN_STEP("matviews", {
 		/* the list must outlive this transaction */
+		MatviewsForgetDropped(&report);
 		MemoryContextSwitchTo(step_cxt);
 		views = MatviewsDueViews();
 	});
