@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of wallet_ops on a fresh Debian 12 machine:
-#   pg_regress (sql/), isolation specs (specs/), TAP tests (t/) and pgTAP (test/).
+#   pg_regress (sql/), isolation specs (specs/), TAP tests (t/), pgTAP (pgtap/)
+#   and the structure checks of the source tree (tools/check_*).
 #
-#   sudo bash scripts/test.sh [regress|isolation|tap|pgtap ...]
+#   sudo bash scripts/test.sh [structure|regress|isolation|tap|pgtap ...]
 #
 # Installs the packages it needs, builds and installs the extension, then
 # runs the suites as the unprivileged user "postgres" in a copy of the tree,
@@ -14,7 +15,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap pgtap)
+[ ${#suites[@]} -eq 0 ] && suites=(structure regress isolation tap pgtap)
 
 if [ "$(id -u)" -ne 0 ]; then
   exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS bash "$0" "$@"
@@ -95,7 +96,7 @@ run_pgtap() {
   as_pg pg_ctl -D "$data" -l "$work/pgtap-server.log" -w start >/dev/null || return 1
   as_pg psql -h "$work" -p $port -d postgres -qc "CREATE DATABASE wallet_ops_pgtap" &&
   as_pg psql -h "$work" -p $port -d wallet_ops_pgtap -qc "CREATE EXTENSION pgtap"
-  (cd "$work" && as_pg pg_prove -h "$work" -p $port -d wallet_ops_pgtap test/*.sql)
+  (cd "$work" && as_pg pg_prove -h "$work" -p $port -d wallet_ops_pgtap pgtap/*.sql)
   status=$?
   as_pg pg_ctl -D "$data" -m fast -w stop >/dev/null
   return $status
@@ -103,6 +104,16 @@ run_pgtap() {
 
 for suite in "${suites[@]}"; do
   case $suite in
+    structure)
+      # each check prints what it found and exits non-zero on a defect
+      echo "=== structure"
+      for check in "$work"/tools/check_*; do
+        if (cd "$work" && python3 "$check"); then
+          echo "ok - $(basename "$check")"; passed=$((passed + 1))
+        else
+          echo "not ok - $(basename "$check")"; failed=$((failed + 1)); failed_suites+=(structure)
+        fi
+      done ;;
     regress)
       ls "$work"/sql/*.sql >/dev/null 2>&1 &&
         run_suite regress bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck ISOLATION= TAP_TESTS=" ;;
@@ -113,7 +124,7 @@ for suite in "${suites[@]}"; do
       ls "$work"/t/*.pl >/dev/null 2>&1 &&
         run_suite tap bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck REGRESS= ISOLATION= PROVE_FLAGS=--timer" ;;
     pgtap)
-      if ls "$work"/test/*.sql >/dev/null 2>&1; then
+      if ls "$work"/pgtap/*.sql >/dev/null 2>&1; then
         echo "=== pgtap"
         run_pgtap >"$work/pgtap.log" 2>&1
         status=$?

@@ -60,7 +60,7 @@
 
 #include "append_only.h"
 #include "job_log.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_append_only_guard);
 PG_FUNCTION_INFO_V1(wallet_ops_enforce_append_only);

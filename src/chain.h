@@ -4,7 +4,7 @@
  *		Hash-chained tables: the canonical row encoding and its SHA-256
  *		(chain_hash.c), the insert trigger and its per-transaction cache of
  *		chain heads (chain_trigger.c), verification and digests
- *		(chain_verify.c) and enable_hash_chain (chain_api.c).
+ *		(chain_verify.c) and enable_hash_chain (chain_enable.c).
  *
  * The byte format is documented in docs/hash-format.md; any change here
  * must be reflected there (and in the outside verifier).
@@ -110,7 +110,7 @@ extern void ChainEncodeString(StringInfo buf, const char *s, size_t len);
 extern void ChainAppendU32(StringInfo buf, uint32 v);
 extern void ChainAppendI64(StringInfo buf, int64 v);
 
-/* ---- chain_api.c ----------------------------------------------------- */
+/* ---- chain_enable.c ----------------------------------------------------- */
 
 extern bool ChainConfigLoad(Oid relid, ChainConfig *cfg);
 extern Oid	ChainFindRoot(Oid relid, ChainConfig *cfg);

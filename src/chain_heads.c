@@ -53,7 +53,7 @@
 #include "utils/snapmgr.h"
 
 #include "chain.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 /* Columns of wallet_ops.chain_heads (src/sql/20_chain.sql). */
 #define Anum_heads_relid		1

@@ -63,7 +63,7 @@
 #include "utils/syscache.h"
 
 #include "chain.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_chain_before_insert);
 

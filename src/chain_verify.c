@@ -61,7 +61,7 @@
 #include "utils/timestamp.h"
 
 #include "chain.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_verify_chain);
 PG_FUNCTION_INFO_V1(wallet_ops_chain_digest);

@@ -19,7 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "job_log.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 static const char *
 job_outcome_name(JobOutcome outcome)

@@ -21,48 +21,15 @@
 #include "utils/timestamp.h"
 
 #include "maintenance.h"
-#include "wallet_ops.h"
+#include "common.h"
 #include "matviews.h"
-#include "ops.h"
+#include "scheduled_verify.h"
 #include "partitions.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_run_maintenance);
 
 void
-MaintenanceReportInit(FunctionCallInfo fcinfo, MaintenanceReport *report)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-
-	WalletOpsMaterializeSRF(fcinfo);
-	report->tupstore = rsinfo->setResult;
-	report->tupdesc = rsinfo->setDesc;
-	report->actions = 0;
-	report->errors = 0;
-}
-
-void
-MaintenanceReportAction(MaintenanceReport *report, const char *object,
-						const char *action, const char *detail)
-{
-	report->actions++;
-
-	if (report->tupstore)
-	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		values[0] = CStringGetTextDatum(object);
-		values[1] = CStringGetTextDatum(action);
-		if (detail)
-			values[2] = CStringGetTextDatum(detail);
-		else
-			nulls[2] = true;
-		tuplestore_putvalues(report->tupstore, report->tupdesc, values, nulls);
-	}
-}
-
-void
-MaintenanceRunAll(Oid only_relid, TimestampTz at, MaintenanceReport *report)
+MaintenanceRunAll(Oid only_relid, TimestampTz at, ActionReport *report)
 {
 	char		relkind = OidIsValid(only_relid) ? get_rel_relkind(only_relid) : '\0';
 
@@ -77,7 +44,7 @@ MaintenanceRunAll(Oid only_relid, TimestampTz at, MaintenanceReport *report)
 		PartitionsRunMaintenance(only_relid, at, report);
 	if (!OidIsValid(only_relid) || relkind == RELKIND_MATVIEW)
 		MatviewsRunMaintenance(only_relid, report);
-	/* scheduled verifications of hash chains that are due (ops_verify.c) */
+	/* scheduled verifications of hash chains that are due (scheduled_verify.c) */
 	if (!OidIsValid(only_relid) || relkind == RELKIND_PARTITIONED_TABLE ||
 		relkind == RELKIND_RELATION)
 		VerificationRunScheduled(only_relid, report);
@@ -91,7 +58,7 @@ MaintenanceRunAll(Oid only_relid, TimestampTz at, MaintenanceReport *report)
 Datum
 wallet_ops_run_maintenance(PG_FUNCTION_ARGS)
 {
-	MaintenanceReport report;
+	ActionReport report;
 	Oid			only_relid = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
 	TimestampTz at = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ?
 		PG_GETARG_TIMESTAMPTZ(1) : GetCurrentTimestamp();
@@ -99,7 +66,7 @@ wallet_ops_run_maintenance(PG_FUNCTION_ARGS)
 	/* a table named by the caller must exist, and stay while we work */
 	if (!PG_ARGISNULL(0))
 		WalletOpsRelationLock(only_relid, AccessShareLock);
-	MaintenanceReportInit(fcinfo, &report);
+	ActionReportInit(fcinfo, &report);
 	MaintenanceRunAll(only_relid, at, &report);
 	return (Datum) 0;
 }

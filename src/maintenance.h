@@ -8,7 +8,7 @@
  * exposes a function that maintains its objects, one at a time, each in a
  * subtransaction of its own so that one object's failure never stops the
  * others, records every run in wallet_ops.job_log and reports what it did
- * through a MaintenanceReport.
+ * through a ActionReport.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -20,30 +20,9 @@
 #ifndef WALLET_OPS_MAINTENANCE_H
 #define WALLET_OPS_MAINTENANCE_H
 
-#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
-#include "fmgr.h"
-#include "utils/tuplestore.h"
 
-/*
- * Where a maintenance pass reports its actions: the rows (object, action,
- * detail) of run_maintenance().  tupstore may be NULL (the worker), in
- * which case reports are only counted.
- */
-typedef struct MaintenanceReport
-{
-	Tuplestorestate *tupstore;
-	TupleDesc	tupdesc;
-	uint64		actions;		/* rows reported so far */
-	uint64		errors;			/* objects whose maintenance failed */
-} MaintenanceReport;
-
-/*
- * Sets up report as the materialised result (object, action, detail) of the
- * set-returning SQL function called through fcinfo.
- */
-extern void MaintenanceReportInit(FunctionCallInfo fcinfo,
-								  MaintenanceReport *report);
+#include "common.h"
 
 /*
  * One full maintenance pass as of `at`: partitions first, then materialised
@@ -51,10 +30,6 @@ extern void MaintenanceReportInit(FunctionCallInfo fcinfo,
  * current transaction, one subtransaction per object.
  */
 extern void MaintenanceRunAll(Oid only_relid, TimestampTz at,
-							  MaintenanceReport *report);
-
-extern void MaintenanceReportAction(MaintenanceReport *report,
-									const char *object, const char *action,
-									const char *detail);
+							  ActionReport *report);
 
 #endif							/* WALLET_OPS_MAINTENANCE_H */

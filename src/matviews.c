@@ -73,7 +73,7 @@
 
 #include "job_log.h"
 #include "matviews.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 #ifndef ViewSelectRuleName
 #define ViewSelectRuleName "_RETURN"
@@ -1431,7 +1431,7 @@ check_managed(Oid mvoid, Oid owner)
  * records each in job_log, so that a pass never trips over them.
  */
 void
-MatviewsForgetDropped(MaintenanceReport *report)
+MatviewsForgetDropped(ActionReport *report)
 {
 	TimestampTz started = GetCurrentTimestamp();
 	Oid			save_userid;
@@ -1457,7 +1457,7 @@ MatviewsForgetDropped(MaintenanceReport *report)
 
 		JobLogRecord(started, object, JOB_KIND, "unmanage", JOB_OK,
 					 "the materialized view was dropped", NULL);
-		MaintenanceReportAction(report, object, "unmanaged", "the materialized view was dropped");
+		ActionReportAdd(report, object, "unmanaged", "the materialized view was dropped");
 	}
 }
 
@@ -1466,7 +1466,7 @@ MatviewsForgetDropped(MaintenanceReport *report)
  * subtransaction of its own, then prune consumed change rows.
  */
 void
-MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
+MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 {
 	MemoryContext outercxt = CurrentMemoryContext;
 	ResourceOwner outerowner = CurrentResourceOwner;
@@ -1571,16 +1571,16 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 				if (report)
 				{
 					report->errors++;
-					MaintenanceReportAction(report, name, "error", edata->message);
+					ActionReportAdd(report, name, "error", edata->message);
 				}
 			}
 			else if (report)
 			{
 				if (done)
-					MaintenanceReportAction(report, name, "refresh",
+					ActionReportAdd(report, name, "refresh",
 											psprintf("%s, %s", mode, dv->reason));
 				else
-					MaintenanceReportAction(report, name, "skip",
+					ActionReportAdd(report, name, "skip",
 											"another refresh of the view is running");
 			}
 		}
@@ -1605,11 +1605,11 @@ MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report)
 Datum
 wallet_ops_matviews_run(PG_FUNCTION_ARGS)
 {
-	MaintenanceReport report;
+	ActionReport report;
 
 	if (!PG_ARGISNULL(0))
 		WalletOpsRelationLock(PG_GETARG_OID(0), AccessShareLock);
-	MaintenanceReportInit(fcinfo, &report);
+	ActionReportInit(fcinfo, &report);
 
 	MatviewsRunMaintenance(PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
 						   &report);

@@ -14,14 +14,14 @@
 #ifndef WALLET_OPS_MATVIEWS_H
 #define WALLET_OPS_MATVIEWS_H
 
-#include "maintenance.h"
+#include "common.h"
 #include "nodes/pg_list.h"
 
 /*
  * Refresh every managed view that is due (stale, or older than its
  * refresh_every); only_relid restricts the pass to one view when valid.
  */
-extern void MatviewsRunMaintenance(Oid only_relid, MaintenanceReport *report);
+extern void MatviewsRunMaintenance(Oid only_relid, ActionReport *report);
 
 /*
  * The managed views due for a refresh now, in refresh order, allocated in
@@ -35,6 +35,6 @@ extern List *MatviewsDueViews(void);
  * Removes, and records in job_log, the configuration of managed views that
  * were dropped behind the event triggers' back.
  */
-extern void MatviewsForgetDropped(MaintenanceReport *report);
+extern void MatviewsForgetDropped(ActionReport *report);
 
 #endif							/* WALLET_OPS_MATVIEWS_H */

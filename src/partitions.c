@@ -67,9 +67,8 @@
 #include "append_only.h"
 #include "chain.h"
 #include "job_log.h"
-#include "maintenance.h"
 #include "partitions.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_manage_partitions);
 PG_FUNCTION_INFO_V1(wallet_ops_unmanage_partitions);
@@ -1413,7 +1412,7 @@ PartitionsManagedTables(void)
 
 /* Removes the configuration of a table that no longer exists. */
 static void
-forget_dropped(Oid relid, MaintenanceReport *report, TimestampTz started)
+forget_dropped(Oid relid, ActionReport *report, TimestampTz started)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
@@ -1426,12 +1425,12 @@ forget_dropped(Oid relid, MaintenanceReport *report, TimestampTz started)
 	SPI_finish();
 	JobLogRecord(started, object, "partitions", "unmanage", JOB_OK,
 				 "the table was dropped", NULL);
-	MaintenanceReportAction(report, object, "unmanaged", "the table was dropped");
+	ActionReportAdd(report, object, "unmanaged", "the table was dropped");
 }
 
 bool
 PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
-						MaintenanceReport *report)
+						ActionReport *report)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -1525,7 +1524,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 						 "could not lock the table within wallet_ops.lock_timeout; retried on the next run",
 						 edata);
 			config_record(relid, NULL, "skipped", edata);
-			MaintenanceReportAction(report, object, "skipped", edata->message);
+			ActionReportAdd(report, object, "skipped", edata->message);
 		}
 		else
 		{
@@ -1536,7 +1535,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 			JobLogRecord(started, object, "partitions", "maintenance", JOB_ERROR,
 						 edata->detail, edata);
 			config_record(relid, NULL, "error", edata);
-			MaintenanceReportAction(report, object, "failed", edata->message);
+			ActionReportAdd(report, object, "failed", edata->message);
 		}
 		report->errors++;
 	}
@@ -1547,7 +1546,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 	{
 		DoneAction *a = (DoneAction *) lfirst(lc);
 
-		MaintenanceReportAction(report, a->object, a->action, a->detail);
+		ActionReportAdd(report, a->object, a->action, a->detail);
 	}
 	MemoryContextDelete(work);
 	return ok;
@@ -1555,7 +1554,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 
 void
 PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
-						 MaintenanceReport *report)
+						 ActionReport *report)
 {
 	List	   *relids;
 	ListCell   *lc;
@@ -1610,7 +1609,7 @@ PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
 Datum
 wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 {
-	MaintenanceReport report;
+	ActionReport report;
 	Oid			relid;
 	PartConfig	cfg;
 	MaintState	m;
@@ -1628,7 +1627,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table, period, premake and time zone must not be null")));
 
-	MaintenanceReportInit(fcinfo, &report);
+	ActionReportInit(fcinfo, &report);
 
 	relid = PG_GETARG_OID(0);
 	memset(&cfg, 0, sizeof(cfg));
@@ -1718,7 +1717,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	{
 		DoneAction *a = (DoneAction *) lfirst(lc);
 
-		MaintenanceReportAction(&report, a->object, a->action, a->detail);
+		ActionReportAdd(&report, a->object, a->action, a->detail);
 	}
 	return (Datum) 0;
 }
@@ -1766,7 +1765,7 @@ wallet_ops_unmanage_partitions(PG_FUNCTION_ARGS)
 Datum
 wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 {
-	MaintenanceReport report;
+	ActionReport report;
 	Oid			relid = PG_GETARG_OID(0);
 	MaintState	m;
 	PartPlan		plan;
@@ -1775,7 +1774,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 
 	rel = WalletOpsRelationOpen(relid, AccessShareLock);
 	relation_close(rel, NoLock);
-	MaintenanceReportInit(fcinfo, &report);
+	ActionReportInit(fcinfo, &report);
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = config_read(relid);
@@ -1790,7 +1789,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 	make_plan(&m, &plan);
 
 	if (plan.need_default)
-		MaintenanceReportAction(&report, default_name(m.t.relname), "missing",
+		ActionReportAdd(&report, default_name(m.t.relname), "missing",
 								"default partition");
 	foreach(lc, plan.wanted)
 	{
@@ -1799,7 +1798,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 									  key_text(item->lo, m.t.keytype),
 									  key_text(item->hi, m.t.keytype));
 
-		MaintenanceReportAction(&report, item->name,
+		ActionReportAdd(&report, item->name,
 								OidIsValid(item->existing) ? "exists" :
 								item == plan.conflict ? "conflict" : "missing",
 								detail);
@@ -1809,7 +1808,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 		PlanItem   *item = (PlanItem *) lfirst(lc);
 
 		if (!list_member_ptr(plan.wanted, item))
-			MaintenanceReportAction(&report, item->name, "missing",
+			ActionReportAdd(&report, item->name, "missing",
 									psprintf("from %s to %s, for rows in the default partition",
 											 key_text(item->lo, m.t.keytype),
 											 key_text(item->hi, m.t.keytype)));
@@ -1818,7 +1817,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 	{
 		ExistingPart *p = (ExistingPart *) lfirst(lc);
 
-		MaintenanceReportAction(&report, get_rel_name(p->relid),
+		ActionReportAdd(&report, get_rel_name(p->relid),
 								m.cfg->keep_detached ? "to detach" : "to drop",
 								psprintf("from %s to %s",
 										 key_text(p->lo, m.t.keytype),

@@ -24,7 +24,7 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
-#include "maintenance.h"
+#include "common.h"
 
 /*
  * The relids of every managed table, in a stable order.  Must be called
@@ -41,14 +41,14 @@ extern List *PartitionsManagedTables(void);
  * table was skipped or failed.
  */
 extern bool PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
-									MaintenanceReport *report);
+									ActionReport *report);
 
 /*
  * Maintain every managed table (or only only_relid when valid) in the
  * current transaction, one subtransaction per table.
  */
 extern void PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
-									 MaintenanceReport *report);
+									 ActionReport *report);
 
 /* True when relid's partitions are managed with a retention. */
 extern bool PartitionsHaveRetention(Oid relid);

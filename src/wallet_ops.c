@@ -1,11 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * wallet_ops.c
- *		Module entry point: settings, and start-up of the background worker
- *		when loaded through shared_preload_libraries.
+ *		Module entry point: _PG_init defines the settings, installs the
+ *		hash chain's executor hooks and, when loaded through
+ *		shared_preload_libraries, registers the background worker.
  *
  * Every SQL-callable function of the extension works without the library
- * being preloaded; only the worker needs shared_preload_libraries.
+ * being preloaded; only the worker needs shared_preload_libraries.  This is
+ * the top floor: it includes the concerns it starts, and nothing includes
+ * it.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -16,48 +19,21 @@
  */
 #include "postgres.h"
 
-#include <limits.h>
-
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/relation.h"
-#include "access/table.h"
-#include "catalog/pg_extension.h"
-#include "commands/extension.h"
-#include "executor/spi.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
-#include "utils/fmgroids.h"
-#include "storage/lmgr.h"
-#include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
 
 #include "chain.h"
-#include "wallet_ops.h"
+#include "common.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
 
-int			wallet_ops_naptime = 60;
-int			wallet_ops_lock_timeout = 2000;
-bool		wallet_ops_enabled = true;
-char	   *wallet_ops_role = NULL;
-char	   *wallet_ops_databases = NULL;
-int			wallet_ops_job_log_retention = 30 * 24 * 60;
-bool		wallet_ops_preloaded = false;
-
 void		_PG_init(void);
-
-static void define_settings(void);
 
 void
 _PG_init(void)
 {
-	define_settings();
+	WalletOpsDefineSettings();
 
 	/*
 	 * The hash-chain trigger needs to know whether an INSERT ... ON CONFLICT
@@ -71,208 +47,4 @@ _PG_init(void)
 
 	wallet_ops_preloaded = true;
 	WalletOpsRegisterLauncher();
-}
-
-static void
-define_settings(void)
-{
-	DefineCustomIntVariable("wallet_ops.naptime",
-							"Sets the time the background worker sleeps between maintenance ticks.",
-							NULL,
-							&wallet_ops_naptime,
-							60, 1, 86400,
-							PGC_SIGHUP,
-							GUC_UNIT_S,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("wallet_ops.lock_timeout",
-							"Sets how long maintenance DDL may wait for a lock before it is retried on a later tick.",
-							NULL,
-							&wallet_ops_lock_timeout,
-							2000, 1, INT_MAX,
-							PGC_SIGHUP,
-							GUC_UNIT_MS,
-							NULL, NULL, NULL);
-
-	DefineCustomBoolVariable("wallet_ops.enabled",
-							 "Enables maintenance by the background worker.",
-							 NULL,
-							 &wallet_ops_enabled,
-							 true,
-							 PGC_SIGHUP,
-							 0,
-							 NULL, NULL, NULL);
-
-	DefineCustomStringVariable("wallet_ops.role",
-							   "Sets the role maintenance runs as; empty means the owner of the extension.",
-							   NULL,
-							   &wallet_ops_role,
-							   "",
-							   PGC_SIGHUP,
-							   0,
-							   NULL, NULL, NULL);
-
-	DefineCustomStringVariable("wallet_ops.databases",
-							   "Restricts the background worker to these databases (comma-separated); empty means every database where the extension is installed.",
-							   NULL,
-							   &wallet_ops_databases,
-							   "",
-							   PGC_SIGHUP,
-							   GUC_LIST_INPUT,
-							   NULL, NULL, NULL);
-
-	DefineCustomIntVariable("wallet_ops.job_log_retention",
-							"Sets how long rows of wallet_ops.job_log are kept.",
-							NULL,
-							&wallet_ops_job_log_retention,
-							30 * 24 * 60, 1, INT_MAX,
-							PGC_SIGHUP,
-							GUC_UNIT_MIN,
-							NULL, NULL, NULL);
-
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("wallet_ops");
-#else
-	EmitWarningsOnPlaceholders("wallet_ops");
-#endif
-}
-
-Oid
-WalletOpsExtensionOwner(void)
-{
-	Oid			extoid = get_extension_oid("wallet_ops", false);
-	Oid			owner = InvalidOid;
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(owner))
-		elog(ERROR, "could not find the owner of extension wallet_ops");
-	return owner;
-}
-
-void
-WalletOpsOwnerBegin(WalletOpsOwnerContext *ctx)
-{
-	Oid			owner = WalletOpsExtensionOwner();
-
-	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
-	SetUserIdAndSecContext(owner,
-						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	ctx->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-void
-WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx)
-{
-	AtEOXact_GUC(true, ctx->save_nestlevel);
-	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
-}
-
-static void
-report_missing_relation(Oid relid)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_TABLE),
-			 errmsg("relation with OID %u does not exist", relid),
-			 errhint("Pass the table by name, for example 'schema.table'.")));
-}
-
-/*
- * Opens relid with lockmode (held until the end of the transaction once the
- * caller closes it with NoLock), or refuses an OID that names no relation.
- */
-Relation
-WalletOpsRelationOpen(Oid relid, LOCKMODE lockmode)
-{
-	Relation	rel;
-
-	if (!OidIsValid(relid))
-		report_missing_relation(relid);
-	rel = try_relation_open(relid, lockmode);
-	if (rel == NULL)
-		report_missing_relation(relid);
-	return rel;
-}
-
-/*
- * Locks relid with lockmode until the end of the transaction and checks,
- * under the lock, that it still exists.
- */
-void
-WalletOpsRelationLock(Oid relid, LOCKMODE lockmode)
-{
-	if (!OidIsValid(relid))
-		report_missing_relation(relid);
-	LockRelationOid(relid, lockmode);
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
-	{
-		UnlockRelationOid(relid, lockmode);
-		report_missing_relation(relid);
-	}
-}
-
-/* "schema.name" of an open relation, each part quoted as needed. */
-char *
-WalletOpsRelationQualifiedName(Relation rel)
-{
-	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-									  RelationGetRelationName(rel));
-}
-
-List *
-WalletOpsSpiOidList(MemoryContext cxt)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	List	   *result = NIL;
-	uint64		i;
-
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			result = lappend_oid(result, DatumGetObjectId(d));
-	}
-	MemoryContextSwitchTo(old);
-	return result;
-}
-
-void
-WalletOpsMaterializeSRF(FunctionCallInfo fcinfo)
-{
-#if PG_VERSION_NUM >= 150000
-	InitMaterializedSRF(fcinfo, 0);
-#else
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcontext;
-	TupleDesc	tupdesc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-	MemoryContextSwitchTo(oldcontext);
-#endif
 }

@@ -74,9 +74,9 @@
 #include "job_log.h"
 #include "maintenance.h"
 #include "matviews.h"
-#include "ops.h"
+#include "scheduled_verify.h"
 #include "partitions.h"
-#include "wallet_ops.h"
+#include "common.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_worker_notify);
@@ -884,7 +884,7 @@ worker_tick(bool check_only)
 	List	   *volatile relids = NIL;
 	List	   *volatile views = NIL;
 	ListCell   *lc;
-	MaintenanceReport report;
+	ActionReport report;
 
 	memset(&report, 0, sizeof(report));
 	role = InvalidOid;
@@ -945,7 +945,7 @@ worker_tick(bool check_only)
 		});
 	}
 
-	/* scheduled verifications of hash chains that are due (ops_verify.c) */
+	/* scheduled verifications of hash chains that are due (scheduled_verify.c) */
 	RUN_STEP("verifications", {
 		Oid save_userid;
 		int save_sec_context;

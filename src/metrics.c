@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * ops.c
+ * metrics.c
  *		wallet_ops.metrics(): the figures of wallet_ops.status and
  *		wallet_ops.health() in Prometheus text exposition format, and the
  *		small facts about the library that SQL cannot see.
@@ -14,7 +14,7 @@
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
- *	  src/ops.c
+ *	  src/metrics.c
  *
  *-------------------------------------------------------------------------
  */
@@ -31,14 +31,14 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "ops.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_is_preloaded);
 PG_FUNCTION_INFO_V1(wallet_ops_metrics);
 
 static void append_value(StringInfo buf, double v);
 static int	text_array(Datum d, bool isnull, Datum **elems, bool **nulls);
+static void prom_escape(StringInfo buf, const char *s, bool for_help);
 
 /*
  * wallet_ops._preloaded() RETURNS boolean: whether the library came in
@@ -50,8 +50,13 @@ wallet_ops_is_preloaded(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(wallet_ops_preloaded);
 }
 
-void
-OpsPromEscape(StringInfo buf, const char *s, bool for_help)
+/*
+ * Appends s to buf escaped as a Prometheus label value (backslash, double
+ * quote and line feed escaped), or, with for_help, as HELP text (backslash
+ * and line feed escaped).
+ */
+static void
+prom_escape(StringInfo buf, const char *s, bool for_help)
 {
 	const char *p;
 
@@ -158,7 +163,7 @@ wallet_ops_metrics(PG_FUNCTION_ARGS)
 			char	   *type = SPI_getvalue(tup, desc, 3);
 
 			appendStringInfo(&buf, "# HELP %s ", metric);
-			OpsPromEscape(&buf, help ? help : "", true);
+			prom_escape(&buf, help ? help : "", true);
 			appendStringInfo(&buf, "\n# TYPE %s %s\n", metric, type ? type : "untyped");
 			family = metric;
 		}
@@ -178,7 +183,7 @@ wallet_ops_metrics(PG_FUNCTION_ARGS)
 			first = false;
 			appendStringInfo(&buf, "%s=\"", TextDatumGetCString(names[i]));
 			if (!vnulls[i])
-				OpsPromEscape(&buf, TextDatumGetCString(values[i]), false);
+				prom_escape(&buf, TextDatumGetCString(values[i]), false);
 			appendStringInfoChar(&buf, '"');
 		}
 		if (!first)

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * chain_api.c
+ * chain_enable.c
  *		wallet_ops.enable_hash_chain(): turning a table into a hash-chained
  *		one, sealing the rows already present, and the configuration lookups
  *		shared by the trigger and the verifier.
@@ -14,7 +14,7 @@
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
- *	  src/chain_api.c
+ *	  src/chain_enable.c
  *
  *-------------------------------------------------------------------------
  */
@@ -46,7 +46,7 @@
 #include "append_only.h"
 #include "chain.h"
 #include "partitions.h"
-#include "wallet_ops.h"
+#include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_enable_hash_chain);
 

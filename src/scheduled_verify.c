@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * ops_verify.c
+ * scheduled_verify.c
  *		Scheduled and incremental verification of hash chains.
  *
  * verify_since_digest(tbl, digest) verifies only what was added to a
@@ -33,7 +33,7 @@
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
- *	  src/ops_verify.c
+ *	  src/scheduled_verify.c
  *
  *-------------------------------------------------------------------------
  */
@@ -75,9 +75,8 @@
 
 #include "chain.h"
 #include "job_log.h"
-#include "maintenance.h"
-#include "ops.h"
-#include "wallet_ops.h"
+#include "scheduled_verify.h"
+#include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_verify_since_digest);
 PG_FUNCTION_INFO_V1(wallet_ops_run_verification);
@@ -121,7 +120,7 @@ static int	since_oid_desc(const ListCell *a, const ListCell *b);
 static int	since_row_cmp(const void *a, const void *b);
 static void sink_emit(ProblemSink *sink, const char *chain, int64 seq, bool seq_null,
 					  const char *problem, const char *detail);
-static void forget_dropped_schedules(MaintenanceReport *report);
+static void forget_dropped_schedules(ActionReport *report);
 static char *since_rows_sql(Oid leafid, ChainRelInfo *info);
 static int64 verify_since(Oid relid, Jsonb *digest, ProblemSink *sink);
 static void sink_init_srf(FunctionCallInfo fcinfo, ProblemSink *sink);
@@ -1120,7 +1119,7 @@ wallet_ops_verify_since_digest(PG_FUNCTION_ARGS)
  * in the caller's transaction and snapshot; caller is connected to SPI.
  */
 static void
-verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceReport *report)
+verification_run(Oid relid, bool incremental, ProblemSink *sink, ActionReport *report)
 {
 	TimestampTz started = GetCurrentTimestamp();
 	Oid			types[1] = {OIDOID};
@@ -1252,7 +1251,7 @@ verification_run(Oid relid, bool incremental, ProblemSink *sink, MaintenanceRepo
 				 errdetail("%s%s", sink->first.data, sink->count > PROBLEMS_QUOTED ? "; ..." : ""),
 				 errhint("Compare the table with a digest kept outside the database using wallet_ops.verify_against_digest(); see docs/operations.md.")));
 	if (report)
-		MaintenanceReportAction(report, name, sink->count == 0 ? "verified" : "problems", detail);
+		ActionReportAdd(report, name, sink->count == 0 ? "verified" : "problems", detail);
 }
 
 /*
@@ -1290,7 +1289,7 @@ wallet_ops_run_verification(PG_FUNCTION_ARGS)
  * and records each in job_log.
  */
 static void
-forget_dropped_schedules(MaintenanceReport *report)
+forget_dropped_schedules(ActionReport *report)
 {
 	TimestampTz started = GetCurrentTimestamp();
 	MemoryContext caller = CurrentMemoryContext;
@@ -1320,7 +1319,7 @@ forget_dropped_schedules(MaintenanceReport *report)
 		JobLogRecord(started, object, "hash_chain", "unschedule", JOB_OK,
 					 "the table was dropped", NULL);
 		if (report)
-			MaintenanceReportAction(report, object, "unscheduled", "the table was dropped");
+			ActionReportAdd(report, object, "unscheduled", "the table was dropped");
 	}
 }
 
@@ -1330,7 +1329,7 @@ forget_dropped_schedules(MaintenanceReport *report)
  * subtransaction of its own; a failure is recorded and the others go on.
  */
 void
-VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
+VerificationRunScheduled(Oid only_relid, ActionReport *report)
 {
 	MemoryContext outercxt = CurrentMemoryContext;
 	ResourceOwner outerowner = CurrentResourceOwner;
@@ -1441,7 +1440,7 @@ VerificationRunScheduled(Oid only_relid, MaintenanceReport *report)
 			if (report)
 			{
 				report->errors++;
-				MaintenanceReportAction(report, name ? name : "?", "error", edata->message);
+				ActionReportAdd(report, name ? name : "?", "error", edata->message);
 			}
 			FreeErrorData(edata);
 		}

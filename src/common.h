@@ -1,29 +1,32 @@
 /*-------------------------------------------------------------------------
  *
- * wallet_ops.h
- *		Settings and small helpers shared by every part of wallet_ops.
+ * common.h
+ *		The ground floor of wallet_ops: settings and small helpers shared by
+ *		every part of it.  Depends on no other file of src/.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
- *	  src/wallet_ops.h
+ *	  src/common.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef WALLET_OPS_H
-#define WALLET_OPS_H
+#ifndef WALLET_OPS_COMMON_H
+#define WALLET_OPS_COMMON_H
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
+#include "utils/tuplestore.h"
 
 /* The schema every object of the extension lives in (not relocatable). */
 #define WALLET_OPS_SCHEMA "wallet_ops"
 
-/* Settings (GUCs), defined in wallet_ops.c. */
+/* Settings (GUCs), defined in common.c. */
 extern int	wallet_ops_naptime;			/* seconds between worker ticks */
 extern int	wallet_ops_lock_timeout;	/* milliseconds DDL may wait */
 extern bool wallet_ops_enabled;			/* worker does maintenance */
@@ -33,6 +36,9 @@ extern int	wallet_ops_job_log_retention;	/* minutes job_log rows are kept */
 
 /* True when the library was loaded by shared_preload_libraries. */
 extern bool wallet_ops_preloaded;
+
+/* Defines the settings above; called once, from _PG_init. */
+extern void WalletOpsDefineSettings(void);
 
 /*
  * Acting as the extension's owner, with a search_path nobody else controls,
@@ -72,4 +78,25 @@ extern List *WalletOpsSpiOidList(MemoryContext cxt);
  */
 extern void WalletOpsMaterializeSRF(FunctionCallInfo fcinfo);
 
-#endif							/* WALLET_OPS_H */
+/*
+ * What a maintenance step did, one (object, action, detail) row per thing:
+ * the rows of run_maintenance(), or, for the worker (tupstore NULL), only
+ * counted.  Each step adds to it and returns; maintenance.c reads it.
+ */
+typedef struct ActionReport
+{
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	uint64		actions;		/* rows reported so far */
+	uint64		errors;			/* objects whose maintenance failed */
+} ActionReport;
+
+/*
+ * Sets up report as the materialised result (object, action, detail) of the
+ * set-returning SQL function called through fcinfo.
+ */
+extern void ActionReportInit(FunctionCallInfo fcinfo, ActionReport *report);
+extern void ActionReportAdd(ActionReport *report, const char *object,
+							const char *action, const char *detail);
+
+#endif							/* WALLET_OPS_COMMON_H */
