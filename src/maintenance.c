@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * maintenance.c
- *		One maintenance pass over every managed object:
- *		wallet_ops.run_maintenance() and each tick of the worker.
+ *		The maintenance pass, defined once: its steps, the objects each
+ *		works on, and doing one object's work.  wallet_ops.run_maintenance()
+ *		runs the pass in one transaction; each tick of the worker runs the
+ *		same steps, giving each object a transaction of its own.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -16,38 +18,171 @@
 #include "catalog/pg_class.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "maintenance.h"
 #include "common.h"
+#include "job_log.h"
+#include "maintenance.h"
 #include "matviews.h"
-#include "scheduled_verify.h"
 #include "partitions.h"
+#include "scheduled_verify.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_run_maintenance);
+
+static const char *const step_names[MAINT_NUM_STEPS] = {
+	"housekeeping", "partitions", "matviews", "verifications"
+};
+
+const char *
+MaintenanceStepName(MaintenanceStep step)
+{
+	return step_names[step];
+}
+
+/*
+ * run_maintenance() by a role that is not a superuser works on the objects
+ * it owns; the worker works on all of them (as wallet_ops.role).
+ */
+static bool
+caller_may_maintain(Oid relid)
+{
+	if (MyBackendType == B_BG_WORKER || superuser())
+		return true;
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(RelationRelationId, relid, GetUserId());
+#else
+	return pg_class_ownercheck(relid, GetUserId());
+#endif
+}
+
+static List *
+owned_only(List *relids)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, relids)
+		if (caller_may_maintain(lfirst_oid(lc)))
+			result = lappend_oid(result, lfirst_oid(lc));
+	return result;
+}
+
+List *
+MaintenanceStepObjects(MaintenanceStep step, Oid only_relid)
+{
+	char		relkind = OidIsValid(only_relid) ? get_rel_relkind(only_relid) : '\0';
+
+	switch (step)
+	{
+		case MAINT_STEP_HOUSEKEEPING:
+			return OidIsValid(only_relid) ? NIL : list_make1_oid(InvalidOid);
+
+		case MAINT_STEP_PARTITIONS:
+			if (!OidIsValid(only_relid))
+				return owned_only(PartitionsManagedTables());
+			/* a table only scheduled for verification is not an error here */
+			if (relkind != RELKIND_PARTITIONED_TABLE)
+				return NIL;
+			if (!list_member_oid(PartitionsManagedTables(), only_relid))
+			{
+				if (VerificationIsScheduled(only_relid))
+					return NIL;
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("partitions of table \"%s\" are not managed",
+								get_rel_name(only_relid)),
+						 errhint("Call wallet_ops.manage_partitions() first.")));
+			}
+			if (!caller_may_maintain(only_relid))
+				aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(only_relid));
+			return list_make1_oid(only_relid);
+
+		case MAINT_STEP_MATVIEWS:
+			if (OidIsValid(only_relid))
+				return relkind == RELKIND_MATVIEW ? list_make1_oid(only_relid) : NIL;
+			return owned_only(MatviewsDueViews());
+
+		case MAINT_STEP_VERIFICATIONS:
+			if (OidIsValid(only_relid) && relkind != RELKIND_PARTITIONED_TABLE &&
+				relkind != RELKIND_RELATION)
+				return NIL;
+			return list_make1_oid(only_relid);
+	}
+	elog(ERROR, "unrecognized maintenance step %d", (int) step);
+	return NIL;					/* keep compiler quiet */
+}
+
+void
+MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at, Oid as_role,
+				   ActionReport *report)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+
+	/* partitions read their configuration as the owner, then switch */
+	if (step == MAINT_STEP_PARTITIONS)
+	{
+		(void) PartitionsMaintainTable(object, at, as_role, report);
+		return;
+	}
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	if (OidIsValid(as_role))
+		SetUserIdAndSecContext(as_role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	switch (step)
+	{
+		case MAINT_STEP_HOUSEKEEPING:
+			(void) JobLogPurge();
+			MatviewsForgetDropped(report);
+			break;
+		case MAINT_STEP_MATVIEWS:
+			MatviewsRunMaintenance(object, report);
+			break;
+		case MAINT_STEP_VERIFICATIONS:
+			VerificationRunScheduled(object, report);
+			break;
+		case MAINT_STEP_PARTITIONS:
+			break;
+	}
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
 
 void
 MaintenanceRunAll(Oid only_relid, TimestampTz at, ActionReport *report)
 {
-	char		relkind = OidIsValid(only_relid) ? get_rel_relkind(only_relid) : '\0';
+	int			step;
+	List	   *refreshed = NIL;
 
-	/*
-	 * partitions first: a refreshed view may read new partitions (a table
-	 * only scheduled for verification is not an unmanaged-partitions error)
-	 */
-	if (!OidIsValid(only_relid) ||
-		(relkind == RELKIND_PARTITIONED_TABLE &&
-		 (!VerificationIsScheduled(only_relid) ||
-		  list_member_oid(PartitionsManagedTables(), only_relid))))
-		PartitionsRunMaintenance(only_relid, at, report);
-	if (!OidIsValid(only_relid) || relkind == RELKIND_MATVIEW)
-		MatviewsRunMaintenance(only_relid, report);
-	/* scheduled verifications of hash chains that are due (scheduled_verify.c) */
-	if (!OidIsValid(only_relid) || relkind == RELKIND_PARTITIONED_TABLE ||
-		relkind == RELKIND_RELATION)
-		VerificationRunScheduled(only_relid, report);
+	for (step = 0; step < MAINT_NUM_STEPS; step++)
+	{
+		List	   *objects = MaintenanceStepObjects(step, only_relid);
+		ListCell   *lc;
+
+		/*
+		 * A refresh can make the views that read the refreshed one due: they
+		 * are refreshed in the same pass, each view at most once.
+		 */
+		while (objects != NIL)
+		{
+			List	   *next = NIL;
+
+			foreach(lc, objects)
+			{
+				CHECK_FOR_INTERRUPTS();
+				MaintenanceStepRun(step, lfirst_oid(lc), at, InvalidOid, report);
+			}
+			if (step != MAINT_STEP_MATVIEWS || OidIsValid(only_relid))
+				break;
+			refreshed = list_concat_unique_oid(refreshed, objects);
+			foreach(lc, MaintenanceStepObjects(step, only_relid))
+				if (!list_member_oid(refreshed, lfirst_oid(lc)))
+					next = lappend_oid(next, lfirst_oid(lc));
+			objects = next;
+		}
+	}
 }
 
 /*

@@ -21,13 +21,48 @@
 #define WALLET_OPS_MAINTENANCE_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 #include "common.h"
 
 /*
- * One full maintenance pass as of `at`: partitions first, then materialised
- * views; only_relid restricts it to one object when valid.  Runs in the
- * current transaction, one subtransaction per object.
+ * The steps of a maintenance pass, in the order they are done: partitions
+ * first, because a refreshed view may read new partitions.
+ */
+typedef enum MaintenanceStep
+{
+	MAINT_STEP_HOUSEKEEPING,	/* purge job_log, forget vanished views */
+	MAINT_STEP_PARTITIONS,		/* one object per managed table */
+	MAINT_STEP_MATVIEWS,		/* one object per view due for a refresh */
+	MAINT_STEP_VERIFICATIONS	/* the scheduled verifications that are due */
+} MaintenanceStep;
+
+#define MAINT_NUM_STEPS (MAINT_STEP_VERIFICATIONS + 1)
+
+/* A short name of the step, for job_log and pg_stat_activity. */
+extern const char *MaintenanceStepName(MaintenanceStep step);
+
+/*
+ * The objects step works on now, each a unit of work the worker gives a
+ * transaction of its own: only_relid's when valid (an empty list when the
+ * step does not apply to it), else every object due.  InvalidOid in the
+ * list stands for the step's work as a whole.
+ */
+extern List *MaintenanceStepObjects(MaintenanceStep step, Oid only_relid);
+
+/*
+ * Does step's work on one object listed by MaintenanceStepObjects(), as
+ * of `at`, as role as_role when valid (the worker: wallet_ops.role), in
+ * the current transaction; failures of one object are recorded, not
+ * raised, as far as the step can isolate them.
+ */
+extern void MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at,
+							   Oid as_role, ActionReport *report);
+
+/*
+ * run_maintenance(): every step, in order, in the current transaction (views
+ * that become due because a view they read was refreshed are refreshed in
+ * the same pass).
  */
 extern void MaintenanceRunAll(Oid only_relid, TimestampTz at,
 							  ActionReport *report);

@@ -73,9 +73,6 @@
 
 #include "job_log.h"
 #include "maintenance.h"
-#include "matviews.h"
-#include "scheduled_verify.h"
-#include "partitions.h"
 #include "common.h"
 #include "worker.h"
 
@@ -881,9 +878,7 @@ static bool
 worker_tick(bool check_only)
 {
 	static Oid	role;
-	List	   *volatile relids = NIL;
-	List	   *volatile views = NIL;
-	ListCell   *lc;
+	int			step;
 	ActionReport report;
 
 	memset(&report, 0, sizeof(report));
@@ -891,14 +886,6 @@ worker_tick(bool check_only)
 
 	RUN_STEP("tick", {
 		role = tick_prepare();
-		if (!check_only && wallet_ops_enabled && OidIsValid(role))
-		{
-			pgstat_report_activity(STATE_RUNNING, "wallet_ops: purging job_log");
-			(void) JobLogPurge();
-			/* the list must outlive this transaction */
-			MemoryContextSwitchTo(step_cxt);
-			relids = PartitionsManagedTables();
-		}
 	});
 	if (check_only || !wallet_ops_enabled || !OidIsValid(role))
 	{
@@ -906,56 +893,35 @@ worker_tick(bool check_only)
 		return false;
 	}
 
-	foreach(lc, relids)
-	{
-		Oid			relid = lfirst_oid(lc);
-
-		CHECK_FOR_INTERRUPTS();
-		RUN_STEP("partitions", {
-			pgstat_report_activity(STATE_RUNNING, "wallet_ops: maintaining partitions");
-			(void) PartitionsMaintainTable(relid, GetCurrentTimestamp(), role, &report);
-		});
-	}
-
-	RUN_STEP("matviews", {
-		/* the list must outlive this transaction */
-		MatviewsForgetDropped(&report);
-		MemoryContextSwitchTo(step_cxt);
-		views = MatviewsDueViews();
-	});
-
 	/*
-	 * Each view in a transaction of its own, so that readers see a refresh
-	 * as soon as it is done, not when the last view of the tick is.
+	 * The steps of run_maintenance() (maintenance.c), each object in a
+	 * transaction of its own: locks are released table by table, and readers
+	 * see a refreshed view as soon as it is done.
 	 */
-	foreach(lc, views)
+	for (step = 0; step < MAINT_NUM_STEPS; step++)
 	{
-		Oid			view = lfirst_oid(lc);
+		const char *name = MaintenanceStepName(step);
+		char		activity[64];
+		List	   *volatile objects = NIL;
+		ListCell   *lc;
 
-		CHECK_FOR_INTERRUPTS();
-		RUN_STEP("matviews", {
-			Oid save_userid;
-			int save_sec_context;
-
-			pgstat_report_activity(STATE_RUNNING, "wallet_ops: refreshing materialized views");
-			GetUserIdAndSecContext(&save_userid, &save_sec_context);
-			SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-			MatviewsRunMaintenance(view, &report);
-			SetUserIdAndSecContext(save_userid, save_sec_context);
+		snprintf(activity, sizeof(activity), "wallet_ops: %s", name);
+		RUN_STEP(name, {
+			/* the list must outlive this transaction */
+			MemoryContextSwitchTo(step_cxt);
+			objects = MaintenanceStepObjects(step, InvalidOid);
 		});
+		foreach(lc, objects)
+		{
+			Oid			object = lfirst_oid(lc);
+
+			CHECK_FOR_INTERRUPTS();
+			RUN_STEP(name, {
+				pgstat_report_activity(STATE_RUNNING, activity);
+				MaintenanceStepRun(step, object, GetCurrentTimestamp(), role, &report);
+			});
+		}
 	}
-
-	/* scheduled verifications of hash chains that are due (scheduled_verify.c) */
-	RUN_STEP("verifications", {
-		Oid save_userid;
-		int save_sec_context;
-
-		pgstat_report_activity(STATE_RUNNING, "wallet_ops: scheduled verifications");
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		VerificationRunScheduled(InvalidOid, &report);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	});
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return true;
