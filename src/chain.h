@@ -110,9 +110,12 @@ extern void ChainEncodeString(StringInfo buf, const char *s, size_t len);
 extern void ChainAppendU32(StringInfo buf, uint32 v);
 extern void ChainAppendI64(StringInfo buf, int64 v);
 
-/* ---- chain_enable.c ----------------------------------------------------- */
+/* ---- chain_config.c -------------------------------------------------- */
 
 extern bool ChainConfigLoad(Oid relid, ChainConfig *cfg);
+extern bool ChainIsChained(Oid relid);
+extern void ChainConfigInsert(const ChainConfig *cfg);
+extern AttrNumber ChainAttnum(Relation rel, const char *name, Oid *typid);
 extern Oid	ChainFindRoot(Oid relid, ChainConfig *cfg);
 extern ChainRelInfo *ChainRelInfoBuild(Relation rel, const ChainConfig *cfg);
 
