@@ -146,6 +146,16 @@ extern void ChainHeadsLock(ChainHeadsAccess *acc, Oid rootrelid, const char *nam
 extern void ChainHeadsWrite(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
 							ItemPointer tid, int64 seq, const uint8 *hash);
 
+extern void ChainHeadsInsert(Oid rootrelid, const char *name, int64 seq,
+							 const uint8 *hash);
+
+/* One recorded head; hash is NULL when none is recorded (or it is not one). */
+typedef void (*ChainHeadsVisit) (const char *name, int64 seq, const uint8 *hash,
+								 void *arg);
+
+extern void ChainHeadsForEach(Oid rootrelid, const char *only, bool utf8_order,
+							  ChainHeadsVisit visit, void *arg);
+
 /* ---- chain_trigger.c ------------------------------------------------- */
 
 extern void ChainInstallHooks(void);

@@ -224,28 +224,6 @@ typedef struct ChainSealPlan
 	SPIPlanPtr	plan;
 } ChainSealPlan;
 
-static void
-chain_write_head(Oid relid, const char *name, int64 seq, const uint8 *hash)
-{
-	static const Oid argtypes[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
-	Datum		values[4];
-	WalletOpsOwnerContext owner_ctx;
-	int			ret;
-
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(name);
-	values[2] = Int64GetDatum(seq);
-	values[3] = PointerGetDatum(ChainHashBytea(hash));
-	WalletOpsOwnerBegin(&owner_ctx);
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
-								" VALUES ($1::pg_catalog.regclass, $2, $3, $4)",
-								4, (Oid *) argtypes, values, NULL, false, 0);
-	WalletOpsOwnerEnd(&owner_ctx);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
-			 SPI_result_code_string(ret));
-}
-
 /*
  * Seal the rows already present: per chain, in the order of the hashed
  * columns' values (see docs/ledger.md), number them from 1 and compute
@@ -350,7 +328,7 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 			if (cur_name == NULL || strcmp(name, cur_name) != 0)
 			{
 				if (cur_name != NULL)
-					chain_write_head(cfg->rootrelid, cur_name, seq, prev);
+					ChainHeadsInsert(cfg->rootrelid, cur_name, seq, prev);
 				MemoryContextReset(chaincxt);
 				cur_name = MemoryContextStrdup(chaincxt, name);
 				seq = 0;
@@ -398,7 +376,7 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 	}
 	SPI_cursor_close(portal);
 	if (cur_name != NULL)
-		chain_write_head(cfg->rootrelid, cur_name, seq, prev);
+		ChainHeadsInsert(cfg->rootrelid, cur_name, seq, prev);
 	return nrows;
 }
 

@@ -620,6 +620,57 @@ since_classify(SinceChain *c, ProblemSink *sink)
 	return true;
 }
 
+/* since_compare's state while the recorded heads are read */
+typedef struct SinceHeads
+{
+	Oid			relid;
+	HTAB	   *att;			/* the digest's chains, AttEntry */
+	ProblemSink *sink;
+	SinceChain *out;			/* the chains to read */
+	int			n;
+	int			max;
+} SinceHeads;
+
+/*
+ * ChainHeadsVisit: one recorded head, with what the digest attested of the
+ * chain; kept when its rows must be read.
+ */
+static void
+since_take_head(const char *name, int64 seq, const uint8 *hash, void *arg)
+{
+	SinceHeads *heads = (SinceHeads *) arg;
+	SinceChain	cand;
+	AttEntry   *e;
+
+	memset(&cand, 0, sizeof(SinceChain));
+	cand.name = pstrdup(name);
+	cand.has_head = true;
+	cand.head_seq = seq;
+	if (hash)
+		memcpy(cand.head_hash, hash, CHAIN_HASH_LEN);
+	e = hash_search(heads->att, &cand.name, HASH_FIND, NULL);
+	if (e)
+	{
+		e->seen = true;
+		cand.attested = true;
+		cand.att_seq = e->seq;
+		memcpy(cand.att_hash, e->hash, CHAIN_HASH_LEN);
+	}
+	/* heads moved by this transaction and not yet written back */
+	(void) ChainHeadCacheLookup(heads->relid, cand.name, &cand.head_seq, cand.head_hash);
+	if (since_classify(&cand, heads->sink))
+	{
+		if (heads->n == heads->max)
+		{
+			heads->max *= 2;
+			heads->out = repalloc(heads->out, sizeof(SinceChain) * heads->max);
+		}
+		heads->out[heads->n++] = cand;
+	}
+	else
+		pfree(cand.name);
+}
+
 /*
  * Compares the heads attested by digest with the recorded heads of relid
  * (wallet_ops.chain_heads, overlaid with this transaction's own inserts).
@@ -639,11 +690,7 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 	int			n = 0;
 	int			max;
 	SinceChain *out;
-	Oid			types[1] = {OIDOID};
-	Datum		values[1];
-	WalletOpsOwnerContext owner_ctx;
-	uint64		r;
-	Portal		portal;
+	SinceHeads	heads;
 
 	v = jsonb_field(&digest->root, "chains");
 	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
@@ -684,64 +731,16 @@ since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
 							name, 2 * CHAIN_HASH_LEN)));
 	}
 
-	values[0] = ObjectIdGetDatum(relid);
-	max = 64;
-	out = palloc(sizeof(SinceChain) * max);
-	WalletOpsOwnerBegin(&owner_ctx);
-	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
-									   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-									   1, types, values, NULL, true, 0);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			SinceChain	cand;
-			bool		isnull;
-			Datum		d;
-			char	   *name;
-
-			d = SPI_getbinval(tup, desc, 1, &isnull);
-			if (isnull)
-				continue;
-			name = TextDatumGetCString(d);
-			memset(&cand, 0, sizeof(SinceChain));
-			cand.name = name;
-			d = SPI_getbinval(tup, desc, 2, &isnull);
-			cand.has_head = true;
-			cand.head_seq = isnull ? 0 : DatumGetInt64(d);
-			(void) ChainHashFromDatum(SPI_getbinval(tup, desc, 3, &isnull), isnull, cand.head_hash);
-			e = hash_search(att, &name, HASH_FIND, NULL);
-			if (e)
-			{
-				e->seen = true;
-				cand.attested = true;
-				cand.att_seq = e->seq;
-				memcpy(cand.att_hash, e->hash, CHAIN_HASH_LEN);
-			}
-			/* heads moved by this transaction and not yet written back */
-			(void) ChainHeadCacheLookup(relid, cand.name, &cand.head_seq, cand.head_hash);
-			if (since_classify(&cand, sink))
-			{
-				if (n == max)
-				{
-					max *= 2;
-					out = repalloc(out, sizeof(SinceChain) * max);
-				}
-				out[n++] = cand;
-			}
-			else
-				pfree(name);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
-	WalletOpsOwnerEnd(&owner_ctx);
+	heads.relid = relid;
+	heads.att = att;
+	heads.sink = sink;
+	heads.max = 64;
+	heads.n = 0;
+	heads.out = palloc(sizeof(SinceChain) * heads.max);
+	ChainHeadsForEach(relid, NULL, false, since_take_head, &heads);
+	out = heads.out;
+	n = heads.n;
+	max = heads.max;
 
 	/* attested chains that have no recorded head */
 	hash_seq_init(&status, att);
