@@ -28,7 +28,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "chain.h"
+#include "chain_config.h"
+#include "chain_hash.h"
 #include "common.h"
 
 static char **

@@ -43,7 +43,10 @@
 #include "utils/syscache.h"
 
 #include "append_only.h"
-#include "chain.h"
+#include "chain_config.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
+#include "chain_trigger.h"
 #include "partitions.h"
 #include "common.h"
 

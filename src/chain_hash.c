@@ -39,7 +39,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "chain.h"
+#include "chain_hash.h"
 
 static EVP_MD_CTX *chain_md_ctx = NULL;
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L

@@ -57,7 +57,8 @@
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 
-#include "chain.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
 #include "common.h"
 
 /* Columns of wallet_ops.chain_heads (src/sql/20_chain.sql). */

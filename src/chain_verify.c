@@ -60,7 +60,11 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "chain.h"
+#include "chain_config.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
+#include "chain_trigger.h"
+#include "chain_verify.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_verify_chain);

@@ -73,7 +73,11 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "chain.h"
+#include "chain_config.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
+#include "chain_trigger.h"
+#include "chain_verify.h"
 #include "job_log.h"
 #include "scheduled_verify.h"
 #include "common.h"
