@@ -210,12 +210,12 @@ chain_has_index(Oid relid, const AttrNumber *attnums, int n)
 static void
 chain_append_order_expr(StringInfo buf, const ChainColumn *col)
 {
-	char		t = col->tag == 'A' ? col->elemtag : col->tag;
+	char		t = col->tag == CHAIN_TAG_ARRAY ? col->elemtag : col->tag;
 
-	if (t == 'j')
+	if (t == CHAIN_TAG_JSON)
 		appendStringInfo(buf, "%s::pg_catalog.text COLLATE \"C\"",
 						 quote_identifier(NameStr(col->name)));
-	else if (t == 't')
+	else if (t == CHAIN_TAG_TEXT)
 		appendStringInfo(buf, "%s COLLATE \"C\"", quote_identifier(NameStr(col->name)));
 	else
 		appendStringInfoString(buf, quote_identifier(NameStr(col->name)));

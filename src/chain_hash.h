@@ -23,8 +23,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 
-#define CHAIN_HASH_LEN			32
-#define CHAIN_FORMAT_VERSION	1
+#include "chain_format.h"
 
 /* How one column (hashed or chain key) is encoded. */
 typedef struct ChainColumn

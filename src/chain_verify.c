@@ -74,7 +74,6 @@ PG_FUNCTION_INFO_V1(wallet_ops_verify_against_digest);
 #define VERIFY_MAX_SEGMENTS	256
 #define VERIFY_PROGRESS_EVERY	65536
 
-static const char DIGEST_DOMAIN[] = "wallet_ops/digest/v1";
 
 /* A run of consecutive, linked rows of a chain seen so far. */
 typedef struct VSegment
@@ -1070,8 +1069,8 @@ digest_leaf(const DigestChain *d, uint8 *out)
 	char	   *utf8;
 
 	initStringInfo(&buf);
-	appendStringInfoChar(&buf, 0);
-	ChainEncodeString(&buf, DIGEST_DOMAIN, sizeof(DIGEST_DOMAIN) - 1);
+	appendStringInfoChar(&buf, CHAIN_MERKLE_LEAF);
+	ChainEncodeString(&buf, CHAIN_DIGEST_DOMAIN, sizeof(CHAIN_DIGEST_DOMAIN) - 1);
 	utf8 = pg_server_to_any(d->name, strlen(d->name), PG_UTF8);
 	ChainEncodeString(&buf, utf8, strlen(utf8));
 	ChainAppendI64(&buf, d->seq);
@@ -1092,8 +1091,8 @@ digest_merkle(const DigestChain *chains, int n, uint8 *root)
 		StringInfoData buf;
 
 		initStringInfo(&buf);
-		appendStringInfoChar(&buf, 2);
-		ChainEncodeString(&buf, DIGEST_DOMAIN, sizeof(DIGEST_DOMAIN) - 1);
+		appendStringInfoChar(&buf, CHAIN_MERKLE_EMPTY);
+		ChainEncodeString(&buf, CHAIN_DIGEST_DOMAIN, sizeof(CHAIN_DIGEST_DOMAIN) - 1);
 		ChainSha256((uint8 *) buf.data, buf.len, root);
 		pfree(buf.data);
 		return;
@@ -1111,7 +1110,7 @@ digest_merkle(const DigestChain *chains, int n, uint8 *root)
 			{
 				uint8		node[1 + 2 * CHAIN_HASH_LEN];
 
-				node[0] = 1;
+				node[0] = CHAIN_MERKLE_NODE;
 				memcpy(node + 1, level + CHAIN_HASH_LEN * i, CHAIN_HASH_LEN);
 				memcpy(node + 1 + CHAIN_HASH_LEN, level + CHAIN_HASH_LEN * (i + 1), CHAIN_HASH_LEN);
 				ChainSha256(node, sizeof(node), level + CHAIN_HASH_LEN * m);
@@ -1157,7 +1156,7 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 	digest_merkle(heads.chains, heads.n, root);
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"format\": \"wallet_ops.digest.v1\", \"table\": ");
+	appendStringInfoString(&buf, "{\"format\": \"" CHAIN_DIGEST_FORMAT "\", \"table\": ");
 	escape_json(&buf, st.relname);
 	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
@@ -1166,7 +1165,7 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 					 tm.tm_sec, (int) fsec);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, GetSystemIdentifier());
 	appendStringInfo(&buf, ", \"system_identifier\": \"%s\"", sysid);
-	appendStringInfoString(&buf, ", \"hash_format\": \"wallet_ops/row/v1\", \"chains\": [");
+	appendStringInfoString(&buf, ", \"hash_format\": \"" CHAIN_ROW_DOMAIN "\", \"chains\": [");
 	for (i = 0; i < heads.n; i++)
 	{
 		if (i > 0)
@@ -1244,13 +1243,13 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 				 errmsg("table and digest must not be null")));
 	digest = PG_GETARG_JSONB_P(1);
 	s = digest_text(digest, "format");
-	if (s == NULL || strcmp(s, "wallet_ops.digest.v1") != 0)
+	if (s == NULL || strcmp(s, CHAIN_DIGEST_FORMAT) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("digest format \"%s\" is not supported", s ? s : ""),
 				 errhint("Pass a value returned by wallet_ops.chain_digest().")));
 	s = digest_text(digest, "hash_format");
-	if (s == NULL || strcmp(s, "wallet_ops/row/v1") != 0)
+	if (s == NULL || strcmp(s, CHAIN_ROW_DOMAIN) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("digest hash format \"%s\" is not supported", s ? s : "")));

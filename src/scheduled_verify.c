@@ -840,7 +840,7 @@ verify_since(Oid relid, Jsonb *digest, ProblemSink *sink)
 			findJsonbValueFromContainer(&digest->root, JB_FOBJECT, &k) : NULL;
 		format = (v && v->type == jbvString) ?
 			pnstrdup(v->val.string.val, v->val.string.len) : NULL;
-		if (format == NULL || strcmp(format, "wallet_ops.digest.v1") != 0)
+		if (format == NULL || strcmp(format, CHAIN_DIGEST_FORMAT) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("digest format \"%s\" is not supported", format ? format : ""),
