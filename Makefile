@@ -46,9 +46,10 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 	cat $^ > $@
 
-# The outside verifier is an ordinary libpq client.
-$(VERIFY_PROGRAM): tools/wallet_ops_verify.c
-	$(CC) $(CFLAGS) -I$(includedir) $(CPPFLAGS) -o $@ $< -L$(libdir) $(LDFLAGS) -lpq -lcrypto
+# The outside verifier is an ordinary libpq client; it shares only the
+# front-end-safe src/chain_format.h with the server.
+$(VERIFY_PROGRAM): tools/wallet_ops_verify.c src/chain_format.h
+	$(CC) $(CFLAGS) -I$(includedir) -I$(srcdir)/src $(CPPFLAGS) -o $@ $< -L$(libdir) $(LDFLAGS) -lpq -lcrypto
 
 all: $(VERIFY_PROGRAM)
 

@@ -2,14 +2,13 @@
  *
  * chain_enable.c
  *		wallet_ops.enable_hash_chain(): turning a table into a hash-chained
- *		one, sealing the rows already present, and the configuration lookups
- *		shared by the trigger and the verifier.
+ *		one and sealing the rows already present.
  *
  * Everything the caller can get wrong is checked before anything is
  * changed.  DDL runs as the caller (who must own the table); the rows of
- * wallet_ops.hash_chains and wallet_ops.chain_heads are written as the
- * owner of the extension's schema, since ordinary roles have no rights on
- * them.
+ * wallet_ops.hash_chains (chain_config.c) and wallet_ops.chain_heads
+ * (chain_heads.c) are written as the owner of the extension's schema,
+ * since ordinary roles have no rights on them.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -44,187 +43,16 @@
 #include "utils/syscache.h"
 
 #include "append_only.h"
-#include "chain.h"
+#include "chain_config.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
+#include "chain_trigger.h"
 #include "partitions.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_enable_hash_chain);
 
-/* ---- configuration ------------------------------------------------------ */
-
-static char **
-chain_name_array(Datum arr, int *n, MemoryContext cxt)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-	int			i;
-
-	deconstruct_array(DatumGetArrayTypeP(arr), NAMEOID, NAMEDATALEN, false,
-					  TYPALIGN_CHAR, &elems, &nulls, n);
-	out = MemoryContextAlloc(cxt, sizeof(char *) * (*n + 1));
-	for (i = 0; i < *n; i++)
-		out[i] = MemoryContextStrdup(cxt, NameStr(*DatumGetName(elems[i])));
-	return out;
-}
-
-/*
- * Read the configuration of relid from wallet_ops.hash_chains into cfg
- * (allocated in the current memory context).  False when relid is not
- * chained.
- */
-bool
-ChainConfigLoad(Oid relid, ChainConfig *cfg)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	bool		found = false;
-	int			ret;
-
-	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT chain_key, hashed_columns, format_version"
-								"  FROM wallet_ops.hash_chains"
-								" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								1, argtypes, values, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.hash_chains: %s",
-			 SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
-
-		found = true;
-		cfg->rootrelid = relid;
-		d = SPI_getbinval(tup, desc, 1, &isnull);
-		if (isnull)
-			cfg->nkeys = 0;
-		else
-			cfg->keys = chain_name_array(d, &cfg->nkeys, cxt);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		if (isnull)
-			elog(ERROR, "hashed_columns of chained table %u is null", relid);
-		cfg->cols = chain_name_array(d, &cfg->ncols, cxt);
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		cfg->format_version = isnull ? 0 : DatumGetInt32(d);
-	}
-	SPI_finish();
-	if (found && cfg->format_version != CHAIN_FORMAT_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("hash chain of table \"%s\" uses format version %d, which this version of wallet_ops does not support",
-						get_rel_name(relid), cfg->format_version)));
-	return found;
-}
-
-/*
- * The chained table relid belongs to: itself or one of its partition
- * ancestors.  InvalidOid if none.
- */
-Oid
-ChainFindRoot(Oid relid, ChainConfig *cfg)
-{
-	List	   *ancestors;
-	ListCell   *lc;
-
-	if (ChainConfigLoad(relid, cfg))
-		return relid;
-	if (!get_rel_relispartition(relid))
-		return InvalidOid;
-	ancestors = get_partition_ancestors(relid);
-	foreach(lc, ancestors)
-	{
-		if (ChainConfigLoad(lfirst_oid(lc), cfg))
-			return lfirst_oid(lc);
-	}
-	return InvalidOid;
-}
-
-static AttrNumber
-chain_attnum(Relation rel, const char *name, Oid *typid)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-		{
-			if (typid)
-				*typid = att->atttypid;
-			return att->attnum;
-		}
-	}
-	return InvalidAttrNumber;
-}
-
-/*
- * Resolve a chained table's configuration for one relation (the table
- * itself or one of its partitions, whose attribute numbers may differ).
- */
-ChainRelInfo *
-ChainRelInfoBuild(Relation rel, const ChainConfig *cfg)
-{
-	ChainRelInfo *info = palloc0(sizeof(ChainRelInfo));
-	int			i;
-	Oid			typid;
-
-	info->relid = RelationGetRelid(rel);
-	info->rootrelid = cfg->rootrelid;
-	info->nkeys = cfg->nkeys;
-	info->ncols = cfg->ncols;
-	info->keys = palloc0(sizeof(ChainColumn) * Max(cfg->nkeys, 1));
-	info->cols = palloc0(sizeof(ChainColumn) * Max(cfg->ncols, 1));
-	info->valid = true;
-
-	for (i = 0; i < cfg->nkeys + cfg->ncols; i++)
-	{
-		bool		is_key = i < cfg->nkeys;
-		const char *name = is_key ? cfg->keys[i] : cfg->cols[i - cfg->nkeys];
-		AttrNumber	attnum = chain_attnum(rel, name, &typid);
-
-		if (attnum == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of hash-chained table \"%s\" does not exist",
-							name, RelationGetRelationName(rel)),
-					 errdetail("The column is a %s of the hash chain of \"%s\".",
-							   is_key ? "chain key column" : "hashed column",
-							   get_rel_name(cfg->rootrelid))));
-		if (is_key)
-			ChainColumnInit(&info->keys[i], name, attnum, typid, true);
-		else
-			ChainColumnInit(&info->cols[i - cfg->nkeys], name, attnum, typid, false);
-	}
-	info->seq_attnum = chain_attnum(rel, CHAIN_COL_SEQ, NULL);
-	info->prev_attnum = chain_attnum(rel, CHAIN_COL_PREV, NULL);
-	info->hash_attnum = chain_attnum(rel, CHAIN_COL_HASH, NULL);
-	if (info->seq_attnum == InvalidAttrNumber ||
-		info->prev_attnum == InvalidAttrNumber ||
-		info->hash_attnum == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("hash-chained table \"%s\" lacks the columns chain_seq, prev_hash and row_hash",
-						RelationGetRelationName(rel))));
-	return info;
-}
-
 /* ---- enable_hash_chain -------------------------------------------------- */
-
-static bool
-chain_is_chained(Oid relid)
-{
-	ChainConfig cfg;
-
-	return ChainConfigLoad(relid, &cfg);
-}
 
 /* Names from a name[] argument; NULL elements and duplicates refused. */
 static char **
@@ -276,7 +104,7 @@ static void
 chain_check_column(Relation rel, const char *name, bool is_key)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	AttrNumber	attnum = chain_attnum(rel, name, NULL);
+	AttrNumber	attnum = ChainAttnum(rel, name, NULL);
 	Form_pg_attribute att;
 	bool		is_array;
 
@@ -327,7 +155,7 @@ chain_check_existing(Relation rel, const char *name, Oid want)
 {
 	Oid			typid;
 
-	if (chain_attnum(rel, name, &typid) != InvalidAttrNumber && typid != want)
+	if (ChainAttnum(rel, name, &typid) != InvalidAttrNumber && typid != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of table \"%s\" has type %s, but a hash chain needs %s",
@@ -382,12 +210,12 @@ chain_has_index(Oid relid, const AttrNumber *attnums, int n)
 static void
 chain_append_order_expr(StringInfo buf, const ChainColumn *col)
 {
-	char		t = col->tag == 'A' ? col->elemtag : col->tag;
+	char		t = col->tag == CHAIN_TAG_ARRAY ? col->elemtag : col->tag;
 
-	if (t == 'j')
+	if (t == CHAIN_TAG_JSON)
 		appendStringInfo(buf, "%s::pg_catalog.text COLLATE \"C\"",
 						 quote_identifier(NameStr(col->name)));
-	else if (t == 't')
+	else if (t == CHAIN_TAG_TEXT)
 		appendStringInfo(buf, "%s COLLATE \"C\"", quote_identifier(NameStr(col->name)));
 	else
 		appendStringInfoString(buf, quote_identifier(NameStr(col->name)));
@@ -398,28 +226,6 @@ typedef struct ChainSealPlan
 	Oid			relid;
 	SPIPlanPtr	plan;
 } ChainSealPlan;
-
-static void
-chain_write_head(Oid relid, const char *name, int64 seq, const uint8 *hash)
-{
-	static const Oid argtypes[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
-	Datum		values[4];
-	WalletOpsOwnerContext owner_ctx;
-	int			ret;
-
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(name);
-	values[2] = Int64GetDatum(seq);
-	values[3] = PointerGetDatum(ChainHashBytea(hash));
-	WalletOpsOwnerBegin(&owner_ctx);
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
-								" VALUES ($1::pg_catalog.regclass, $2, $3, $4)",
-								4, (Oid *) argtypes, values, NULL, false, 0);
-	WalletOpsOwnerEnd(&owner_ctx);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
-			 SPI_result_code_string(ret));
-}
 
 /*
  * Seal the rows already present: per chain, in the order of the hashed
@@ -525,7 +331,7 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 			if (cur_name == NULL || strcmp(name, cur_name) != 0)
 			{
 				if (cur_name != NULL)
-					chain_write_head(cfg->rootrelid, cur_name, seq, prev);
+					ChainHeadsInsert(cfg->rootrelid, cur_name, seq, prev);
 				MemoryContextReset(chaincxt);
 				cur_name = MemoryContextStrdup(chaincxt, name);
 				seq = 0;
@@ -573,7 +379,7 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 	}
 	SPI_cursor_close(portal);
 	if (cur_name != NULL)
-		chain_write_head(cfg->rootrelid, cur_name, seq, prev);
+		ChainHeadsInsert(cfg->rootrelid, cur_name, seq, prev);
 	return nrows;
 }
 
@@ -650,7 +456,7 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	{
 		Oid			other = lfirst_oid(lc);
 
-		if (chain_is_chained(other))
+		if (ChainIsChained(other))
 		{
 			if (other == relid)
 				ereport(ERROR,
@@ -710,9 +516,9 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	chain_check_existing(rel, CHAIN_COL_SEQ, INT8OID);
 	chain_check_existing(rel, CHAIN_COL_PREV, BYTEAOID);
 	chain_check_existing(rel, CHAIN_COL_HASH, BYTEAOID);
-	need_seq = chain_attnum(rel, CHAIN_COL_SEQ, NULL) == InvalidAttrNumber;
-	need_prev = chain_attnum(rel, CHAIN_COL_PREV, NULL) == InvalidAttrNumber;
-	need_hash = chain_attnum(rel, CHAIN_COL_HASH, NULL) == InvalidAttrNumber;
+	need_seq = ChainAttnum(rel, CHAIN_COL_SEQ, NULL) == InvalidAttrNumber;
+	need_prev = ChainAttnum(rel, CHAIN_COL_PREV, NULL) == InvalidAttrNumber;
+	need_hash = ChainAttnum(rel, CHAIN_COL_HASH, NULL) == InvalidAttrNumber;
 
 	/* ---- everything checked: change things ---- */
 	plainname = pstrdup(RelationGetRelationName(rel));
@@ -737,8 +543,8 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	/* the index that finds a chain's rows in order */
 	idxatts = palloc(sizeof(AttrNumber) * (nkeys + 1));
 	for (i = 0; i < nkeys; i++)
-		idxatts[i] = chain_attnum(rel, keys[i], NULL);
-	idxatts[nkeys] = chain_attnum(rel, CHAIN_COL_SEQ, NULL);
+		idxatts[i] = ChainAttnum(rel, keys[i], NULL);
+	idxatts[nkeys] = ChainAttnum(rel, CHAIN_COL_SEQ, NULL);
 	if (!chain_has_index(relid, idxatts, nkeys + 1))
 	{
 		resetStringInfo(&sql);
@@ -750,41 +556,15 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	}
 
 	/* the configuration */
-	{
-		Oid			argtypes[3] = {OIDOID, NAMEARRAYOID, NAMEARRAYOID};
-		Datum		values[3];
-		Datum	   *kd = palloc(sizeof(Datum) * Max(nkeys, 1));
-		Datum	   *cd = palloc(sizeof(Datum) * ncols);
-		WalletOpsOwnerContext owner_ctx;
-		int			ret;
-
-		for (i = 0; i < nkeys; i++)
-			kd[i] = DirectFunctionCall1(namein, CStringGetDatum(keys[i]));
-		for (i = 0; i < ncols; i++)
-			cd[i] = DirectFunctionCall1(namein, CStringGetDatum(cols[i]));
-		values[0] = ObjectIdGetDatum(relid);
-		values[1] = PointerGetDatum(construct_array(kd, nkeys, NAMEOID, NAMEDATALEN,
-													false, TYPALIGN_CHAR));
-		values[2] = PointerGetDatum(construct_array(cd, ncols, NAMEOID, NAMEDATALEN,
-													false, TYPALIGN_CHAR));
-		WalletOpsOwnerBegin(&owner_ctx);
-		ret = SPI_execute_with_args("INSERT INTO wallet_ops.hash_chains"
-									" (relid, chain_key, hashed_columns, format_version, enabled_at)"
-									" VALUES ($1::pg_catalog.regclass, $2, $3, 1, pg_catalog.now())",
-									3, argtypes, values, NULL, false, 0);
-		WalletOpsOwnerEnd(&owner_ctx);
-		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "could not insert into wallet_ops.hash_chains: %s",
-				 SPI_result_code_string(ret));
-	}
-
-	/* seal the rows already there */
 	cfg.rootrelid = relid;
 	cfg.nkeys = nkeys;
 	cfg.keys = keys;
 	cfg.ncols = ncols;
 	cfg.cols = cols;
 	cfg.format_version = CHAIN_FORMAT_VERSION;
+	ChainConfigInsert(&cfg);
+
+	/* seal the rows already there */
 	rel = relation_open(relid, NoLock);
 	sealed = chain_seal(rel, &cfg);
 	relation_close(rel, NoLock);

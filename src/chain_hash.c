@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "catalog/pg_type.h"
+#include "common/sha2.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
@@ -39,7 +40,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "chain.h"
+#include "chain_hash.h"
 
 static EVP_MD_CTX *chain_md_ctx = NULL;
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
@@ -52,58 +53,44 @@ static const EVP_MD *chain_md = NULL;
 static StringInfoData chain_msg;
 static bool chain_msg_ready = false;
 
-static const char CHAIN_ROW_DOMAIN[] = "wallet_ops/row/v1";
-static const char CHAIN_GENESIS_DOMAIN[] = "wallet_ops/genesis/v1";
+/*
+ * chain_format.h, shared with the outside verifier, cannot include the
+ * catalog's headers: its OIDs must be the catalog's.
+ */
+StaticAssertDecl(CHAIN_BOOLOID == BOOLOID, "BOOLOID");
+StaticAssertDecl(CHAIN_BYTEAOID == BYTEAOID, "BYTEAOID");
+StaticAssertDecl(CHAIN_NAMEOID == NAMEOID, "NAMEOID");
+StaticAssertDecl(CHAIN_INT8OID == INT8OID, "INT8OID");
+StaticAssertDecl(CHAIN_INT2OID == INT2OID, "INT2OID");
+StaticAssertDecl(CHAIN_INT4OID == INT4OID, "INT4OID");
+StaticAssertDecl(CHAIN_TEXTOID == TEXTOID, "TEXTOID");
+StaticAssertDecl(CHAIN_JSONOID == JSONOID, "JSONOID");
+StaticAssertDecl(CHAIN_CIDROID == CIDROID, "CIDROID");
+StaticAssertDecl(CHAIN_FLOAT4OID == FLOAT4OID, "FLOAT4OID");
+StaticAssertDecl(CHAIN_FLOAT8OID == FLOAT8OID, "FLOAT8OID");
+StaticAssertDecl(CHAIN_INETOID == INETOID, "INETOID");
+StaticAssertDecl(CHAIN_BPCHAROID == BPCHAROID, "BPCHAROID");
+StaticAssertDecl(CHAIN_VARCHAROID == VARCHAROID, "VARCHAROID");
+StaticAssertDecl(CHAIN_DATEOID == DATEOID, "DATEOID");
+StaticAssertDecl(CHAIN_TIMESTAMPOID == TIMESTAMPOID, "TIMESTAMPOID");
+StaticAssertDecl(CHAIN_TIMESTAMPTZOID == TIMESTAMPTZOID, "TIMESTAMPTZOID");
+StaticAssertDecl(CHAIN_INTERVALOID == INTERVALOID, "INTERVALOID");
+StaticAssertDecl(CHAIN_NUMERICOID == NUMERICOID, "NUMERICOID");
+StaticAssertDecl(CHAIN_UUIDOID == UUIDOID, "UUIDOID");
+StaticAssertDecl(CHAIN_JSONBOID == JSONBOID, "JSONBOID");
+StaticAssertDecl(CHAIN_HASH_LEN == PG_SHA256_DIGEST_LENGTH, "SHA-256");
 
 /*
- * The tag of a (non-array) base type, or 0 when the format cannot encode it.
+ * The tag of a (non-array) base type, or 0 when the format cannot encode it:
+ * chain_format.h's table, which the outside verifier reads as well.
  */
 static char
 chain_scalar_tag(Oid typid, bool *is_cidr)
 {
-	*is_cidr = false;
-	switch (typid)
-	{
-		case BOOLOID:
-			return 'b';
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-			return 'i';
-		case NUMERICOID:
-			return 'n';
-		case FLOAT4OID:
-		case FLOAT8OID:
-			return 'f';
-		case TEXTOID:
-		case VARCHAROID:
-		case BPCHAROID:
-		case NAMEOID:
-			return 't';
-		case JSONOID:
-			return 'j';
-		case JSONBOID:
-			return 'J';
-		case BYTEAOID:
-			return 'x';
-		case UUIDOID:
-			return 'u';
-		case TIMESTAMPTZOID:
-			return 'T';
-		case TIMESTAMPOID:
-			return 'S';
-		case DATEOID:
-			return 'D';
-		case CIDROID:
-			*is_cidr = true;
-			return 'I';
-		case INETOID:
-			return 'I';
-		case INTERVALOID:
-			return 'v';
-		default:
-			return 0;
-	}
+	const ChainFormatType *t = chain_format_type(typid);
+
+	*is_cidr = t != NULL && t->is_cidr;
+	return t != NULL ? t->tag : 0;
 }
 
 /*
@@ -127,7 +114,7 @@ ChainTypeTag(Oid typid, bool *is_array)
 		if (chain_scalar_tag(elem, &is_cidr) == 0)
 			return 0;
 		*is_array = true;
-		return 'A';
+		return CHAIN_TAG_ARRAY;
 	}
 	return chain_scalar_tag(base, &is_cidr);
 }
@@ -136,28 +123,9 @@ ChainTypeTag(Oid typid, bool *is_array)
 bool
 ChainKeyTypeSupported(Oid typid)
 {
-	switch (getBaseType(typid))
-	{
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case TEXTOID:
-		case VARCHAROID:
-		case BPCHAROID:
-		case NAMEOID:
-		case UUIDOID:
-		case BOOLOID:
-		case INETOID:
-		case CIDROID:
-			return true;
+	const ChainFormatType *t = chain_format_type(getBaseType(typid));
 
-			/*
-			 * Not numeric: 1.0 and 1.00 are equal but print differently,
-			 * so one chain would have two names.
-			 */
-		default:
-			return false;
-	}
+	return t != NULL && t->key_ok;
 }
 
 void
@@ -523,11 +491,11 @@ chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
 {
 	switch (tag)
 	{
-		case 'b':
+		case CHAIN_TAG_BOOL:
 			chain_put_u32(buf, 1);
 			chain_append_u8(buf, DatumGetBool(value) ? 1 : 0);
 			break;
-		case 'i':
+		case CHAIN_TAG_INT:
 			{
 				int64		v;
 
@@ -541,7 +509,7 @@ chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
 				chain_put_i64(buf, v);
 				break;
 			}
-		case 'n':
+		case CHAIN_TAG_NUMERIC:
 			{
 				char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, value));
 
@@ -549,7 +517,7 @@ chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
 				pfree(s);
 				break;
 			}
-		case 'f':
+		case CHAIN_TAG_FLOAT:
 			{
 				double		d;
 				union
@@ -570,7 +538,7 @@ chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
 				chain_put_i64(buf, u.i);
 				break;
 			}
-		case 't':
+		case CHAIN_TAG_TEXT:
 			if (typid == NAMEOID)
 			{
 				const char *s = NameStr(*DatumGetName(value));
@@ -584,14 +552,14 @@ chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
 				chain_append_text(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 			}
 			break;
-		case 'j':
+		case CHAIN_TAG_JSON:
 			{
 				text	   *t = DatumGetTextPP(value);
 
 				chain_append_text(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 				break;
 			}
-		case 'J':
+		case CHAIN_TAG_JSONB:
 			{
 				Jsonb	   *jb = DatumGetJsonbP(value);
 
@@ -615,42 +583,42 @@ chain_append_canonical(StringInfo buf, char tag, Oid typid, bool is_cidr,
 				}
 				break;
 			}
-		case 'x':
+		case CHAIN_TAG_BYTEA:
 			{
 				bytea	   *b = DatumGetByteaPP(value);
 
 				ChainEncodeString(buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 				break;
 			}
-		case 'u':
+		case CHAIN_TAG_UUID:
 			{
 				pg_uuid_t  *u = DatumGetUUIDP(value);
 
 				ChainEncodeString(buf, (char *) u->data, UUID_LEN);
 				break;
 			}
-		case 'T':
-		case 'S':
+		case CHAIN_TAG_TIMESTAMPTZ:
+		case CHAIN_TAG_TIMESTAMP:
 			chain_put_u32(buf, 8);
 			chain_put_i64(buf, DatumGetInt64(value));
 			break;
-		case 'D':
+		case CHAIN_TAG_DATE:
 			chain_put_u32(buf, 4);
 			chain_put_u32(buf, (uint32) DatumGetDateADT(value));
 			break;
-		case 'I':
+		case CHAIN_TAG_INET:
 			{
 				inet	   *ip = DatumGetInetPP(value);
 				int			alen = ip_family(ip) == PGSQL_AF_INET ? 4 : 16;
 
 				chain_put_u32(buf, 3 + alen);
-				chain_append_u8(buf, alen == 4 ? 4 : 6);
+				chain_append_u8(buf, alen == 4 ? CHAIN_INET_V4 : CHAIN_INET_V6);
 				chain_append_u8(buf, ip_bits(ip));
 				chain_append_u8(buf, is_cidr ? 1 : 0);
 				chain_put(buf, ip_addr(ip), alen);
 				break;
 			}
-		case 'v':
+		case CHAIN_TAG_INTERVAL:
 			{
 				Interval   *iv = DatumGetIntervalP(value);
 
@@ -673,11 +641,11 @@ chain_append_field(StringInfo buf, const ChainColumn *col, Datum value,
 	chain_append_u8(buf, (uint8) col->tag);
 	if (isnull)
 	{
-		chain_append_u8(buf, 0);
+		chain_append_u8(buf, CHAIN_FIELD_NULL);
 		return;
 	}
-	chain_append_u8(buf, 1);
-	if (col->tag != 'A')
+	chain_append_u8(buf, CHAIN_FIELD_VALUE);
+	if (col->tag != CHAIN_TAG_ARRAY)
 	{
 		chain_append_canonical(buf, col->tag, col->basetypid, col->is_cidr, value);
 		return;
@@ -709,10 +677,10 @@ chain_append_field(StringInfo buf, const ChainColumn *col, Datum value,
 		for (i = 0; i < nelems; i++)
 		{
 			if (nulls[i])
-				chain_append_u8(buf, 0);
+				chain_append_u8(buf, CHAIN_FIELD_NULL);
 			else
 			{
-				chain_append_u8(buf, 1);
+				chain_append_u8(buf, CHAIN_FIELD_VALUE);
 				chain_append_canonical(buf, col->elemtag, col->elemtypid,
 									   col->elem_is_cidr, elems[i]);
 			}

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * chain_heads.c
- *		Reading, locking, creating and writing the rows of
- *		wallet_ops.chain_heads straight through the table and index access
- *		methods.
+ *		The only code that reads or writes wallet_ops.chain_heads: on the
+ *		insert path straight through the table and index access methods,
+ *		elsewhere through SPI.
  *
  * Every transaction that extends a chain locks the chain's head row on its
  * first insert into the chain and writes it at commit.  Done through SPI
@@ -25,6 +25,10 @@
  * - at commit each head is updated in place of the version this
  *	 transaction locked or created, found by its TID: no index probe.
  *
+ * The paths that run once per table rather than once per chain written
+ * (sealing the rows present when a chain is enabled, reading the recorded
+ * heads for a verification or a digest) use SPI, as the extension's owner.
+ *
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
@@ -42,6 +46,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -52,7 +57,8 @@
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 
-#include "chain.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
 #include "common.h"
 
 /* Columns of wallet_ops.chain_heads (src/sql/20_chain.sql). */
@@ -328,4 +334,114 @@ ChainHeadsWrite(ChainHeadsAccess *acc, Oid rootrelid, const char *name,
 							acc->pkey_info);
 	*tid = slot->tts_tid;
 	pfree(name_text);
+}
+
+/*
+ * Record the head of a chain whose rows were sealed by enable_hash_chain
+ * (chain_enable.c).  Caller is connected to SPI.
+ */
+void
+ChainHeadsInsert(Oid rootrelid, const char *name, int64 seq, const uint8 *hash)
+{
+	static const Oid argtypes[4] = {OIDOID, TEXTOID, INT8OID, BYTEAOID};
+	Datum		values[4];
+	WalletOpsOwnerContext owner_ctx;
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(rootrelid);
+	values[1] = CStringGetTextDatum(name);
+	values[2] = Int64GetDatum(seq);
+	values[3] = PointerGetDatum(ChainHashBytea(hash));
+	WalletOpsOwnerBegin(&owner_ctx);
+	ret = SPI_execute_with_args("INSERT INTO wallet_ops.chain_heads (relid, chain_key, last_seq, last_hash)"
+								" VALUES ($1::pg_catalog.regclass, $2, $3, $4)",
+								4, (Oid *) argtypes, values, NULL, false, 0);
+	WalletOpsOwnerEnd(&owner_ctx);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into wallet_ops.chain_heads: %s",
+			 SPI_result_code_string(ret));
+}
+
+/*
+ * Call visit for each recorded head of table rootrelid (only chain "only"
+ * when not NULL), in the order of the chain names' UTF-8 bytes when
+ * utf8_order, else in no particular order.  A NULL last_seq is passed as 0;
+ * hash is NULL when last_hash is NULL or not a hash.  These are the heads
+ * as written at commit: the caller overlays its own transaction's with
+ * ChainHeadCacheLookup.
+ *
+ * The heads are read through a cursor, a batch at a time, so that a table
+ * of many chains does not need them all in memory at once; visit runs in
+ * the caller's memory context (name and hash are only valid during the
+ * call) and as the extension's owner.
+ */
+void
+ChainHeadsForEach(Oid rootrelid, const char *only, bool utf8_order,
+				  ChainHeadsVisit visit, void *arg)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
+	WalletOpsOwnerContext owner_ctx;
+	StringInfoData sql;
+	Portal		portal;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql,
+						   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
+						   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass");
+	if (only)
+		appendStringInfoString(&sql, "   AND chain_key OPERATOR(pg_catalog.=) $2");
+	if (utf8_order)
+		appendStringInfoString(&sql, " ORDER BY pg_catalog.convert_to(chain_key, 'UTF8')");
+	values[0] = ObjectIdGetDatum(rootrelid);
+	values[1] = only ? CStringGetTextDatum(only) : (Datum) 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	WalletOpsOwnerBegin(&owner_ctx);
+	portal = SPI_cursor_open_with_args(NULL, sql.data, only ? 2 : 1, types, values,
+									   NULL, true, 0);
+	for (;;)
+	{
+		SPITupleTable *fetched;
+		uint64		nfetched;
+		uint64		r;
+
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		fetched = SPI_tuptable;
+		nfetched = SPI_processed;
+		for (r = 0; r < nfetched; r++)
+		{
+			HeapTuple	tup = fetched->vals[r];
+			TupleDesc	desc = fetched->tupdesc;
+			bool		isnull;
+			char	   *name;
+			int64		seq;
+			uint8		hash[CHAIN_HASH_LEN];
+			bool		has_hash;
+			Datum		d;
+			MemoryContext spi;
+
+			d = SPI_getbinval(tup, desc, 1, &isnull);
+			if (isnull)
+				continue;
+			name = TextDatumGetCString(d);
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			seq = isnull ? 0 : DatumGetInt64(d);
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			has_hash = ChainHashFromDatum(d, isnull, hash);
+
+			spi = MemoryContextSwitchTo(caller);
+			visit(name, seq, has_hash ? hash : NULL, arg);
+			MemoryContextSwitchTo(spi);
+			pfree(name);
+		}
+		SPI_freetuptable(fetched);
+	}
+	SPI_cursor_close(portal);
+	WalletOpsOwnerEnd(&owner_ctx);
+	SPI_finish();
 }

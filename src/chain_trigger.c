@@ -62,7 +62,10 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "chain.h"
+#include "chain_config.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
+#include "chain_trigger.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_chain_before_insert);

@@ -60,7 +60,11 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "chain.h"
+#include "chain_config.h"
+#include "chain_hash.h"
+#include "chain_heads.h"
+#include "chain_trigger.h"
+#include "chain_verify.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_verify_chain);
@@ -70,7 +74,6 @@ PG_FUNCTION_INFO_V1(wallet_ops_verify_against_digest);
 #define VERIFY_MAX_SEGMENTS	256
 #define VERIFY_PROGRESS_EVERY	65536
 
-static const char DIGEST_DOMAIN[] = "wallet_ops/digest/v1";
 
 /* A run of consecutive, linked rows of a chain seen so far. */
 typedef struct VSegment
@@ -329,58 +332,30 @@ verify_progress(VerifyState *st, const char *what)
 	pgstat_report_activity(STATE_RUNNING, buf);
 }
 
+/* ChainHeadsVisit: a recorded head into the chain's state. */
+static void
+verify_take_head(const char *name, int64 seq, const uint8 *hash, void *arg)
+{
+	VChain	   *c = vchain_get((VerifyState *) arg, name, true);
+
+	c->has_head = true;
+	c->head_seq = seq;
+	if (hash)
+		memcpy(c->head_hash, hash, CHAIN_HASH_LEN);
+}
+
 /*
  * Load the recorded heads (optionally of one chain), overlaid with this
- * transaction's own inserts.  Runs as the extension's owner.
+ * transaction's own inserts.
  */
 static void
 verify_load_heads(VerifyState *st, const char *only)
 {
-	Oid			types[2] = {OIDOID, TEXTOID};
-	Datum		values[2];
-	WalletOpsOwnerContext owner_ctx;
-	Portal		portal;
 	HASH_SEQ_STATUS status;
 	VChain	   *c;
 
-	values[0] = ObjectIdGetDatum(RelationGetRelid(st->root));
-	values[1] = only ? CStringGetTextDatum(only) : (Datum) 0;
-	WalletOpsOwnerBegin(&owner_ctx);
-	portal = SPI_cursor_open_with_args(NULL,
-									   only ?
-									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
-									   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-									   "   AND chain_key OPERATOR(pg_catalog.=) $2" :
-									   "SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
-									   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-									   only ? 2 : 1, types, values, NULL, true, 0);
-	for (;;)
-	{
-		uint64		r;
-
-		SPI_cursor_fetch(portal, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		for (r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			char	   *name = SPI_getvalue(tup, desc, 1);
-			Datum		d;
-
-			c = vchain_get(st, name, true);
-			c->has_head = true;
-			d = SPI_getbinval(tup, desc, 2, &isnull);
-			c->head_seq = isnull ? 0 : DatumGetInt64(d);
-			d = SPI_getbinval(tup, desc, 3, &isnull);
-			(void) ChainHashFromDatum(d, isnull, c->head_hash);
-			pfree(name);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
-	WalletOpsOwnerEnd(&owner_ctx);
+	ChainHeadsForEach(RelationGetRelid(st->root), only, false,
+					  verify_take_head, st);
 
 	/* heads moved by this transaction and not yet written back */
 	hash_seq_init(&status, st->chains);
@@ -1045,6 +1020,44 @@ typedef struct DigestChain
 	uint8		hash[CHAIN_HASH_LEN];
 } DigestChain;
 
+/* The chains of a digest as ChainHeadsForEach passes them. */
+typedef struct DigestHeads
+{
+	Oid			relid;
+	DigestChain *chains;		/* those with rows, in the digest's order */
+	int			n;
+	int			max;
+	int64		rows;
+} DigestHeads;
+
+/* ChainHeadsVisit: a recorded head, overlaid with this transaction's. */
+static void
+digest_take_head(const char *name, int64 seq, const uint8 *hash, void *arg)
+{
+	DigestHeads *heads = (DigestHeads *) arg;
+	DigestChain *d;
+
+	if (heads->n == heads->max)
+	{
+		heads->max = Max(heads->max * 2, 64);
+		heads->chains = heads->chains ?
+			repalloc(heads->chains, sizeof(DigestChain) * heads->max) :
+			palloc(sizeof(DigestChain) * heads->max);
+	}
+	d = &heads->chains[heads->n];
+	d->seq = seq;
+	if (hash)
+		memcpy(d->hash, hash, CHAIN_HASH_LEN);
+	else
+		memset(d->hash, 0, CHAIN_HASH_LEN);
+	(void) ChainHeadCacheLookup(heads->relid, name, &d->seq, d->hash);
+	if (d->seq <= 0)
+		return;
+	d->name = pstrdup(name);
+	heads->rows += d->seq;
+	heads->n++;
+}
+
 /*
  * leaf = H( u8(0) || bytes("wallet_ops/digest/v1") || bytes(chain_key UTF-8)
  *			 || i64(last_seq) || head_hash )
@@ -1056,8 +1069,8 @@ digest_leaf(const DigestChain *d, uint8 *out)
 	char	   *utf8;
 
 	initStringInfo(&buf);
-	appendStringInfoChar(&buf, 0);
-	ChainEncodeString(&buf, DIGEST_DOMAIN, sizeof(DIGEST_DOMAIN) - 1);
+	appendStringInfoChar(&buf, CHAIN_MERKLE_LEAF);
+	ChainEncodeString(&buf, CHAIN_DIGEST_DOMAIN, sizeof(CHAIN_DIGEST_DOMAIN) - 1);
 	utf8 = pg_server_to_any(d->name, strlen(d->name), PG_UTF8);
 	ChainEncodeString(&buf, utf8, strlen(utf8));
 	ChainAppendI64(&buf, d->seq);
@@ -1078,8 +1091,8 @@ digest_merkle(const DigestChain *chains, int n, uint8 *root)
 		StringInfoData buf;
 
 		initStringInfo(&buf);
-		appendStringInfoChar(&buf, 2);
-		ChainEncodeString(&buf, DIGEST_DOMAIN, sizeof(DIGEST_DOMAIN) - 1);
+		appendStringInfoChar(&buf, CHAIN_MERKLE_EMPTY);
+		ChainEncodeString(&buf, CHAIN_DIGEST_DOMAIN, sizeof(CHAIN_DIGEST_DOMAIN) - 1);
 		ChainSha256((uint8 *) buf.data, buf.len, root);
 		pfree(buf.data);
 		return;
@@ -1097,7 +1110,7 @@ digest_merkle(const DigestChain *chains, int n, uint8 *root)
 			{
 				uint8		node[1 + 2 * CHAIN_HASH_LEN];
 
-				node[0] = 1;
+				node[0] = CHAIN_MERKLE_NODE;
 				memcpy(node + 1, level + CHAIN_HASH_LEN * i, CHAIN_HASH_LEN);
 				memcpy(node + 1 + CHAIN_HASH_LEN, level + CHAIN_HASH_LEN * (i + 1), CHAIN_HASH_LEN);
 				ChainSha256(node, sizeof(node), level + CHAIN_HASH_LEN * m);
@@ -1122,14 +1135,7 @@ Datum
 wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 {
 	VerifyState st;
-	Oid			types[1] = {OIDOID};
-	Datum		values[1];
-	WalletOpsOwnerContext owner_ctx;
-	int			ret;
-	DigestChain *chains;
-	int			n = 0;
-	uint64		r;
-	int64		rows = 0;
+	DigestHeads heads;
 	uint8		root[CHAIN_HASH_LEN];
 	StringInfoData buf;
 	struct pg_tm tm;
@@ -1137,7 +1143,6 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 	char		sysid[32];
-	MemoryContext fcxt = CurrentMemoryContext;
 
 	memset(&st, 0, sizeof(st));
 	if (PG_ARGISNULL(0))
@@ -1145,47 +1150,13 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table must not be null")));
 	verify_open(&st, PG_GETARG_OID(0));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	values[0] = ObjectIdGetDatum(RelationGetRelid(st.root));
-	WalletOpsOwnerBegin(&owner_ctx);
-	ret = SPI_execute_with_args("SELECT chain_key, last_seq, last_hash FROM wallet_ops.chain_heads"
-								" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-								" ORDER BY pg_catalog.convert_to(chain_key, 'UTF8')",
-								1, types, values, NULL, true, 0);
-	WalletOpsOwnerEnd(&owner_ctx);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.chain_heads");
-	chains = palloc(sizeof(DigestChain) * Max(SPI_processed, 1));
-	for (r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		DigestChain *d = &chains[n];
+	memset(&heads, 0, sizeof(heads));
+	heads.relid = RelationGetRelid(st.root);
+	ChainHeadsForEach(heads.relid, NULL, true, digest_take_head, &heads);
+	digest_merkle(heads.chains, heads.n, root);
 
-		d->name = SPI_getvalue(tup, desc, 1);
-		d->seq = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-		if (isnull)
-			d->seq = 0;
-		if (!ChainHashFromDatum(SPI_getbinval(tup, desc, 3, &isnull), isnull, d->hash))
-			memset(d->hash, 0, CHAIN_HASH_LEN);
-		(void) ChainHeadCacheLookup(RelationGetRelid(st.root), d->name, &d->seq, d->hash);
-		if (d->seq <= 0)
-			continue;
-		rows += d->seq;
-		n++;
-	}
-	digest_merkle(chains, n, root);
-
-	/* the result must outlive SPI_finish */
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(fcxt);
-
-		initStringInfo(&buf);
-		MemoryContextSwitchTo(spicxt);
-	}
-	appendStringInfoString(&buf, "{\"format\": \"wallet_ops.digest.v1\", \"table\": ");
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"format\": \"" CHAIN_DIGEST_FORMAT "\", \"table\": ");
 	escape_json(&buf, st.relname);
 	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
@@ -1194,20 +1165,19 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 					 tm.tm_sec, (int) fsec);
 	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, GetSystemIdentifier());
 	appendStringInfo(&buf, ", \"system_identifier\": \"%s\"", sysid);
-	appendStringInfoString(&buf, ", \"hash_format\": \"wallet_ops/row/v1\", \"chains\": [");
-	for (i = 0; i < n; i++)
+	appendStringInfoString(&buf, ", \"hash_format\": \"" CHAIN_ROW_DOMAIN "\", \"chains\": [");
+	for (i = 0; i < heads.n; i++)
 	{
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
 		appendStringInfoString(&buf, "{\"chain_key\": ");
-		escape_json(&buf, chains[i].name);
+		escape_json(&buf, heads.chains[i].name);
 		appendStringInfo(&buf, ", \"last_seq\": " INT64_FORMAT ", \"head_hash\": \"%s\"}",
-						 chains[i].seq, ChainHex(chains[i].hash, CHAIN_HASH_LEN));
+						 heads.chains[i].seq, ChainHex(heads.chains[i].hash, CHAIN_HASH_LEN));
 	}
 	appendStringInfo(&buf, "], \"chain_count\": %d, \"row_count\": " INT64_FORMAT
 					 ", \"merkle_root\": \"%s\"}",
-					 n, rows, ChainHex(root, CHAIN_HASH_LEN));
-	SPI_finish();
+					 heads.n, heads.rows, ChainHex(root, CHAIN_HASH_LEN));
 	verify_close(&st);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
@@ -1273,13 +1243,13 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 				 errmsg("table and digest must not be null")));
 	digest = PG_GETARG_JSONB_P(1);
 	s = digest_text(digest, "format");
-	if (s == NULL || strcmp(s, "wallet_ops.digest.v1") != 0)
+	if (s == NULL || strcmp(s, CHAIN_DIGEST_FORMAT) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("digest format \"%s\" is not supported", s ? s : ""),
 				 errhint("Pass a value returned by wallet_ops.chain_digest().")));
 	s = digest_text(digest, "hash_format");
-	if (s == NULL || strcmp(s, "wallet_ops/row/v1") != 0)
+	if (s == NULL || strcmp(s, CHAIN_ROW_DOMAIN) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("digest hash format \"%s\" is not supported", s ? s : "")));

@@ -65,7 +65,7 @@
 #include "utils/timestamp.h"
 
 #include "append_only.h"
-#include "chain.h"
+#include "chain_config.h"
 #include "job_log.h"
 #include "partitions.h"
 #include "common.h"

@@ -22,7 +22,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
-#include "chain.h"
+#include "chain_trigger.h"
 #include "common.h"
 #include "worker.h"
 

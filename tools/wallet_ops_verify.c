@@ -40,35 +40,13 @@
 
 #include "libpq-fe.h"
 
+#include "chain_format.h"
+
 #define WALLET_OPS_VERSION	"1.0"
 
-#define HASH_LEN		32
 #define EXIT_INTACT		0
 #define EXIT_PROBLEMS	1
 #define EXIT_CANNOT		2
-
-/* Built-in type OIDs; fixed since they were assigned. */
-#define BOOLOID			16
-#define BYTEAOID		17
-#define NAMEOID			19
-#define INT8OID			20
-#define INT2OID			21
-#define INT4OID			23
-#define TEXTOID			25
-#define JSONOID			114
-#define CIDROID			650
-#define FLOAT4OID		700
-#define FLOAT8OID		701
-#define INETOID			869
-#define BPCHAROID		1042
-#define VARCHAROID		1043
-#define DATEOID			1082
-#define TIMESTAMPOID	1114
-#define TIMESTAMPTZOID	1184
-#define INTERVALOID		1186
-#define NUMERICOID		1700
-#define UUIDOID			2950
-#define JSONBOID		3802
 
 /* inet's binary family codes (PGSQL_AF_INET, PGSQL_AF_INET6) */
 #define PGSQL_AF_INET	2
@@ -246,7 +224,7 @@ sha256(const unsigned char *data, size_t len, unsigned char *out)
 	unsigned int outlen = 0;
 
 	if (EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) != 1 ||
-		outlen != HASH_LEN)
+		outlen != CHAIN_HASH_LEN)
 	{
 		pg_error("could not compute a SHA-256 digest with OpenSSL");
 		cannot_check();
@@ -259,12 +237,12 @@ hex(const unsigned char *h, char *out)
 	static const char digits[] = "0123456789abcdef";
 	int			i;
 
-	for (i = 0; i < HASH_LEN; i++)
+	for (i = 0; i < CHAIN_HASH_LEN; i++)
 	{
 		out[2 * i] = digits[h[i] >> 4];
 		out[2 * i + 1] = digits[h[i] & 0xF];
 	}
-	out[2 * HASH_LEN] = '\0';
+	out[2 * CHAIN_HASH_LEN] = '\0';
 }
 
 static int
@@ -284,9 +262,9 @@ unhex(const char *s, unsigned char *out)
 {
 	int			i;
 
-	if (s == NULL || strlen(s) != 2 * HASH_LEN)
+	if (s == NULL || strlen(s) != 2 * CHAIN_HASH_LEN)
 		return false;
-	for (i = 0; i < HASH_LEN; i++)
+	for (i = 0; i < CHAIN_HASH_LEN; i++)
 	{
 		int			hi = hexval(s[2 * i]),
 					lo = hexval(s[2 * i + 1]);
@@ -361,52 +339,17 @@ typedef struct Column
 	bool		elem_is_cidr;
 } Column;
 
+/*
+ * The tag of a (non-array) base type, or 0 when the format cannot encode
+ * it: chain_format.h's table, the one the server reads as well.
+ */
 static char
 scalar_tag(uint32_t base, bool *is_cidr)
 {
-	*is_cidr = false;
-	switch (base)
-	{
-		case BOOLOID:
-			return 'b';
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-			return 'i';
-		case NUMERICOID:
-			return 'n';
-		case FLOAT4OID:
-		case FLOAT8OID:
-			return 'f';
-		case TEXTOID:
-		case VARCHAROID:
-		case BPCHAROID:
-		case NAMEOID:
-			return 't';
-		case JSONOID:
-			return 'j';
-		case JSONBOID:
-			return 'J';
-		case BYTEAOID:
-			return 'x';
-		case UUIDOID:
-			return 'u';
-		case TIMESTAMPTZOID:
-			return 'T';
-		case TIMESTAMPOID:
-			return 'S';
-		case DATEOID:
-			return 'D';
-		case CIDROID:
-			*is_cidr = true;
-			return 'I';
-		case INETOID:
-			return 'I';
-		case INTERVALOID:
-			return 'v';
-		default:
-			return 0;
-	}
+	const ChainFormatType *t = chain_format_type(base);
+
+	*is_cidr = t != NULL && t->is_cidr;
+	return t != NULL ? t->tag : 0;
 }
 
 /* Resolve domains; returns the base type, its element type and typlen. */
@@ -460,7 +403,7 @@ column_init(Column *col, const char *name, uint32_t typid, const char *table)
 		col->elembase = resolve_base(elem, &e2, &l2);
 		col->elemtag = scalar_tag(col->elembase, &col->elem_is_cidr);
 		if (col->elemtag != 0)
-			col->tag = 'A';
+			col->tag = CHAIN_TAG_ARRAY;
 	}
 	if (col->tag == 0)
 	{
@@ -484,21 +427,21 @@ encode_canonical(Buf *b, char tag, uint32_t base, bool is_cidr,
 {
 	switch (tag)
 	{
-		case 'b':
+		case CHAIN_TAG_BOOL:
 			if (len != 1)
 				break;
 			buf_u32(b, 1);
 			buf_u8(b, v[0] ? 1 : 0);
 			return true;
-		case 'i':
+		case CHAIN_TAG_INT:
 			{
 				int64_t		x;
 
-				if (base == INT2OID && len == 2)
+				if (base == CHAIN_INT2OID && len == 2)
 					x = (int16_t) ((v[0] << 8) | v[1]);
-				else if (base == INT4OID && len == 4)
+				else if (base == CHAIN_INT4OID && len == 4)
 					x = (int32_t) get_u32(v);
-				else if (base == INT8OID && len == 8)
+				else if (base == CHAIN_INT8OID && len == 8)
 					x = get_i64(v);
 				else
 					break;
@@ -506,12 +449,12 @@ encode_canonical(Buf *b, char tag, uint32_t base, bool is_cidr,
 				buf_i64(b, x);
 				return true;
 			}
-		case 'f':
+		case CHAIN_TAG_FLOAT:
 			{
 				double		d;
 				int64_t		bits;
 
-				if (base == FLOAT4OID && len == 4)
+				if (base == CHAIN_FLOAT4OID && len == 4)
 				{
 					uint32_t	u = get_u32(v);
 					float		f;
@@ -519,7 +462,7 @@ encode_canonical(Buf *b, char tag, uint32_t base, bool is_cidr,
 					memcpy(&f, &u, 4);
 					d = (double) f;
 				}
-				else if (base == FLOAT8OID && len == 8)
+				else if (base == CHAIN_FLOAT8OID && len == 8)
 				{
 					int64_t		u = get_i64(v);
 
@@ -535,13 +478,13 @@ encode_canonical(Buf *b, char tag, uint32_t base, bool is_cidr,
 				buf_i64(b, bits);
 				return true;
 			}
-		case 'n':				/* selected as text */
-		case 't':
-		case 'j':
-		case 'x':
+		case CHAIN_TAG_NUMERIC:				/* selected as text */
+		case CHAIN_TAG_TEXT:
+		case CHAIN_TAG_JSON:
+		case CHAIN_TAG_BYTEA:
 			buf_bytes(b, v, len);
 			return true;
-		case 'J':
+		case CHAIN_TAG_JSONB:
 			if (len < 1 || v[0] != 1)
 			{
 				encode_error = "unsupported jsonb binary format version";
@@ -549,38 +492,38 @@ encode_canonical(Buf *b, char tag, uint32_t base, bool is_cidr,
 			}
 			buf_bytes(b, v + 1, len - 1);
 			return true;
-		case 'u':
+		case CHAIN_TAG_UUID:
 			if (len != 16)
 				break;
 			buf_bytes(b, v, 16);
 			return true;
-		case 'T':
-		case 'S':
+		case CHAIN_TAG_TIMESTAMPTZ:
+		case CHAIN_TAG_TIMESTAMP:
 			if (len != 8)
 				break;
 			buf_bytes(b, v, 8);
 			return true;
-		case 'D':
+		case CHAIN_TAG_DATE:
 			if (len != 4)
 				break;
 			buf_bytes(b, v, 4);
 			return true;
-		case 'v':
+		case CHAIN_TAG_INTERVAL:
 			/* time int64, day int32, month int32: the canonical order */
 			if (len != 16)
 				break;
 			buf_bytes(b, v, 16);
 			return true;
-		case 'I':
+		case CHAIN_TAG_INET:
 			{
 				int			fam,
 							nb;
 
 				if (len < 4)
 					break;
-				fam = v[0] == PGSQL_AF_INET ? 4 : v[0] == PGSQL_AF_INET6 ? 6 : 0;
+				fam = v[0] == PGSQL_AF_INET ? CHAIN_INET_V4 : v[0] == PGSQL_AF_INET6 ? CHAIN_INET_V6 : 0;
 				nb = v[3];
-				if (fam == 0 || nb != (fam == 4 ? 4 : 16) || len != 4 + nb)
+				if (fam == 0 || nb != (fam == CHAIN_INET_V4 ? 4 : 16) || len != 4 + nb)
 					break;
 				buf_u32(b, 3 + nb);
 				buf_u8(b, fam);
@@ -634,12 +577,12 @@ encode_array(Buf *b, const Column *col, const unsigned char *v, int len)
 		p += 4;
 		if (elen == -1)
 		{
-			buf_u8(b, 0);
+			buf_u8(b, CHAIN_FIELD_NULL);
 			continue;
 		}
 		if (elen < 0 || end - p < elen)
 			goto bad;
-		buf_u8(b, 1);
+		buf_u8(b, CHAIN_FIELD_VALUE);
 		if (!encode_canonical(b, col->elemtag, col->elembase, col->elem_is_cidr, p, elen))
 			return false;
 		p += elen;
@@ -668,11 +611,11 @@ encode_field(Buf *b, const Column *col, const PGresult *res, int row, int fno)
 	buf_u8(b, (unsigned char) col->tag);
 	if (PQgetisnull(res, row, fno))
 	{
-		buf_u8(b, 0);
+		buf_u8(b, CHAIN_FIELD_NULL);
 		return true;
 	}
-	buf_u8(b, 1);
-	if (col->tag == 'A')
+	buf_u8(b, CHAIN_FIELD_VALUE);
+	if (col->tag == CHAIN_TAG_ARRAY)
 		return encode_array(b, col, (const unsigned char *) PQgetvalue(res, row, fno),
 							PQgetlength(res, row, fno));
 	return encode_canonical(b, col->tag, col->base, col->is_cidr,
@@ -688,10 +631,10 @@ typedef struct Known
 	struct Known *next;
 	bool		has_head;
 	int64_t		head_seq;
-	unsigned char head_hash[HASH_LEN];
+	unsigned char head_hash[CHAIN_HASH_LEN];
 	bool		attested;
 	int64_t		att_seq;
-	unsigned char att_hash[HASH_LEN];
+	unsigned char att_hash[CHAIN_HASH_LEN];
 	bool		visited;		/* the chain had rows */
 } Known;
 
@@ -1123,13 +1066,12 @@ j_text(const JVal *obj, const char *key)
 }
 
 /* Digest leaf and Merkle root (docs/hash-format.md, "Digest"). */
-static const char DIGEST_DOMAIN[] = "wallet_ops/digest/v1";
 
 typedef struct DigestChain
 {
 	const char *name;
 	int64_t		seq;
-	unsigned char hash[HASH_LEN];
+	unsigned char hash[CHAIN_HASH_LEN];
 } DigestChain;
 
 static void
@@ -1141,22 +1083,22 @@ merkle_root(const DigestChain *chains, int n, unsigned char *root)
 
 	if (n == 0)
 	{
-		buf_u8(&b, 2);
-		buf_bytes(&b, DIGEST_DOMAIN, strlen(DIGEST_DOMAIN));
+		buf_u8(&b, CHAIN_MERKLE_EMPTY);
+		buf_bytes(&b, CHAIN_DIGEST_DOMAIN, strlen(CHAIN_DIGEST_DOMAIN));
 		sha256(b.data, b.len, root);
 		free(b.data);
 		return;
 	}
-	level = xmalloc((size_t) HASH_LEN * n);
+	level = xmalloc((size_t) CHAIN_HASH_LEN * n);
 	for (i = 0; i < n; i++)
 	{
 		b.len = 0;
-		buf_u8(&b, 0);
-		buf_bytes(&b, DIGEST_DOMAIN, strlen(DIGEST_DOMAIN));
+		buf_u8(&b, CHAIN_MERKLE_LEAF);
+		buf_bytes(&b, CHAIN_DIGEST_DOMAIN, strlen(CHAIN_DIGEST_DOMAIN));
 		buf_bytes(&b, chains[i].name, strlen(chains[i].name));
 		buf_i64(&b, chains[i].seq);
-		buf_put(&b, chains[i].hash, HASH_LEN);
-		sha256(b.data, b.len, level + HASH_LEN * i);
+		buf_put(&b, chains[i].hash, CHAIN_HASH_LEN);
+		sha256(b.data, b.len, level + CHAIN_HASH_LEN * i);
 	}
 	while (n > 1)
 	{
@@ -1166,18 +1108,18 @@ merkle_root(const DigestChain *chains, int n, unsigned char *root)
 		{
 			if (i + 1 < n)
 			{
-				unsigned char node[1 + 2 * HASH_LEN];
+				unsigned char node[1 + 2 * CHAIN_HASH_LEN];
 
-				node[0] = 1;
-				memcpy(node + 1, level + HASH_LEN * i, 2 * HASH_LEN);
-				sha256(node, sizeof(node), level + HASH_LEN * m);
+				node[0] = CHAIN_MERKLE_NODE;
+				memcpy(node + 1, level + CHAIN_HASH_LEN * i, 2 * CHAIN_HASH_LEN);
+				sha256(node, sizeof(node), level + CHAIN_HASH_LEN * m);
 			}
 			else
-				memmove(level + HASH_LEN * m, level + HASH_LEN * i, HASH_LEN);
+				memmove(level + CHAIN_HASH_LEN * m, level + CHAIN_HASH_LEN * i, CHAIN_HASH_LEN);
 		}
 		n = m;
 	}
-	memcpy(root, level, HASH_LEN);
+	memcpy(root, level, CHAIN_HASH_LEN);
 	free(level);
 	free(b.data);
 }
@@ -1203,8 +1145,8 @@ load_digest(const char *path, const char *only)
 			   *chains;
 	const char *s;
 	DigestChain *dc;
-	unsigned char claimed[HASH_LEN],
-				computed[HASH_LEN];
+	unsigned char claimed[CHAIN_HASH_LEN],
+				computed[CHAIN_HASH_LEN];
 	int			i;
 
 	if (f == NULL)
@@ -1241,7 +1183,7 @@ load_digest(const char *path, const char *only)
 		cannot_check();
 	}
 	s = j_text(root, "format");
-	if (s == NULL || strcmp(s, "wallet_ops.digest.v1") != 0)
+	if (s == NULL || strcmp(s, CHAIN_DIGEST_FORMAT) != 0)
 	{
 		pg_error("digest file \"%s\" has format \"%s\", which is not supported",
 				 path, s ? s : "");
@@ -1249,7 +1191,7 @@ load_digest(const char *path, const char *only)
 		cannot_check();
 	}
 	s = j_text(root, "hash_format");
-	if (s == NULL || strcmp(s, "wallet_ops/row/v1") != 0)
+	if (s == NULL || strcmp(s, CHAIN_ROW_DOMAIN) != 0)
 	{
 		pg_error("digest file \"%s\" has hash format \"%s\", which is not supported",
 				 path, s ? s : "");
@@ -1293,11 +1235,11 @@ load_digest(const char *path, const char *only)
 	}
 	merkle_root(dc, chains->n, computed);
 	s = j_text(root, "chain_count");
-	if (memcmp(computed, claimed, HASH_LEN) != 0 || s == NULL ||
+	if (memcmp(computed, claimed, CHAIN_HASH_LEN) != 0 || s == NULL ||
 		strtoll(s, NULL, 10) != chains->n)
 	{
-		char		h1[2 * HASH_LEN + 1],
-					h2[2 * HASH_LEN + 1];
+		char		h1[2 * CHAIN_HASH_LEN + 1],
+					h2[2 * CHAIN_HASH_LEN + 1];
 
 		hex(claimed, h1);
 		hex(computed, h2);
@@ -1314,7 +1256,7 @@ load_digest(const char *path, const char *only)
 		k = known_get(dc[i].name, true);
 		k->attested = true;
 		k->att_seq = dc[i].seq;
-		memcpy(k->att_hash, dc[i].hash, HASH_LEN);
+		memcpy(k->att_hash, dc[i].hash, CHAIN_HASH_LEN);
 		digest_nchains++;
 	}
 	s = j_text(root, "table");
@@ -1345,9 +1287,9 @@ typedef struct Chain
 	Known	   *known;
 	int64_t		expected;
 	int64_t		prev_seq;		/* 0: no hashed row yet */
-	unsigned char prev_hash[HASH_LEN];	/* genesis, then last row_hash */
+	unsigned char prev_hash[CHAIN_HASH_LEN];	/* genesis, then last row_hash */
 	bool		att_seen;
-	unsigned char att_seen_hash[HASH_LEN];
+	unsigned char att_seen_hash[CHAIN_HASH_LEN];
 } Chain;
 
 static int64_t nrows = 0;
@@ -1357,8 +1299,8 @@ static void
 chain_check_head(const char *name, Known *k, int64_t last_seq,
 				 const unsigned char *last_hash)
 {
-	char		h1[2 * HASH_LEN + 1],
-				h2[2 * HASH_LEN + 1];
+	char		h1[2 * CHAIN_HASH_LEN + 1],
+				h2[2 * CHAIN_HASH_LEN + 1];
 	bool		has_head = k && k->has_head;
 
 	if (last_seq > 0 && !has_head)
@@ -1376,7 +1318,7 @@ chain_check_head(const char *name, Known *k, int64_t last_seq,
 				k->head_seq, h1);
 	}
 	else if (last_seq > 0 && has_head &&
-			 (k->head_seq != last_seq || memcmp(k->head_hash, last_hash, HASH_LEN) != 0))
+			 (k->head_seq != last_seq || memcmp(k->head_hash, last_hash, CHAIN_HASH_LEN) != 0))
 	{
 		hex(k->head_hash, h1);
 		hex(last_hash, h2);
@@ -1390,8 +1332,8 @@ static void
 chain_check_attested(const char *name, Known *k, int64_t last_seq, bool seen,
 					 const unsigned char *seen_hash)
 {
-	char		h1[2 * HASH_LEN + 1],
-				h2[2 * HASH_LEN + 1];
+	char		h1[2 * CHAIN_HASH_LEN + 1],
+				h2[2 * CHAIN_HASH_LEN + 1];
 
 	if (k == NULL || !k->attested)
 		return;
@@ -1404,7 +1346,7 @@ chain_check_attested(const char *name, Known *k, int64_t last_seq, bool seen,
 		problem(name, true, k->att_seq, "missing_row",
 				"the chain ends at chain_seq %" PRId64 ", before chain_seq %" PRId64 " attested by the digest with head hash %s",
 				last_seq, k->att_seq, h1);
-	else if (seen && memcmp(seen_hash, k->att_hash, HASH_LEN) != 0)
+	else if (seen && memcmp(seen_hash, k->att_hash, CHAIN_HASH_LEN) != 0)
 	{
 		hex(seen_hash, h2);
 		problem(name, true, k->att_seq, "digest_mismatch",
@@ -1440,7 +1382,7 @@ chain_start(Chain *c, const Table *t, const char *name, const PGresult *res, int
 	nchains++;
 
 	/* genesis = H(bytes("wallet_ops/genesis/v1") || u32(k) || field(key)...) */
-	buf_bytes(&b, "wallet_ops/genesis/v1", strlen("wallet_ops/genesis/v1"));
+	buf_bytes(&b, CHAIN_GENESIS_DOMAIN, strlen(CHAIN_GENESIS_DOMAIN));
 	buf_u32(&b, (uint32_t) t->nkeys);
 	for (i = 0; i < t->nkeys; i++)
 		if (!encode_field(&b, &t->keys[i], res, row, 1 + i))
@@ -1456,9 +1398,9 @@ chain_start(Chain *c, const Table *t, const char *name, const PGresult *res, int
 static bool
 get_hash(const PGresult *res, int row, int fno, unsigned char *out)
 {
-	if (PQgetisnull(res, row, fno) || PQgetlength(res, row, fno) != HASH_LEN)
+	if (PQgetisnull(res, row, fno) || PQgetlength(res, row, fno) != CHAIN_HASH_LEN)
 		return false;
-	memcpy(out, PQgetvalue(res, row, fno), HASH_LEN);
+	memcpy(out, PQgetvalue(res, row, fno), CHAIN_HASH_LEN);
 	return true;
 }
 
@@ -1472,14 +1414,14 @@ check_row(Chain *c, const Table *t, const PGresult *res, int row, Buf *msg)
 	int			base = 1 + t->nkeys;	/* chain_seq */
 	bool		seqnull = PQgetisnull(res, row, base);
 	int64_t		seq = 0;
-	unsigned char prev[HASH_LEN],
-				hash[HASH_LEN],
-				computed[HASH_LEN];
+	unsigned char prev[CHAIN_HASH_LEN],
+				hash[CHAIN_HASH_LEN],
+				computed[CHAIN_HASH_LEN];
 	bool		has_prev = get_hash(res, row, base + 1, prev);
 	bool		has_hash = get_hash(res, row, base + 2, hash);
 	bool		mismatch;
-	char		h1[2 * HASH_LEN + 1],
-				h2[2 * HASH_LEN + 1];
+	char		h1[2 * CHAIN_HASH_LEN + 1],
+				h2[2 * CHAIN_HASH_LEN + 1];
 	int			i;
 
 	if (!seqnull)
@@ -1508,9 +1450,9 @@ check_row(Chain *c, const Table *t, const PGresult *res, int row, Buf *msg)
 
 	/* row_hash = H(bytes("wallet_ops/row/v1") || i64(seq) || prev || u32(n) || fields) */
 	msg->len = 0;
-	buf_bytes(msg, "wallet_ops/row/v1", strlen("wallet_ops/row/v1"));
+	buf_bytes(msg, CHAIN_ROW_DOMAIN, strlen(CHAIN_ROW_DOMAIN));
 	buf_i64(msg, seq);
-	buf_put(msg, prev, HASH_LEN);
+	buf_put(msg, prev, CHAIN_HASH_LEN);
 	buf_u32(msg, (uint32_t) t->ncols);
 	for (i = 0; i < t->ncols; i++)
 		if (!encode_field(msg, &t->cols[i], res, row, base + 3 + i))
@@ -1520,7 +1462,7 @@ check_row(Chain *c, const Table *t, const PGresult *res, int row, Buf *msg)
 			cannot_check();
 		}
 	sha256(msg->data, msg->len, computed);
-	mismatch = memcmp(computed, hash, HASH_LEN) != 0;
+	mismatch = memcmp(computed, hash, CHAIN_HASH_LEN) != 0;
 
 	if (seq < 1)
 	{
@@ -1557,7 +1499,7 @@ check_row(Chain *c, const Table *t, const PGresult *res, int row, Buf *msg)
 		hex(computed, h2);
 		problem(c->name, true, seq, "hash_mismatch", "stored row_hash %s, computed %s", h1, h2);
 	}
-	if (seq == c->expected && memcmp(prev, c->prev_hash, HASH_LEN) != 0)
+	if (seq == c->expected && memcmp(prev, c->prev_hash, CHAIN_HASH_LEN) != 0)
 	{
 		hex(prev, h1);
 		hex(c->prev_hash, h2);
@@ -1571,9 +1513,9 @@ check_row(Chain *c, const Table *t, const PGresult *res, int row, Buf *msg)
 	if (c->known && c->known->attested && seq == c->known->att_seq && !c->att_seen)
 	{
 		c->att_seen = true;
-		memcpy(c->att_seen_hash, hash, HASH_LEN);
+		memcpy(c->att_seen_hash, hash, CHAIN_HASH_LEN);
 	}
-	memcpy(c->prev_hash, hash, HASH_LEN);
+	memcpy(c->prev_hash, hash, CHAIN_HASH_LEN);
 	c->prev_seq = seq;
 	c->expected = seq + 1;
 }
@@ -1613,7 +1555,7 @@ load_table(Table *t, const char *table)
 		pg_detail("It has no row in wallet_ops.hash_chains; see wallet_ops.enable_hash_chain().");
 		cannot_check();
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0)
+	if (atoi(PQgetvalue(res, 0, 0)) != CHAIN_FORMAT_VERSION)
 	{
 		pg_error("table %s uses hash format version %s, which this program does not support",
 				 t->qualname, PQgetvalue(res, 0, 0));
@@ -1715,7 +1657,7 @@ load_heads(const Table *t, const char *only)
 		k->has_head = true;
 		k->head_seq = PQgetisnull(res, r, 1) ? 0 : strtoll(PQgetvalue(res, r, 1), NULL, 10);
 		if (!unhex(PQgetvalue(res, r, 2), k->head_hash))
-			memset(k->head_hash, 0, HASH_LEN);
+			memset(k->head_hash, 0, CHAIN_HASH_LEN);
 	}
 	PQclear(res);
 }
@@ -1744,9 +1686,9 @@ static void
 append_column(Buf *b, const Column *col)
 {
 	append_ident(b, col->name);
-	if (col->tag == 'n')
+	if (col->tag == CHAIN_TAG_NUMERIC)
 		append_str(b, "::pg_catalog.numeric::pg_catalog.text");
-	else if (col->tag == 'A' && col->elemtag == 'n')
+	else if (col->tag == CHAIN_TAG_ARRAY && col->elemtag == CHAIN_TAG_NUMERIC)
 		append_str(b, "::pg_catalog.numeric[]::pg_catalog.text[]");
 }
 
@@ -1829,7 +1771,7 @@ verify(const Table *t, const char *only, int fetch)
 	{
 		append_ident(&sql, t->keys[i].name);
 		/* equal numerics of another scale are other chains */
-		if (t->keys[i].tag == 'n')
+		if (t->keys[i].tag == CHAIN_TAG_NUMERIC)
 		{
 			append_str(&sql, ", pg_catalog.concat(");
 			append_ident(&sql, t->keys[i].name);
@@ -1901,7 +1843,7 @@ verify(const Table *t, const char *only, int fetch)
 		qsort(all, n, sizeof(Known *), known_cmp);
 		for (j = 0; j < n; j++)
 		{
-			unsigned char zero[HASH_LEN] = {0};
+			unsigned char zero[CHAIN_HASH_LEN] = {0};
 
 			chain_check_head(all[j]->name, all[j], 0, zero);
 			chain_check_attested(all[j]->name, all[j], 0, false, zero);
@@ -1940,6 +1882,27 @@ usage(void)
 		   "with the problem names of wallet_ops.verify_chain().\n");
 }
 
+/*
+ * --list-type-tags, not in --help: each type the format encodes, as
+ * "oid<TAB>type<TAB>tag", with the tag this program writes for it.  The
+ * tests compare it with the tags the server writes (t/016_chain_format.pl).
+ */
+static void
+list_type_tags(void)
+{
+	int			n;
+	const ChainFormatType *types = chain_format_types(&n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		bool		is_cidr;
+
+		printf("%u\t%s\t%c\n", types[i].typid, types[i].typname,
+			   scalar_tag(types[i].typid, &is_cidr));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1947,6 +1910,7 @@ main(int argc, char **argv)
 		{"chain", required_argument, NULL, 1},
 		{"digest", required_argument, NULL, 2},
 		{"fetch-size", required_argument, NULL, 3},
+		{"list-type-tags", no_argument, NULL, 4},	/* for the tests */
 		{"dbname", required_argument, NULL, 'd'},
 		{"host", required_argument, NULL, 'h'},
 		{"port", required_argument, NULL, 'p'},
@@ -2000,6 +1964,9 @@ main(int argc, char **argv)
 					exit(EXIT_CANNOT);
 				}
 				break;
+			case 4:
+				list_type_tags();
+				exit(0);
 			case 'd':
 				dbname = optarg;
 				break;
