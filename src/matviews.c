@@ -72,6 +72,7 @@
 #include "utils/xid8.h"
 
 #include "job_log.h"
+#include "matview_config.h"
 #include "matviews.h"
 #include "common.h"
 
@@ -120,10 +121,6 @@ static void matviews_xact_callback(XactEvent event, void *arg);
 static void matviews_subxact_callback(SubXactEvent event,
 									  SubTransactionId mySubid,
 									  SubTransactionId parentSubid, void *arg);
-static Oid	matviews_config_relid(bool missing_ok);
-static Oid	matviews_owner(void);
-static void become_owner(Oid *save_userid, int *save_sec_context);
-static char *relation_display_name(Oid relid);
 static void collect_sources(Oid relid, List **sources, List **visited);
 static List *matview_source_list(Oid mvoid);
 static bool can_refresh_concurrently(Oid mvoid);
@@ -135,80 +132,14 @@ static bool refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 static void prune_changes(void);
 static void check_managed(Oid mvoid, Oid owner);
 static List *fetch_due(Oid only_relid, List *exclude, Oid owner, MemoryContext cxt);
-static void record_refresh_failure(Oid mvoid, ErrorData *edata);
 static void mark_source_changed(Oid relid);
 static bool xact_changed_rows(Oid relid);
 static bool ddl_may_change_sources(Node *parsetree, List **changed);
-static bool any_view_on_change(void);
 
 /* ------------------------------------------------------------------------
  * Small helpers
  * ------------------------------------------------------------------------
  */
-
-/* OID of wallet_ops.matviews, or InvalidOid when missing_ok and absent. */
-static Oid
-matviews_config_relid(bool missing_ok)
-{
-	Oid			nspid = get_namespace_oid(WALLET_OPS_SCHEMA, true);
-	Oid			relid = InvalidOid;
-
-	if (OidIsValid(nspid))
-		relid = get_relname_relid("matviews", nspid);
-	if (!OidIsValid(relid) && !missing_ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("extension \"wallet_ops\" is not installed in this database"),
-				 errhint("Run CREATE EXTENSION wallet_ops.")));
-	return relid;
-}
-
-/*
- * The role that owns wallet_ops's tables (the extension owner): bookkeeping
- * and watcher DDL run as that role, so that any role may write to a watched
- * table and the owner of a view may manage it.
- */
-static Oid
-matviews_owner(void)
-{
-	Oid			relid = matviews_config_relid(false);
-	HeapTuple	tup;
-	Oid			owner;
-
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/*
- * Switch to the extension owner until the caller restores the saved user
- * with SetUserIdAndSecContext (transaction abort restores it as well).
- */
-static void
-become_owner(Oid *save_userid, int *save_sec_context)
-{
-	Oid			owner = matviews_owner();
-
-	GetUserIdAndSecContext(save_userid, save_sec_context);
-	SetUserIdAndSecContext(owner,
-						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-/* "schema.name", quoted as needed; NULL if the relation is gone. */
-static char *
-relation_display_name(Oid relid)
-{
-	char	   *relname = get_rel_name(relid);
-
-	char	   *nspname = relname ? get_namespace_name(get_rel_namespace(relid)) : NULL;
-
-	if (relname == NULL || nspname == NULL)
-		return NULL;
-	return quote_qualified_identifier(nspname, relname);
-}
 
 static bool
 role_owns_relation(Oid relid, Oid roleid)
@@ -502,23 +433,8 @@ sync_watchers(void)
 	syncing_watchers = true;
 	PG_TRY();
 	{
+		mvs = MatviewConfigOnChangeViews();
 		SPI_connect();
-
-		ret = SPI_execute("SELECT m.mv::pg_catalog.oid FROM wallet_ops.matviews m"
-						  " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.mv"
-						  "  AND c.relkind OPERATOR(pg_catalog.=) 'm'"
-						  " WHERE m.on_change", false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not list managed materialized views: %s",
-				 SPI_result_code_string(ret));
-		for (i = 0; i < SPI_processed; i++)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
-										  SPI_tuptable->tupdesc, 1, &isnull);
-
-			mvs = lappend_oid(mvs, DatumGetObjectId(d));
-		}
 
 		foreach(lc, mvs)
 		{
@@ -570,7 +486,7 @@ sync_watchers(void)
 			initStringInfo(&sql);
 			forboth(lc, drops, lc3, drop_names)
 			{
-				char	   *relname = relation_display_name(lfirst_oid(lc));
+				char	   *relname = MatviewDisplayName(lfirst_oid(lc));
 
 				if (relname == NULL)
 					continue;
@@ -583,7 +499,7 @@ sync_watchers(void)
 			foreach(lc, desired)
 			{
 				Oid			rel = lfirst_oid(lc);
-				char	   *relname = relation_display_name(rel);
+				char	   *relname = MatviewDisplayName(rel);
 
 				if (relname == NULL)
 					continue;
@@ -688,18 +604,12 @@ xact_changed_rows(Oid relid)
 }
 
 /*
- * Append the change row (relid, top-level xid, now) for relid.  The table has
- * no index: the row goes straight to the table access method, without the
- * executor and without a permission check (any role may write to a watched
- * table).  Should someone have added an index, an INSERT through SPI as the
- * extension owner keeps it up to date instead.
+ * Append the change row (relid, top-level xid, now) for relid, and remember
+ * that this transaction did, so that the watcher skips relid from now on.
  */
 static void
 mark_source_changed(Oid relid)
 {
-	Oid			nspid = get_namespace_oid(WALLET_OPS_SCHEMA, false);
-	Oid			changes = get_relname_relid("matview_changes", nspid);
-	Relation	rel;
 	MemoryContext oldcxt;
 
 	if (!callbacks_registered)
@@ -708,45 +618,7 @@ mark_source_changed(Oid relid)
 		RegisterSubXactCallback(matviews_subxact_callback, NULL);
 		callbacks_registered = true;
 	}
-	if (!OidIsValid(changes))
-		elog(ERROR, "relation \"%s.matview_changes\" does not exist", WALLET_OPS_SCHEMA);
-
-	rel = table_open(changes, RowExclusiveLock);
-	if (!rel->rd_rel->relhasindex && RelationGetDescr(rel)->natts == 3)
-	{
-		TupleTableSlot *slot = table_slot_create(rel, NULL);
-
-		ExecClearTuple(slot);
-		slot->tts_values[0] = ObjectIdGetDatum(relid);
-		slot->tts_values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-		slot->tts_values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-		slot->tts_isnull[0] = slot->tts_isnull[1] = slot->tts_isnull[2] = false;
-		ExecStoreVirtualTuple(slot);
-		table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-		ExecDropSingleTupleTableSlot(slot);
-	}
-	else
-	{
-		Oid			save_userid;
-		int			save_sec_context;
-		Oid			argtypes[1] = {OIDOID};
-		Datum		values[1];
-		int			ret;
-
-		become_owner(&save_userid, &save_sec_context);
-		SPI_connect();
-		values[0] = ObjectIdGetDatum(relid);
-		ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
-									" VALUES ($1, pg_catalog.pg_current_xact_id(),"
-									" pg_catalog.clock_timestamp())",
-									1, argtypes, values, NULL, false, 0);
-		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "could not record change of relation %u: %s",
-				 relid, SPI_result_code_string(ret));
-		SPI_finish();
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	table_close(rel, NoLock);
+	MatviewConfigRecordChange(relid);
 
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	marked_sources = lappend_oid(marked_sources, relid);
@@ -814,7 +686,7 @@ check_matview(Oid mvoid, bool must_own)
 	char	   *name;
 
 	LockRelationOid(mvoid, AccessShareLock);
-	name = relation_display_name(mvoid);
+	name = MatviewDisplayName(mvoid);
 	if (name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -845,10 +717,6 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 	char	   *name;
 	Oid			save_userid;
 	int			save_sec_context;
-	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, BOOLOID, NAMEOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	int			ret;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -906,14 +774,14 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot watch foreign table \"%s\" read by materialized view \"%s\"",
-								relation_display_name(src), name),
+								MatviewDisplayName(src), name),
 						 errdetail("Changes to a foreign table happen on another server."),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 			if (kind != RELKIND_MATVIEW && IsCatalogRelationOid(src))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot watch system catalog \"%s\" read by materialized view \"%s\"",
-								relation_display_name(src), name),
+								MatviewDisplayName(src), name),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 			if (kind != RELKIND_VIEW)
 				watchable++;
@@ -926,37 +794,20 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 					 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 	}
 
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	values[0] = ObjectIdGetDatum(mvoid);
-	if (every)
-		values[1] = IntervalPGetDatum(every);
-	else
-		nulls[1] = 'n';
-	values[2] = BoolGetDatum(on_change);
-	values[3] = DirectFunctionCall1(namein,
-									CStringGetDatum(GetUserNameFromId(save_userid, false)));
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matviews"
-								" (mv, refresh_every, on_change, managed_by)"
-								" VALUES ($1, $2, $3, $4) ON CONFLICT (mv) DO NOTHING",
-								4, argtypes, values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record managed view: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
+	if (!MatviewConfigAdd(mvoid, every, on_change,
+						  GetUserNameFromId(GetUserId(), false)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("materialized view \"%s\" is already managed", name),
 				 errhint("Call wallet_ops.unmanage_matview() first to change its settings.")));
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_state (mv) VALUES ($1)"
-								" ON CONFLICT (mv) DO NOTHING",
-								1, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record view state: %s", SPI_result_code_string(ret));
-	SPI_finish();
 
 	if (on_change)
+	{
+		/* the watchers are DDL on tables the caller may not own */
+		MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 		sync_watchers();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
 
 	PG_RETURN_VOID();
 }
@@ -971,9 +822,6 @@ wallet_ops_unmanage_matview(PG_FUNCTION_ARGS)
 	char	   *name;
 	Oid			save_userid;
 	int			save_sec_context;
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1];
-	int			ret;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -982,19 +830,12 @@ wallet_ops_unmanage_matview(PG_FUNCTION_ARGS)
 	mvoid = PG_GETARG_OID(0);
 	name = check_matview(mvoid, true);
 
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	values[0] = ObjectIdGetDatum(mvoid);
-	ret = SPI_execute_with_args("DELETE FROM wallet_ops.matviews WHERE mv OPERATOR(pg_catalog.=) $1",
-								1, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "could not remove managed view: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
+	if (!MatviewConfigRemove(mvoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("materialized view \"%s\" is not managed", name),
 				 errhint("wallet_ops.matview_freshness lists the managed views.")));
-	SPI_finish();
+	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 	sync_watchers();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 
@@ -1031,9 +872,6 @@ refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 	Oid			save_userid;
 	int			save_sec_context;
 	StringInfoData sql;
-	Oid			argtypes[5] = {REGCLASSOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	if (set_lock_timeout)
 	{
@@ -1054,7 +892,7 @@ refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 		return false;
 	}
 
-	name = relation_display_name(mvoid);
+	name = MatviewDisplayName(mvoid);
 	if (name == NULL || get_rel_relkind(mvoid) != RELKIND_MATVIEW)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -1098,87 +936,12 @@ refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
 	if (as_worker)
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 
-	/* Bookkeeping as the extension owner. */
-	become_owner(&save_userid, &save_sec_context);
-
-	/* Views that read this one are now stale. */
-	values[0] = ObjectIdGetDatum(mvoid);
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
-								" VALUES ($1, pg_catalog.pg_current_xact_id(),"
-								" pg_catalog.clock_timestamp())",
-								1, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record refresh: %s", SPI_result_code_string(ret));
-
-	values[1] = CStringGetTextDatum(*mode);
-	values[2] = CStringGetTextDatum(snapshot);
-	values[3] = TimestampTzGetDatum(started);
-	if (refresher)
-		values[4] = CStringGetTextDatum(refresher);
-	else
-		nulls[4] = 'n';
-	ret = SPI_execute_with_args(
-		"INSERT INTO wallet_ops.matview_state AS s"
-		" (mv, refresh_mode, refreshed_snapshot, refreshed_xid, last_refresh,"
-		"  last_duration, last_change, last_result, refreshes)"
-		" SELECT m.mv, $2, $3::pg_catalog.pg_snapshot, $5::pg_catalog.xid8, $4,"
-		"        pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $4,"
-		"        (SELECT pg_catalog.max(ch.changed_at) FROM wallet_ops.matview_changes ch"
-		"          WHERE ch.source OPERATOR(pg_catalog.<>) m.mv"
-		"            AND ch.source OPERATOR(pg_catalog.=) ANY (wallet_ops.matview_sources(m.mv))"
-		"            AND wallet_ops._matview_change_seen(ch.xid, ch.changed_at,"
-		"                  $3::pg_catalog.pg_snapshot, $5::pg_catalog.xid8, $4)),"
-		"        'ok', 1"
-		"   FROM wallet_ops.matviews m WHERE m.mv OPERATOR(pg_catalog.=) $1"
-		" ON CONFLICT (mv) DO UPDATE SET"
-		"   refresh_mode = EXCLUDED.refresh_mode,"
-		"   refreshed_snapshot = EXCLUDED.refreshed_snapshot,"
-		"   refreshed_xid = EXCLUDED.refreshed_xid,"
-		"   last_refresh = EXCLUDED.last_refresh,"
-		"   last_duration = EXCLUDED.last_duration,"
-		"   last_change = GREATEST(s.last_change, EXCLUDED.last_change),"
-		"   last_result = 'ok',"
-		"   refreshes = s.refreshes OPERATOR(pg_catalog.+) 1",
-		5, argtypes, values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record refresh: %s", SPI_result_code_string(ret));
-
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	MatviewConfigRecordRefresh(mvoid, *mode, snapshot, started, refresher);
 	SPI_finish();
 
 	if (set_lock_timeout)
 		AtEOXact_GUC(true, save_nestlevel);
 	return true;
-}
-
-/* Note a failed refresh in the view's state row (outer transaction). */
-static void
-record_refresh_failure(Oid mvoid, ErrorData *edata)
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
-	Datum		values[2];
-	int			ret;
-
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	values[0] = ObjectIdGetDatum(mvoid);
-	values[1] = CStringGetTextDatum(edata->message ? edata->message : "unknown error");
-	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_state AS s"
-								" (mv, last_result, last_error, last_error_at, failures)"
-								" SELECT m.mv, 'error', $2, pg_catalog.now(), 1"
-								"   FROM wallet_ops.matviews m WHERE m.mv OPERATOR(pg_catalog.=) $1"
-								" ON CONFLICT (mv) DO UPDATE SET last_result = 'error',"
-								"   last_error = EXCLUDED.last_error,"
-								"   last_error_at = EXCLUDED.last_error_at,"
-								"   failures = s.failures OPERATOR(pg_catalog.+) 1",
-								2, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record refresh failure: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
 /*
@@ -1206,7 +969,7 @@ wallet_ops_refresh_matview(PG_FUNCTION_ARGS)
 
 	(void) refresh_matview_locked(mvoid, true, false, &mode);
 
-	become_owner(&save_userid, &save_sec_context);
+	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 	JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
 				 psprintf("%s, requested by refresh_matview()", mode), NULL);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -1217,37 +980,9 @@ wallet_ops_refresh_matview(PG_FUNCTION_ARGS)
 List *
 MatviewsDueViews(void)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *result = NIL;
-	Oid			save_userid;
-	int			save_sec_context;
-	uint64		i;
-	int			ret;
-
-	if (!OidIsValid(matviews_config_relid(true)))
+	if (!MatviewConfigInstalled())
 		return NIL;
-
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	ret = SPI_execute("SELECT mv::pg_catalog.oid FROM wallet_ops._matviews_due()",
-					  false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not list due materialized views: %s",
-			 SPI_result_code_string(ret));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Oid			mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 1,
-														   &isnull));
-		MemoryContext old = MemoryContextSwitchTo(caller);
-
-		result = lappend_oid(result, mvoid);
-		MemoryContextSwitchTo(old);
-	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-	return result;
+	return MatviewConfigDue(InvalidOid, NULL);
 }
 
 /*
@@ -1259,23 +994,12 @@ prune_changes(void)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	Oid			save_userid;
-	int			save_sec_context;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		int			ret;
-
-		become_owner(&save_userid, &save_sec_context);
-		SPI_connect();
-		ret = SPI_execute("SELECT wallet_ops._matview_prune_changes()", false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not prune wallet_ops.matview_changes: %s",
-				 SPI_result_code_string(ret));
-		SPI_finish();
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		MatviewConfigPruneChanges();
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -1340,48 +1064,31 @@ due_view_cmp(const ListCell *a, const ListCell *b)
 static List *
 fetch_due(Oid only_relid, List *exclude, Oid owner, MemoryContext cxt)
 {
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	List	   *due = NIL;
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1];
-	char		nulls[1] = {' '};
-	Oid			save_userid;
-	int			save_sec_context;
-	uint64		i;
-	int			ret;
+	List	   *mvs;
+	List	   *reasons;
+	ListCell   *lc;
+	ListCell   *lr;
 
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	if (OidIsValid(only_relid))
-		values[0] = ObjectIdGetDatum(only_relid);
-	else
-		nulls[0] = 'n';
-	ret = SPI_execute_with_args("SELECT mv::pg_catalog.oid, reason FROM wallet_ops._matviews_due($1)",
-								1, argtypes, values, nulls, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not list due materialized views: %s",
-			 SPI_result_code_string(ret));
-	for (i = 0; i < SPI_processed; i++)
+	mvs = MatviewConfigDue(only_relid, &reasons);
+	forboth(lc, mvs, lr, reasons)
 	{
-		bool		isnull;
-		Oid			mvoid;
-		MemoryContext spicxt;
+		Oid			mvoid = lfirst_oid(lc);
 		DueView    *dv;
 
-		mvoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-											   SPI_tuptable->tupdesc, 1, &isnull));
 		if (list_member_oid(exclude, mvoid) ||
 			(OidIsValid(owner) && !role_owns_relation(mvoid, owner)))
 			continue;
-		spicxt = MemoryContextSwitchTo(cxt);
 		dv = palloc(sizeof(DueView));
 		dv->mvoid = mvoid;
-		dv->reason = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		dv->reason = (char *) lfirst(lr);
 		dv->depth = matview_depth(mvoid, 0);
 		due = lappend(due, dv);
-		MemoryContextSwitchTo(spicxt);
 	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	list_free(mvs);
+	list_free(reasons);
+	MemoryContextSwitchTo(oldcxt);
 	list_sort(due, due_view_cmp);
 	return due;
 }
@@ -1393,28 +1100,13 @@ fetch_due(Oid only_relid, List *exclude, Oid owner, MemoryContext cxt)
 static void
 check_managed(Oid mvoid, Oid owner)
 {
-	char	   *name = relation_display_name(mvoid);
-	Oid			save_userid;
-	int			save_sec_context;
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1];
-	bool		managed;
+	char	   *name = MatviewDisplayName(mvoid);
 
 	if (name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", mvoid)));
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	values[0] = ObjectIdGetDatum(mvoid);
-	if (SPI_execute_with_args("SELECT 1 FROM wallet_ops.matviews WHERE mv OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.matviews");
-	managed = SPI_processed > 0;
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-
-	if (!managed)
+	if (!MatviewConfigIsManaged(mvoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("materialized view \"%s\" is not managed", name),
@@ -1434,22 +1126,8 @@ void
 MatviewsForgetDropped(ActionReport *report)
 {
 	TimestampTz started = GetCurrentTimestamp();
-	Oid			save_userid;
-	int			save_sec_context;
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *gone;
+	List	   *gone = MatviewConfigDeleteVanished();
 	ListCell   *lc;
-
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	if (SPI_execute("DELETE FROM wallet_ops.matviews m"
-					" WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
-					"                    WHERE c.oid OPERATOR(pg_catalog.=) m.mv)"
-					" RETURNING m.mv::pg_catalog.oid", false, 0) != SPI_OK_DELETE_RETURNING)
-		elog(ERROR, "could not update wallet_ops.matviews");
-	gone = WalletOpsSpiOidList(caller);
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	foreach(lc, gone)
 	{
@@ -1479,7 +1157,7 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 	int			save_sec_context;
 	bool		pushed_snapshot = false;
 
-	if (!OidIsValid(matviews_config_relid(true)))
+	if (!MatviewConfigInstalled())
 		return;
 
 	if (!ActiveSnapshotSet())
@@ -1523,7 +1201,7 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 			MemoryContextSwitchTo(loopcxt);
 			MemoryContextReset(loopcxt);
 
-			name = relation_display_name(dv->mvoid);
+			name = MatviewDisplayName(dv->mvoid);
 			if (name == NULL)
 				continue;			/* dropped meanwhile */
 
@@ -1532,7 +1210,7 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 			PG_TRY();
 			{
 				done = refresh_matview_locked(dv->mvoid, false, true, &mode);
-				become_owner(&save_userid, &save_sec_context);
+				MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 				if (done)
 					JobLogRecord(started, name, JOB_KIND, "refresh", JOB_OK,
 								 psprintf("%s, %s", mode, dv->reason), NULL);
@@ -1563,8 +1241,8 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 						 errmsg("could not refresh materialized view \"%s\"", name),
 						 errdetail("%s", edata->message),
 						 errhint("The refresh is retried on the next maintenance tick.")));
-				record_refresh_failure(dv->mvoid, edata);
-				become_owner(&save_userid, &save_sec_context);
+				MatviewConfigRecordFailure(dv->mvoid, edata);
+				MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,
 							 dv->reason, edata);
 				SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -1701,23 +1379,6 @@ ddl_may_change_sources(Node *parsetree, List **changed)
 	}
 }
 
-static bool
-any_view_on_change(void)
-{
-	int			ret;
-	bool		found;
-
-	SPI_connect();
-	ret = SPI_execute("SELECT 1 FROM wallet_ops.matviews WHERE on_change LIMIT 1",
-					  false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.matviews: %s",
-			 SPI_result_code_string(ret));
-	found = SPI_processed > 0;
-	SPI_finish();
-	return found;
-}
-
 /*
  * ddl_command_end: a new partition or inheritance child of a watched table
  * gets a watcher, a detached one loses it, a redefined view moves watchers.
@@ -1739,11 +1400,11 @@ wallet_ops_matviews_ddl(PG_FUNCTION_ARGS)
 
 	if (syncing_watchers || creating_extension ||
 		!ddl_may_change_sources(trigdata->parsetree, &changed) ||
-		!OidIsValid(matviews_config_relid(true)))
+		!MatviewConfigInstalled())
 		PG_RETURN_VOID();
 
-	become_owner(&save_userid, &save_sec_context);
-	if (any_view_on_change())
+	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
+	if (MatviewConfigAnyOnChange())
 	{
 		ListCell   *lc;
 
@@ -1767,8 +1428,6 @@ wallet_ops_matviews_drop(PG_FUNCTION_ARGS)
 {
 	Oid			save_userid;
 	int			save_sec_context;
-	int			ret;
-	bool		removed;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1776,23 +1435,11 @@ wallet_ops_matviews_drop(PG_FUNCTION_ARGS)
 				 errmsg("function \"%s\" was not called by event trigger manager",
 						"wallet_ops._matviews_drop")));
 
-	if (syncing_watchers || !OidIsValid(matviews_config_relid(true)))
+	if (syncing_watchers || !MatviewConfigInstalled())
 		PG_RETURN_VOID();
 
-	become_owner(&save_userid, &save_sec_context);
-	SPI_connect();
-	ret = SPI_execute("DELETE FROM wallet_ops.matviews m"
-					  " USING pg_catalog.pg_event_trigger_dropped_objects() d"
-					  " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-					  "   AND d.objsubid OPERATOR(pg_catalog.=) 0"
-					  "   AND d.objid OPERATOR(pg_catalog.=) m.mv::pg_catalog.oid",
-					  false, 0);
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "could not forget dropped materialized views: %s",
-			 SPI_result_code_string(ret));
-	removed = SPI_processed > 0;
-	SPI_finish();
-	if (removed)
+	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
+	if (MatviewConfigDeleteDropped())
 		sync_watchers();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 
