@@ -22,7 +22,7 @@
 
 #include "maintenance.h"
 #include "common.h"
-#include "matviews.h"
+#include "matview_refresh.h"
 #include "scheduled_verify.h"
 #include "partitions.h"
 

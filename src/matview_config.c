@@ -44,11 +44,20 @@
 #include "matview_config.h"
 #include "common.h"
 
+/* The caller's user, saved while a statement runs as the tables' owner. */
+typedef struct OwnerSpi
+{
+	Oid			save_userid;
+	int			save_sec_context;
+} OwnerSpi;
+
 static Oid	matviews_config_relid(bool missing_ok);
 static Oid	matviews_owner(void);
+static void owner_spi_connect(OwnerSpi *owner);
+static void owner_spi_finish(OwnerSpi *owner);
 
 /* ------------------------------------------------------------------------
- * The owner of the tables
+ * The tables' owner, and what both halves need besides
  * ------------------------------------------------------------------------
  */
 
@@ -103,6 +112,22 @@ MatviewConfigBecomeOwner(Oid *save_userid, int *save_sec_context)
 						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
+/* SPI_connect as the owner of the tables. */
+static void
+owner_spi_connect(OwnerSpi *owner)
+{
+	MatviewConfigBecomeOwner(&owner->save_userid, &owner->save_sec_context);
+	SPI_connect();
+}
+
+/* SPI_finish, back as the user who called owner_spi_connect(). */
+static void
+owner_spi_finish(OwnerSpi *owner)
+{
+	SPI_finish();
+	SetUserIdAndSecContext(owner->save_userid, owner->save_sec_context);
+}
+
 /* "schema.name", quoted as needed; NULL if the relation is gone. */
 char *
 MatviewDisplayName(Oid relid)
@@ -131,16 +156,14 @@ bool
 MatviewConfigAdd(Oid mvoid, Interval *every, bool on_change,
 				 const char *managed_by)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, BOOLOID, NAMEOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	int			ret;
 	bool		added;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	values[0] = ObjectIdGetDatum(mvoid);
 	if (every)
 		values[1] = IntervalPGetDatum(every);
@@ -163,52 +186,45 @@ MatviewConfigAdd(Oid mvoid, Interval *every, bool on_change,
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not record view state: %s", SPI_result_code_string(ret));
 	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return added;
 }
 
 bool
 MatviewConfigRemove(Oid mvoid)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 	int			ret;
 	bool		removed;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	values[0] = ObjectIdGetDatum(mvoid);
 	ret = SPI_execute_with_args("DELETE FROM wallet_ops.matviews WHERE mv OPERATOR(pg_catalog.=) $1",
 								1, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "could not remove managed view: %s", SPI_result_code_string(ret));
 	removed = SPI_processed > 0;
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return removed;
 }
 
 bool
 MatviewConfigIsManaged(Oid mvoid)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 	bool		managed;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	values[0] = ObjectIdGetDatum(mvoid);
 	if (SPI_execute_with_args("SELECT 1 FROM wallet_ops.matviews WHERE mv OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.matviews");
 	managed = SPI_processed > 0;
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return managed;
 }
 
@@ -216,13 +232,11 @@ List *
 MatviewConfigOnChangeViews(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	List	   *mvs;
 	int			ret;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	ret = SPI_execute("SELECT m.mv::pg_catalog.oid FROM wallet_ops.matviews m"
 					  " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.mv"
 					  "  AND c.relkind OPERATOR(pg_catalog.=) 'm'"
@@ -231,29 +245,25 @@ MatviewConfigOnChangeViews(void)
 		elog(ERROR, "could not list managed materialized views: %s",
 			 SPI_result_code_string(ret));
 	mvs = WalletOpsSpiOidList(caller);
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return mvs;
 }
 
 bool
 MatviewConfigAnyOnChange(void)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	int			ret;
 	bool		found;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	ret = SPI_execute("SELECT 1 FROM wallet_ops.matviews WHERE on_change LIMIT 1",
 					  false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.matviews: %s",
 			 SPI_result_code_string(ret));
 	found = SPI_processed > 0;
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return found;
 }
 
@@ -261,33 +271,28 @@ List *
 MatviewConfigDeleteVanished(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	List	   *gone;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	if (SPI_execute("DELETE FROM wallet_ops.matviews m"
 					" WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
 					"                    WHERE c.oid OPERATOR(pg_catalog.=) m.mv)"
 					" RETURNING m.mv::pg_catalog.oid", false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "could not update wallet_ops.matviews");
 	gone = WalletOpsSpiOidList(caller);
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return gone;
 }
 
 bool
 MatviewConfigDeleteDropped(void)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	int			ret;
 	bool		removed;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	ret = SPI_execute("DELETE FROM wallet_ops.matviews m"
 					  " USING pg_catalog.pg_event_trigger_dropped_objects() d"
 					  " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -298,8 +303,7 @@ MatviewConfigDeleteDropped(void)
 		elog(ERROR, "could not forget dropped materialized views: %s",
 			 SPI_result_code_string(ret));
 	removed = SPI_processed > 0;
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return removed;
 }
 
@@ -311,15 +315,13 @@ MatviewConfigDue(Oid only_relid, List **reasons)
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 	char		nulls[1] = {' '};
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	uint64		i;
 	int			ret;
 
 	if (reasons)
 		*reasons = NIL;
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	if (OidIsValid(only_relid))
 		values[0] = ObjectIdGetDatum(only_relid);
 	else
@@ -344,8 +346,7 @@ MatviewConfigDue(Oid only_relid, List **reasons)
 													SPI_tuptable->tupdesc, 2)));
 		MemoryContextSwitchTo(old);
 	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 	return due;
 }
 
@@ -358,15 +359,13 @@ void
 MatviewConfigRecordRefresh(Oid mvoid, const char *mode, const char *snapshot,
 						   TimestampTz started, const char *refresher)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	int			ret;
 	Oid			argtypes[5] = {REGCLASSOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 
 	/* Views that read this one are now stale. */
 	values[0] = ObjectIdGetDatum(mvoid);
@@ -410,21 +409,18 @@ MatviewConfigRecordRefresh(Oid mvoid, const char *mode, const char *snapshot,
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record refresh: %s", SPI_result_code_string(ret));
 
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 }
 
 void
 MatviewConfigRecordFailure(Oid mvoid, ErrorData *edata)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
 	Datum		values[2];
 	int			ret;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	values[0] = ObjectIdGetDatum(mvoid);
 	values[1] = CStringGetTextDatum(edata->message ? edata->message : "unknown error");
 	ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_state AS s"
@@ -439,25 +435,21 @@ MatviewConfigRecordFailure(Oid mvoid, ErrorData *edata)
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record refresh failure: %s",
 			 SPI_result_code_string(ret));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 }
 
 void
 MatviewConfigPruneChanges(void)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSpi	owner;
 	int			ret;
 
-	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-	SPI_connect();
+	owner_spi_connect(&owner);
 	ret = SPI_execute("SELECT wallet_ops._matview_prune_changes()", false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not prune wallet_ops.matview_changes: %s",
 			 SPI_result_code_string(ret));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	owner_spi_finish(&owner);
 }
 
 /* ------------------------------------------------------------------------
@@ -497,14 +489,12 @@ MatviewConfigRecordChange(Oid relid)
 	}
 	else
 	{
-		Oid			save_userid;
-		int			save_sec_context;
+		OwnerSpi	owner;
 		Oid			argtypes[1] = {OIDOID};
 		Datum		values[1];
 		int			ret;
 
-		MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
-		SPI_connect();
+		owner_spi_connect(&owner);
 		values[0] = ObjectIdGetDatum(relid);
 		ret = SPI_execute_with_args("INSERT INTO wallet_ops.matview_changes (source, xid, changed_at)"
 									" VALUES ($1, pg_catalog.pg_current_xact_id(),"
@@ -513,8 +503,7 @@ MatviewConfigRecordChange(Oid relid)
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not record change of relation %u: %s",
 				 relid, SPI_result_code_string(ret));
-		SPI_finish();
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		owner_spi_finish(&owner);
 	}
 	table_close(rel, NoLock);
 }

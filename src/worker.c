@@ -73,7 +73,7 @@
 
 #include "job_log.h"
 #include "maintenance.h"
-#include "matviews.h"
+#include "matview_refresh.h"
 #include "scheduled_verify.h"
 #include "partitions.h"
 #include "common.h"
