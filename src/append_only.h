@@ -3,7 +3,9 @@
  * append_only.h
  *		Append-only tables: wallet_ops.enforce_append_only(),
  *		release_append_only(), grant_ingest() and revoke_ingest(), the guard
- *		trigger and the event triggers that keep the protection in place.
+ *		trigger (append_only_guard.c) and the event triggers that keep the
+ *		protection in place (append_only_ddl.c).  What the rest of wallet_ops
+ *		may call; all of it is defined in append_only_guard.c.
  *
  * A protected table (plain or partitioned) carries, on itself and on every
  * partition, present or future:

@@ -26,7 +26,7 @@
 #include "common.h"
 #include "job_log.h"
 #include "maintenance.h"
-#include "matviews.h"
+#include "matview_refresh.h"
 #include "partitions.h"
 #include "scheduled_verify.h"
 

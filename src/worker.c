@@ -71,9 +71,9 @@
 #include "utils/wait_event.h"
 #endif
 
+#include "common.h"
 #include "job_log.h"
 #include "maintenance.h"
-#include "common.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_worker_notify);

@@ -59,6 +59,9 @@ BEGIN
     END LOOP;
 END \$\$;};
 }
+# the worker pauses meanwhile, so that the test sees the rows it leaves
+$node->safe_psql('postgres', q{ALTER SYSTEM SET wallet_ops.enabled = off; SELECT pg_reload_conf();});
+sleep(2);	# a tick under way when the reload came ends, the next one sees it
 $node->safe_psql('postgres', set_event_triggers('DISABLE') . q{
 DROP TABLE gone_parts;
 DROP MATERIALIZED VIEW gone_mv;
@@ -70,6 +73,7 @@ SELECT (SELECT count(*) FROM wallet_ops.partition_config c WHERE NOT EXISTS (SEL
      + (SELECT count(*) FROM wallet_ops.verification_schedule s WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = s.relid))}),
 	'3', 'three configuration rows now name tables that are gone');
 my $dropped_at = $node->safe_psql('postgres', 'SELECT now()');
+$node->safe_psql('postgres', q{ALTER SYSTEM RESET wallet_ops.enabled; SELECT pg_reload_conf();});
 
 # the other tables of each kind are still served
 $node->safe_psql('postgres', q{

@@ -1,24 +1,24 @@
 /*-------------------------------------------------------------------------
  *
- * append_only.c
+ * append_only_guard.c
  *		Append-only tables: the guard trigger, the SQL functions
  *		enforce_append_only(), release_append_only(), grant_ingest() and
- *		revoke_ingest(), and the event triggers that refuse the DDL which
- *		would take the protection away and extend it to new partitions.
+ *		revoke_ingest(), the maintenance bypass, and the protected set.
  *
- * See append_only.h for the objects a protected table carries and
- * docs/append-only.md for every path that was tried and what stops it.
+ * See append_only.h for the objects a protected table carries.  The event
+ * triggers that keep them in place are in append_only_ddl.c, which calls
+ * this file to protect what joins a protected tree.
  *
  * The protected set lives in wallet_ops.append_only_tables and the ingest
- * grants in wallet_ops.ingest_grants (both dumped by pg_dump).  Those tables
- * are read and written as the owner of the extension with a fixed
- * search_path; the DDL on user tables runs as the calling user, who must
- * own them.
+ * grants in wallet_ops.ingest_grants (both dumped by pg_dump); this is the
+ * only C file that reads or writes them.  Those tables are read and written
+ * as the owner of the extension with a fixed search_path; the DDL on user
+ * tables runs as the calling user, who must own them.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
- *	  src/append_only.c
+ *	  src/append_only_guard.c
  *
  *-------------------------------------------------------------------------
  */
@@ -26,7 +26,6 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
@@ -34,31 +33,23 @@
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
-#include "commands/event_trigger.h"
-#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
-#include "nodes/parsenodes.h"
-#include "parser/parse_type.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "append_only.h"
+#include "append_only_guard.h"
 #include "job_log.h"
 #include "common.h"
 
@@ -67,9 +58,6 @@ PG_FUNCTION_INFO_V1(wallet_ops_enforce_append_only);
 PG_FUNCTION_INFO_V1(wallet_ops_release_append_only);
 PG_FUNCTION_INFO_V1(wallet_ops_grant_ingest);
 PG_FUNCTION_INFO_V1(wallet_ops_revoke_ingest);
-PG_FUNCTION_INFO_V1(wallet_ops_append_only_ddl_start);
-PG_FUNCTION_INFO_V1(wallet_ops_append_only_ddl_end);
-PG_FUNCTION_INFO_V1(wallet_ops_append_only_sql_drop);
 
 /* State of one of our triggers on one relation. */
 typedef struct TriggerState
@@ -78,8 +66,6 @@ typedef struct TriggerState
 	bool		isclone;		/* cloned from a partitioned parent */
 	char		enabled;		/* pg_trigger.tgenabled */
 } TriggerState;
-
-/* Saved state while acting as the extension owner. */
 
 /* Backend-local bypass for the retention code (see append_only.h). */
 static bool maintenance_allowed = false;
@@ -96,40 +82,19 @@ static void append_only_subxact_callback(SubXactEvent event,
 										 SubTransactionId mySubid,
 										 SubTransactionId parentSubid,
 										 void *arg);
-static bool is_guard_trigger_name(const char *name);
 static char *qualified_relname(Oid relid);
-static bool config_available(void);
-static List *config_relids(void);
-static void config_insert(Oid relid);
 static void config_delete(Oid relid);
 static List *ingest_roles(Oid relid);
 static void ingest_record(Oid relid, const char *role, bool add);
-static void ingest_forget_relids(List *relids);
-static Oid	covering_entry(Oid relid, List *config);
-static Oid	covered_descendant(Oid relid, List *config);
 static void trigger_state(Oid relid, const char *name, TriggerState *st);
 static void exec_internal(const char *sql);
 static void ensure_relation(Oid relid);
 static void ensure_tree(Oid top);
-static void absorb_subtree(Oid top, List *config);
 static void strip_relation(Oid relid);
 static void apply_ingest(Oid relid, const char *role, bool grant);
 static void apply_inherited_ingest(Oid relid);
 static void check_protectable(Oid relid);
-static void check_owner(Oid relid);
-static void refuse_relation(Oid relid, Oid cover, const char *what);
-static void check_drop(DropStmt *stmt);
-static void check_alter_table(AlterTableStmt *stmt);
-static void check_trigger_change(RangeVar *relation, const char *trigname,
-								 const char *action);
-static void check_create_trigger(CreateTrigStmt *stmt);
-static void check_create_table(CreateStmt *stmt, bool foreign);
-static void after_new_partition(Oid relid);
-static void after_detach(Oid parent, Oid part);
-static bool skip_event_trigger(void);
 static void log_job(const char *object, const char *action, const char *detail);
-static int	protected_tables_detail(List *config);
-static void check_alter_enum(AlterEnumStmt *stmt);
 
 /* ------------------------------------------------------------------------
  * Maintenance bypass
@@ -191,18 +156,16 @@ append_only_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+bool
+AppendOnlyRunningOwnDDL(void)
+{
+	return internal_ddl_depth > 0;
+}
+
 /* ------------------------------------------------------------------------
  * Small helpers
  * ------------------------------------------------------------------------
  */
-
-static bool
-is_guard_trigger_name(const char *name)
-{
-	return name != NULL &&
-		(strcmp(name, APPEND_ONLY_ROW_TRIGGER) == 0 ||
-		 strcmp(name, APPEND_ONLY_STMT_TRIGGER) == 0);
-}
 
 static char *
 qualified_relname(Oid relid)
@@ -219,8 +182,8 @@ qualified_relname(Oid relid)
 }
 
 /* False while the extension is being dropped or not yet fully created. */
-static bool
-config_available(void)
+bool
+AppendOnlyConfigAvailable(void)
 {
 	Oid			nsp = get_namespace_oid(WALLET_OPS_SCHEMA, true);
 
@@ -230,15 +193,15 @@ config_available(void)
 }
 
 /* Every protected relid that still exists. */
-static List *
-config_relids(void)
+List *
+AppendOnlyConfigRelids(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	WalletOpsOwnerContext ctx;
 	List	   *result = NIL;
 	uint64		i;
 
-	if (!config_available())
+	if (!AppendOnlyConfigAvailable())
 		return NIL;
 
 	WalletOpsOwnerBegin(&ctx);
@@ -264,8 +227,8 @@ config_relids(void)
 	return result;
 }
 
-static void
-config_insert(Oid relid)
+void
+AppendOnlyConfigInsert(Oid relid)
 {
 	WalletOpsOwnerContext ctx;
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
@@ -316,7 +279,7 @@ ingest_roles(Oid relid)
 	List	   *result = NIL;
 	uint64		i;
 
-	if (!config_available())
+	if (!AppendOnlyConfigAvailable())
 		return NIL;
 
 	values[0] = ObjectIdGetDatum(relid);
@@ -377,13 +340,13 @@ ingest_record(Oid relid, const char *role, bool add)
 }
 
 /* Forget everything recorded about relations that were dropped. */
-static void
-ingest_forget_relids(List *relids)
+void
+AppendOnlyForgetRelations(List *relids)
 {
 	WalletOpsOwnerContext ctx;
 	ListCell   *lc;
 
-	if (relids == NIL || !config_available())
+	if (relids == NIL || !AppendOnlyConfigAvailable())
 		return;
 
 	WalletOpsOwnerBegin(&ctx);
@@ -410,8 +373,8 @@ ingest_forget_relids(List *relids)
  * The protected table that covers relid: relid itself or its nearest
  * partitioned ancestor in config; InvalidOid when none.
  */
-static Oid
-covering_entry(Oid relid, List *config)
+Oid
+AppendOnlyCoveringEntry(Oid relid, List *config)
 {
 	ListCell   *lc;
 	List	   *ancestors;
@@ -431,28 +394,10 @@ covering_entry(Oid relid, List *config)
 	return InvalidOid;
 }
 
-/* A protected relation among relid's descendants (not relid); or invalid. */
-static Oid
-covered_descendant(Oid relid, List *config)
-{
-	List	   *tree;
-	ListCell   *lc;
-
-	if (config == NIL || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
-		return InvalidOid;
-	tree = find_all_inheritors(relid, NoLock, NULL);
-	foreach(lc, tree)
-	{
-		if (lfirst_oid(lc) != relid && list_member_oid(config, lfirst_oid(lc)))
-			return lfirst_oid(lc);
-	}
-	return InvalidOid;
-}
-
 bool
 AppendOnlyIsProtected(Oid relid)
 {
-	return OidIsValid(covering_entry(relid, config_relids()));
+	return OidIsValid(AppendOnlyCoveringEntry(relid, AppendOnlyConfigRelids()));
 }
 
 static void
@@ -568,8 +513,8 @@ ensure_tree(Oid top)
  * their own lose their own row trigger (the clone from the new parent takes
  * its place) and their entry in the protected set.
  */
-static void
-absorb_subtree(Oid top, List *config)
+void
+AppendOnlyAbsorbSubtree(Oid top, List *config)
 {
 	List	   *tree = find_all_inheritors(top, NoLock, NULL);
 	ListCell   *lc;
@@ -678,8 +623,8 @@ apply_inherited_ingest(Oid relid)
 	}
 }
 
-static void
-check_owner(Oid relid)
+void
+AppendOnlyCheckOwner(Oid relid)
 {
 #if PG_VERSION_NUM >= 160000
 	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
@@ -758,8 +703,8 @@ AppendOnlyProtect(Oid relid)
 				 errmsg("relation with OID %u does not exist", relid)));
 	check_protectable(relid);
 
-	config = config_relids();
-	cover = covering_entry(relid, config);
+	config = AppendOnlyConfigRelids();
+	cover = AppendOnlyCoveringEntry(relid, config);
 	if (OidIsValid(cover) && cover != relid)
 	{
 		ereport(NOTICE,
@@ -770,8 +715,8 @@ AppendOnlyProtect(Oid relid)
 	}
 	if (!OidIsValid(cover))
 	{
-		absorb_subtree(relid, config);
-		config_insert(relid);
+		AppendOnlyAbsorbSubtree(relid, config);
+		AppendOnlyConfigInsert(relid);
 	}
 	ensure_tree(relid);
 }
@@ -824,7 +769,7 @@ wallet_ops_append_only_guard(PG_FUNCTION_ARGS)
 		what = "truncate";
 
 	relid = RelationGetRelid(rel);
-	cover = covering_entry(relid, config_relids());
+	cover = AppendOnlyCoveringEntry(relid, AppendOnlyConfigRelids());
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("cannot %s append-only table \"%s\"", what,
@@ -866,7 +811,7 @@ wallet_ops_enforce_append_only(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	check_owner(relid);
+	AppendOnlyCheckOwner(relid);
 	AppendOnlyProtect(relid);
 	log_job(qualified_relname(relid), "protect", NULL);
 	PG_RETURN_VOID();
@@ -893,8 +838,8 @@ wallet_ops_release_append_only(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 
 	LockRelationOid(relid, AccessExclusiveLock);
-	config = config_relids();
-	cover = covering_entry(relid, config);
+	config = AppendOnlyConfigRelids();
+	cover = AppendOnlyCoveringEntry(relid, config);
 	if (!OidIsValid(cover))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -942,7 +887,7 @@ ingest_common(FunctionCallInfo fcinfo, bool grant)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
-	check_owner(relid);
+	AppendOnlyCheckOwner(relid);
 	(void) get_role_oid(role, false);	/* the role must exist */
 
 	LockRelationOid(relid, ShareUpdateExclusiveLock);
@@ -969,523 +914,17 @@ wallet_ops_revoke_ingest(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------------------
- * Event triggers
+ * Partitions joining and leaving a protected tree
  * ------------------------------------------------------------------------
  */
 
-static bool
-skip_event_trigger(void)
-{
-	if (internal_ddl_depth > 0)
-		return true;
-	/* our own install script */
-	if (creating_extension &&
-		CurrentExtensionObject == get_extension_oid("wallet_ops", true))
-		return true;
-	return !config_available();
-}
-
-/* ERROR for a DDL command that would remove rows of a protected table. */
-static void
-refuse_relation(Oid relid, Oid cover, const char *what)
-{
-	if (cover == relid)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot %s append-only table \"%s\"", what, get_rel_name(relid)),
-				 errdetail("wallet_ops keeps table \"%s\" append-only.", get_rel_name(relid)),
-				 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("cannot %s partition \"%s\" of append-only table \"%s\"",
-					what, get_rel_name(relid), get_rel_name(cover)),
-			 errdetail("wallet_ops keeps table \"%s\" and its partitions append-only; only partition retention may remove partitions.",
-					   get_rel_name(cover)),
-			 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
-}
-
-static int
-protected_tables_detail(List *config)
-{
-	if (list_length(config) == 1)
-		return errdetail("Table \"%s\" is append-only.",
-						 get_rel_name(linitial_oid(config)));
-	return errdetail("Table \"%s\" and %d more are append-only.",
-					 get_rel_name(linitial_oid(config)), list_length(config) - 1);
-}
-
-static void
-check_drop(DropStmt *stmt)
-{
-	List	   *config = config_relids();
-	ListCell   *lc;
-
-	if (config == NIL)
-		return;
-
-	switch (stmt->removeType)
-	{
-		case OBJECT_TABLE:
-		case OBJECT_FOREIGN_TABLE:
-			foreach(lc, stmt->objects)
-			{
-				RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
-				Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-				Oid			cover = covering_entry(relid, config);
-				Oid			below;
-
-				if (!OidIsValid(relid))
-					continue;
-				if (OidIsValid(cover))
-				{
-					if (maintenance_allowed && cover != relid)
-						continue;
-					refuse_relation(relid, cover, "drop");
-				}
-				below = covered_descendant(relid, config);
-				if (OidIsValid(below) && !maintenance_allowed)
-					ereport(ERROR,
-							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg("cannot drop table \"%s\" because its partition \"%s\" is append-only",
-									get_rel_name(relid), get_rel_name(below)),
-							 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
-			}
-			break;
-
-		case OBJECT_TRIGGER:
-			foreach(lc, stmt->objects)
-			{
-				List	   *names = (List *) lfirst(lc);
-				const char *trigname = strVal(llast(names));
-				List	   *relnames = list_truncate(list_copy(names),
-													 list_length(names) - 1);
-
-				if (is_guard_trigger_name(trigname))
-					check_trigger_change(makeRangeVarFromNameList(relnames),
-										 trigname, "drop");
-			}
-			break;
-
-		case OBJECT_SCHEMA:
-			foreach(lc, stmt->objects)
-			{
-				const char *nspname = strVal(lfirst(lc));
-				Oid			nsp = get_namespace_oid(nspname, true);
-				ListCell   *lr;
-
-				if (!OidIsValid(nsp))
-					continue;
-				if (strcmp(nspname, WALLET_OPS_SCHEMA) == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-							 errmsg("cannot drop schema \"%s\" while append-only tables exist",
-									nspname),
-							 protected_tables_detail(config),
-							 errhint("A superuser can release them first with wallet_ops.release_append_only().")));
-				foreach(lr, config)
-				{
-					List	   *tree = find_all_inheritors(lfirst_oid(lr), NoLock, NULL);
-					ListCell   *lt;
-
-					foreach(lt, tree)
-					{
-						if (get_rel_namespace(lfirst_oid(lt)) == nsp)
-							ereport(ERROR,
-									(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-									 errmsg("cannot drop schema \"%s\" because it contains append-only table \"%s\"",
-											nspname, get_rel_name(lfirst_oid(lt))),
-									 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
-					}
-				}
-			}
-			break;
-
-		case OBJECT_EXTENSION:
-			foreach(lc, stmt->objects)
-			{
-				if (strcmp(strVal(lfirst(lc)), "wallet_ops") == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-							 errmsg("cannot drop extension \"wallet_ops\" while append-only tables exist"),
-							 protected_tables_detail(config),
-							 errhint("A superuser can release them first with wallet_ops.release_append_only().")));
-			}
-			break;
-
-		default:
-			break;
-	}
-}
-
-/*
- * Refuse dropping, renaming or re-enabling (anything but ENABLE ALWAYS) one
- * of our triggers on a protected relation.
- */
-static void
-check_trigger_change(RangeVar *relation, const char *trigname, const char *action)
-{
-	Oid			relid = RangeVarGetRelid(relation, NoLock, true);
-	Oid			cover;
-
-	if (!OidIsValid(relid) || !is_guard_trigger_name(trigname))
-		return;
-	cover = covering_entry(relid, config_relids());
-	if (!OidIsValid(cover))
-		return;
-	if (maintenance_allowed && cover != relid && strcmp(action, "drop") == 0)
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("cannot %s trigger \"%s\" of append-only table \"%s\"",
-					action, trigname, get_rel_name(relid)),
-			 errdetail("The trigger keeps table \"%s\" append-only.", get_rel_name(cover)),
-			 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
-}
-
-static void
-check_alter_table(AlterTableStmt *stmt)
-{
-	List	   *config;
-	Oid			relid;
-	Oid			cover;
-	ListCell   *lc;
-	ObjectType	objtype;
-
-#if PG_VERSION_NUM >= 140000
-	objtype = stmt->objtype;
-#else
-	objtype = stmt->relkind;
-#endif
-	if (objtype != OBJECT_TABLE && objtype != OBJECT_FOREIGN_TABLE)
-		return;
-	config = config_relids();
-	if (config == NIL)
-		return;
-	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (!OidIsValid(relid))
-		return;
-	cover = covering_entry(relid, config);
-
-	foreach(lc, stmt->cmds)
-	{
-		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
-		Oid			below = InvalidOid;
-
-		switch (cmd->subtype)
-		{
-			case AT_DetachPartition:
-#if PG_VERSION_NUM >= 140000
-			case AT_DetachPartitionFinalize:
-#endif
-				if (OidIsValid(cover) && !maintenance_allowed)
-				{
-					PartitionCmd *pc = (PartitionCmd *) cmd->def;
-
-					ereport(ERROR,
-							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg("cannot detach partition \"%s\" from append-only table \"%s\"",
-									pc->name->relname, get_rel_name(relid)),
-							 errdetail("Detaching would remove its rows from table \"%s\", which wallet_ops keeps append-only; only partition retention may do so.",
-									   get_rel_name(cover)),
-							 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
-				}
-				break;
-
-			case AT_AttachPartition:
-				if (OidIsValid(cover) && objtype == OBJECT_TABLE)
-				{
-					PartitionCmd *pc = (PartitionCmd *) cmd->def;
-					Oid			part = RangeVarGetRelid(pc->name, NoLock, true);
-
-					if (!OidIsValid(part))
-						break;
-					if (get_rel_relkind(part) == RELKIND_FOREIGN_TABLE)
-						ereport(ERROR,
-								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-								 errmsg("cannot attach foreign table \"%s\" as a partition of append-only table \"%s\"",
-										get_rel_name(part), get_rel_name(relid)),
-								 errdetail("The rows of a foreign table live in another server, out of reach of wallet_ops.")));
-					if (get_rel_persistence(part) == RELPERSISTENCE_UNLOGGED)
-						ereport(ERROR,
-								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-								 errmsg("cannot attach unlogged table \"%s\" as a partition of append-only table \"%s\"",
-										get_rel_name(part), get_rel_name(relid)),
-								 errdetail("An unlogged table is emptied after a crash.")));
-					absorb_subtree(part, config);
-				}
-				break;
-
-			case AT_EnableTrig:
-			case AT_EnableReplicaTrig:
-			case AT_DisableTrig:
-				if (OidIsValid(cover) && is_guard_trigger_name(cmd->name))
-					check_trigger_change(stmt->relation, cmd->name,
-										 cmd->subtype == AT_DisableTrig ? "disable" :
-										 "change the firing mode of");
-				break;
-
-			case AT_EnableTrigAll:
-			case AT_DisableTrigAll:
-			case AT_EnableTrigUser:
-			case AT_DisableTrigUser:
-				if (OidIsValid(cover))
-					ereport(ERROR,
-							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg("cannot %s all triggers of append-only table \"%s\"",
-									(cmd->subtype == AT_DisableTrigAll ||
-									 cmd->subtype == AT_DisableTrigUser) ? "disable" : "re-enable",
-									get_rel_name(relid)),
-							 errdetail("Triggers \"%s\" and \"%s\" must stay ENABLE ALWAYS.",
-									   APPEND_ONLY_ROW_TRIGGER, APPEND_ONLY_STMT_TRIGGER),
-							 errhint("Name the triggers to change instead of ALL or USER.")));
-				break;
-
-			case AT_DropColumn:
-			case AT_AlterColumnType:
-#if PG_VERSION_NUM >= 170000
-			case AT_SetExpression:
-#endif
-				if (!OidIsValid(cover) && stmt->relation->inh)
-					below = covered_descendant(relid, config);
-				if (OidIsValid(cover) || OidIsValid(below))
-					ereport(ERROR,
-							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg(cmd->subtype == AT_DropColumn ?
-									"cannot drop column \"%s\" of append-only table \"%s\"" :
-									"cannot change column \"%s\" of append-only table \"%s\"",
-									cmd->name,
-									get_rel_name(OidIsValid(cover) ? cover : below)),
-							 errdetail("That would change the values stored in existing rows."),
-							 errhint("Add a new column instead.")));
-				break;
-
-			case AT_SetUnLogged:
-				if (OidIsValid(cover))
-					ereport(ERROR,
-							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg("cannot make append-only table \"%s\" unlogged",
-									get_rel_name(relid)),
-							 errdetail("An unlogged table is emptied after a crash.")));
-				break;
-
-			case AT_AddInherit:
-				{
-					Oid			parent = RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true);
-
-					if (OidIsValid(covering_entry(parent, config)))
-						ereport(ERROR,
-								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-								 errmsg("cannot inherit from append-only table \"%s\"",
-										get_rel_name(parent)),
-								 errhint("Use declarative partitioning instead of inheritance.")));
-				}
-				break;
-
-			default:
-				break;
-		}
-	}
-}
-
-static void
-check_create_trigger(CreateTrigStmt *stmt)
-{
-	List	   *funcname = stmt->funcname;
-	bool		ours;
-	Oid			relid;
-
-	if (!is_guard_trigger_name(stmt->trigname))
-		return;
-
-	ours = list_length(funcname) == 2 &&
-		strcmp(strVal(linitial(funcname)), WALLET_OPS_SCHEMA) == 0 &&
-		strcmp(strVal(lsecond(funcname)), "append_only_guard") == 0;
-	if (!ours || stmt->replace)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("trigger name \"%s\" is reserved for wallet_ops", stmt->trigname),
-				 errdetail("Only CREATE TRIGGER ... EXECUTE FUNCTION wallet_ops.append_only_guard(), without OR REPLACE, may use it."),
-				 errhint("Choose another trigger name.")));
-
-	/*
-	 * Creating the guard trigger protects the table (a restore does that):
-	 * the TRIGGER privilege alone must not let anybody else do it.
-	 */
-	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (OidIsValid(relid))
-		check_owner(relid);
-}
-
-static void
-check_create_table(CreateStmt *stmt, bool foreign)
-{
-	List	   *config;
-	ListCell   *lc;
-
-	if (stmt->inhRelations == NIL)
-		return;
-	config = config_relids();
-	if (config == NIL)
-		return;
-	foreach(lc, stmt->inhRelations)
-	{
-		Oid			parent = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
-
-		if (!OidIsValid(covering_entry(parent, config)))
-			continue;
-		if (stmt->partbound == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot inherit from append-only table \"%s\"",
-							get_rel_name(parent)),
-					 errhint("Use declarative partitioning instead of inheritance.")));
-		if (foreign)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot create foreign table \"%s\" as a partition of append-only table \"%s\"",
-							stmt->relation->relname, get_rel_name(parent)),
-					 errdetail("The rows of a foreign table live in another server, out of reach of wallet_ops.")));
-		if (stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot create unlogged table \"%s\" as a partition of append-only table \"%s\"",
-							stmt->relation->relname, get_rel_name(parent)),
-					 errdetail("An unlogged table is emptied after a crash.")));
-	}
-}
-
-/*
- * ALTER TYPE ... RENAME VALUE changes what the rows of every table using the
- * enum say: refused when a protected table has a column of that type (or a
- * domain over it, or an array of either).
- */
-static void
-check_alter_enum(AlterEnumStmt *stmt)
-{
-	List	   *config;
-	Oid			enumoid;
-	ListCell   *lc;
-
-	if (stmt->oldVal == NULL)
-		return;					/* ADD VALUE: existing rows keep their meaning */
-	config = config_relids();
-	if (config == NIL)
-		return;
-	enumoid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
-	if (!OidIsValid(enumoid))
-		return;
-	foreach(lc, config)
-	{
-		Relation	rel = relation_open(lfirst_oid(lc), AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(rel);
-		int			i;
-
-		for (i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-			Oid			base;
-
-			if (att->attisdropped)
-				continue;
-			base = getBaseType(att->atttypid);
-			if (OidIsValid(get_element_type(base)))
-				base = getBaseType(get_element_type(base));
-			if (base == enumoid)
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("cannot rename a value of type %s used by append-only table \"%s\"",
-								format_type_be(enumoid), RelationGetRelationName(rel)),
-						 errdetail("Column \"%s\" stores that type: renaming the value would change what existing rows say.",
-								   NameStr(att->attname)),
-						 errhint("Add a new value instead.")));
-		}
-		relation_close(rel, AccessShareLock);
-	}
-}
-
-/*
- * ddl_command_start: refuse, before anything happens, the DDL that would
- * remove rows of a protected table or disarm its triggers.
- */
-Datum
-wallet_ops_append_only_ddl_start(PG_FUNCTION_ARGS)
-{
-	EventTriggerData *trigdata;
-	Node	   *parsetree;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"append_only_ddl_start\" must be fired as an event trigger")));
-	if (skip_event_trigger())
-		PG_RETURN_VOID();
-
-	trigdata = (EventTriggerData *) fcinfo->context;
-	parsetree = trigdata->parsetree;
-	switch (nodeTag(parsetree))
-	{
-		case T_DropStmt:
-			check_drop((DropStmt *) parsetree);
-			break;
-		case T_AlterTableStmt:
-			check_alter_table((AlterTableStmt *) parsetree);
-			break;
-		case T_RenameStmt:
-			{
-				RenameStmt *rs = (RenameStmt *) parsetree;
-
-				if (rs->renameType == OBJECT_TRIGGER)
-					check_trigger_change(rs->relation, rs->subname, "rename");
-			}
-			break;
-		case T_CreateTrigStmt:
-			check_create_trigger((CreateTrigStmt *) parsetree);
-			break;
-		case T_AlterObjectDependsStmt:
-			{
-				AlterObjectDependsStmt *ds = (AlterObjectDependsStmt *) parsetree;
-
-				if (ds->objectType == OBJECT_TRIGGER && ds->relation != NULL)
-					check_trigger_change(ds->relation,
-										 strVal(llast((List *) ds->object)),
-										 "change the dependencies of");
-			}
-			break;
-		case T_RuleStmt:
-			{
-				RuleStmt   *rs = (RuleStmt *) parsetree;
-				Oid			relid = RangeVarGetRelid(rs->relation, NoLock, true);
-
-				if (OidIsValid(covering_entry(relid, config_relids())))
-					ereport(ERROR,
-							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg("cannot create rule on append-only table \"%s\"",
-									get_rel_name(relid)),
-							 errdetail("A rule could swallow or redirect the rows written to the table.")));
-			}
-			break;
-		case T_CreateStmt:
-			check_create_table((CreateStmt *) parsetree, false);
-			break;
-		case T_AlterEnumStmt:
-			check_alter_enum((AlterEnumStmt *) parsetree);
-			break;
-		case T_CreateForeignTableStmt:
-			check_create_table(&((CreateForeignTableStmt *) parsetree)->base, true);
-			break;
-		default:
-			break;
-	}
-	PG_RETURN_VOID();
-}
-
 /* A partition joined a tree: protect it if the tree is protected. */
-static void
-after_new_partition(Oid relid)
+void
+AppendOnlyProtectNewPartition(Oid relid)
 {
 	if (!OidIsValid(relid))
 		return;
-	if (OidIsValid(covering_entry(relid, config_relids())))
+	if (OidIsValid(AppendOnlyCoveringEntry(relid, AppendOnlyConfigRelids())))
 		ensure_tree(relid);
 	apply_inherited_ingest(relid);
 }
@@ -1494,185 +933,19 @@ after_new_partition(Oid relid)
  * A partition left a protected tree (only possible under the maintenance
  * bypass): it becomes an ordinary table.
  */
-static void
-after_detach(Oid parent, Oid part)
+void
+AppendOnlyReleaseDetached(Oid parent, Oid part)
 {
-	List	   *config = config_relids();
+	List	   *config = AppendOnlyConfigRelids();
 	List	   *tree;
 	ListCell   *lc;
 
-	if (!OidIsValid(part) || !OidIsValid(covering_entry(parent, config)))
+	if (!OidIsValid(part) || !OidIsValid(AppendOnlyCoveringEntry(parent, config)))
 		return;
 	tree = find_all_inheritors(part, NoLock, NULL);
 	foreach(lc, tree)
 	{
-		if (!OidIsValid(covering_entry(lfirst_oid(lc), config)))
+		if (!OidIsValid(AppendOnlyCoveringEntry(lfirst_oid(lc), config)))
 			strip_relation(lfirst_oid(lc));
 	}
-}
-
-/*
- * ddl_command_end: new partitions of a protected table get its triggers and
- * the ingest grants of their ancestors; a restored row trigger (pg_dump
- * without data) puts its table back into the protected set.
- */
-Datum
-wallet_ops_append_only_ddl_end(PG_FUNCTION_ARGS)
-{
-	EventTriggerData *trigdata;
-	Node	   *parsetree;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"append_only_ddl_end\" must be fired as an event trigger")));
-	if (skip_event_trigger())
-		PG_RETURN_VOID();
-
-	trigdata = (EventTriggerData *) fcinfo->context;
-	parsetree = trigdata->parsetree;
-	switch (nodeTag(parsetree))
-	{
-		case T_CreateStmt:
-			{
-				CreateStmt *cs = (CreateStmt *) parsetree;
-
-				if (cs->partbound != NULL)
-					after_new_partition(RangeVarGetRelid(cs->relation, NoLock, true));
-			}
-			break;
-		case T_AlterTableStmt:
-			{
-				AlterTableStmt *as = (AlterTableStmt *) parsetree;
-				ListCell   *lc;
-				Oid			relid = RangeVarGetRelid(as->relation, NoLock, true);
-
-				foreach(lc, as->cmds)
-				{
-					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
-					PartitionCmd *pc = (PartitionCmd *) cmd->def;
-
-					if (cmd->subtype == AT_AttachPartition)
-						after_new_partition(RangeVarGetRelid(pc->name, NoLock, true));
-					else if (cmd->subtype == AT_DetachPartition
-#if PG_VERSION_NUM >= 140000
-							 || cmd->subtype == AT_DetachPartitionFinalize
-#endif
-						)
-						after_detach(relid, RangeVarGetRelid(pc->name, NoLock, true));
-				}
-			}
-			break;
-		case T_CreateTrigStmt:
-			{
-				CreateTrigStmt *ts = (CreateTrigStmt *) parsetree;
-				Oid			relid;
-
-				if (strcmp(ts->trigname, APPEND_ONLY_ROW_TRIGGER) != 0)
-					break;
-				relid = RangeVarGetRelid(ts->relation, NoLock, true);
-				if (OidIsValid(relid) &&
-					!OidIsValid(covering_entry(relid, config_relids())))
-					config_insert(relid);
-			}
-			break;
-		default:
-			break;
-	}
-	PG_RETURN_VOID();
-}
-
-/*
- * sql_drop: the net under ddl_command_start, for drops that cascade (DROP
- * SCHEMA ... CASCADE, DROP OWNED, DROP TYPE ... CASCADE, an extension a
- * trigger was made to depend on): refuse when a guard trigger, a protected
- * table or a column of one goes away.  Also forgets dropped relations.
- */
-Datum
-wallet_ops_append_only_sql_drop(PG_FUNCTION_ARGS)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *config;
-	List	   *dropped = NIL;
-	uint64		i;
-	char	   *refusal = NULL;
-	char	   *refusal_detail = NULL;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"append_only_sql_drop\" must be fired as an event trigger")));
-	if (skip_event_trigger())
-		PG_RETURN_VOID();
-
-	config = config_relids();
-
-	SPI_connect();
-	if (SPI_execute("SELECT classid::pg_catalog.oid, objid, objsubid, object_type, object_identity"
-					"  FROM pg_catalog.pg_event_trigger_dropped_objects()",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the dropped objects");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Oid			classid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-		Oid			objid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
-		int32		objsubid = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-		char	   *type = SPI_getvalue(tup, desc, 4);
-		char	   *identity = SPI_getvalue(tup, desc, 5);
-
-		if (strcmp(type, "extension") == 0 && identity &&
-			strcmp(identity, "wallet_ops") == 0)
-		{
-			SPI_finish();
-			PG_RETURN_VOID();
-		}
-		if (classid == RelationRelationId && objsubid == 0)
-		{
-			MemoryContext old = MemoryContextSwitchTo(caller);
-
-			dropped = lappend_oid(dropped, objid);
-			if (refusal == NULL && !maintenance_allowed &&
-				list_member_oid(config, objid))
-				refusal = psprintf("cannot drop append-only table %s", identity);
-			MemoryContextSwitchTo(old);
-		}
-		else if (classid == RelationRelationId && refusal == NULL &&
-				 !maintenance_allowed && get_rel_name(objid) != NULL &&
-				 OidIsValid(covering_entry(objid, config)))
-		{
-			MemoryContext old = MemoryContextSwitchTo(caller);
-
-			refusal = psprintf("cannot drop column %s of an append-only table", identity);
-			refusal_detail = pstrdup("That would remove values stored in existing rows.");
-			MemoryContextSwitchTo(old);
-		}
-		else if (classid == TriggerRelationId && refusal == NULL &&
-				 !maintenance_allowed && identity &&
-				 (strncmp(identity, APPEND_ONLY_ROW_TRIGGER " on ",
-						  strlen(APPEND_ONLY_ROW_TRIGGER " on ")) == 0 ||
-				  strncmp(identity, APPEND_ONLY_STMT_TRIGGER " on ",
-						  strlen(APPEND_ONLY_STMT_TRIGGER " on ")) == 0))
-		{
-			MemoryContext old = MemoryContextSwitchTo(caller);
-
-			refusal = psprintf("cannot drop append-only table %s",
-							   strstr(identity, " on ") + 4);
-			refusal_detail = psprintf("The command would remove trigger %s.", identity);
-			MemoryContextSwitchTo(old);
-		}
-	}
-	SPI_finish();
-
-	if (refusal != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg_internal("%s", refusal),
-				 refusal_detail ? errdetail_internal("%s", refusal_detail) : 0,
-				 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
-
-	ingest_forget_relids(dropped);
-	PG_RETURN_VOID();
 }

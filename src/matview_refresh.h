@@ -1,18 +1,18 @@
 /*-------------------------------------------------------------------------
  *
- * matviews.h
- *		Materialised views kept fresh: change tracking on their sources and
- *		refreshes by the worker.
+ * matview_refresh.h
+ *		Refreshing managed materialised views: what the worker and
+ *		run_maintenance() call.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
- *	  src/matviews.h
+ *	  src/matview_refresh.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef WALLET_OPS_MATVIEWS_H
-#define WALLET_OPS_MATVIEWS_H
+#ifndef WALLET_OPS_MATVIEW_REFRESH_H
+#define WALLET_OPS_MATVIEW_REFRESH_H
 
 #include "common.h"
 #include "nodes/pg_list.h"
@@ -37,4 +37,4 @@ extern List *MatviewsDueViews(void);
  */
 extern void MatviewsForgetDropped(ActionReport *report);
 
-#endif							/* WALLET_OPS_MATVIEWS_H */
+#endif							/* WALLET_OPS_MATVIEW_REFRESH_H */
