@@ -45,7 +45,7 @@
 
 #include "append_only.h"
 #include "chain.h"
-#include "partitions.h"
+#include "partition_config.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_enable_hash_chain);

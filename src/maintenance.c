@@ -24,6 +24,7 @@
 #include "common.h"
 #include "matviews.h"
 #include "scheduled_verify.h"
+#include "partition_config.h"
 #include "partitions.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_run_maintenance);

@@ -67,6 +67,7 @@
 #include "append_only.h"
 #include "chain.h"
 #include "job_log.h"
+#include "partition_config.h"
 #include "partitions.h"
 #include "common.h"
 
@@ -74,38 +75,12 @@ PG_FUNCTION_INFO_V1(wallet_ops_manage_partitions);
 PG_FUNCTION_INFO_V1(wallet_ops_unmanage_partitions);
 PG_FUNCTION_INFO_V1(wallet_ops_partition_plan);
 
-/* Limits on input. */
-#define MAX_PREMAKE		1000
 /* At most this many periods of default-partition rows are handled per run. */
 #define MAX_DEFAULT_PERIODS 1000
 
 /* Key values as int64; MINVALUE and MAXVALUE bounds map to the extremes. */
 #define KEY_MIN			PG_INT64_MIN
 #define KEY_MAX			PG_INT64_MAX
-
-typedef enum PartPeriod
-{
-	PERIOD_DAY,
-	PERIOD_WEEK,
-	PERIOD_MONTH,
-	PERIOD_QUARTER,
-	PERIOD_YEAR
-} PartPeriod;
-
-static const char *const period_names[] = {"day", "week", "month", "quarter", "year"};
-
-/* One row of wallet_ops.partition_config. */
-typedef struct PartConfig
-{
-	Oid			relid;
-	PartPeriod	period;
-	int			premake;
-	bool		has_retention;
-	Interval	retention;
-	char	   *time_zone;
-	pg_tz	   *tz;
-	bool		keep_detached;
-} PartConfig;
 
 /* An existing (non-default) partition and its bounds. */
 typedef struct ExistingPart
@@ -172,17 +147,9 @@ typedef struct MaintState
 	bool		manage;			/* called by manage_partitions() */
 	MemoryContext outer;		/* where actions are kept */
 	List	   *actions;		/* DoneAction * */
-	int64		default_rows;	/* left in the default partition */
-	bool		has_runway;
-	TimestampTz runway;
+	PartRunFigures figures;		/* recorded in partition_config */
 } MaintState;
 
-static PartPeriod parse_period(const char *name);
-static pg_tz *parse_time_zone(const char *name);
-static void check_retention(const Interval *retention);
-static PartConfig *config_read(Oid relid);
-static void config_record(Oid relid, MaintState *m, const char *result,
-						  const ErrorData *error);
 static void check_table(Relation rel, Oid *keytype, AttrNumber *keyattno);
 static void check_owner(Relation rel);
 static void table_read(PartTable *t);
@@ -217,47 +184,6 @@ static char *column_list(Relation rel);
  * Input checks
  * ------------------------------------------------------------------------
  */
-
-static PartPeriod
-parse_period(const char *name)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(period_names); i++)
-	{
-		if (pg_strcasecmp(name, period_names[i]) == 0)
-			return (PartPeriod) i;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unrecognized partition period: \"%s\"", name),
-			 errhint("Valid periods are day, week, month, quarter and year.")));
-	return PERIOD_MONTH;		/* keep compiler quiet */
-}
-
-static pg_tz *
-parse_time_zone(const char *name)
-{
-	pg_tz	   *tz = pg_tzset(name);
-
-	if (tz == NULL || !pg_tz_acceptable(tz))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" not recognized", name),
-				 errhint("Use a time zone name from pg_timezone_names, such as \"UTC\" or \"Europe/Berlin\".")));
-	return tz;
-}
-
-static void
-check_retention(const Interval *retention)
-{
-	if (retention->month < 0 || retention->day < 0 || retention->time < 0 ||
-		(retention->month == 0 && retention->day == 0 && retention->time == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("partition retention must be a positive interval"),
-				 errhint("Pass NULL to keep every partition.")));
-}
 
 /*
  * Checks that rel can be managed: a table range-partitioned on one plain
@@ -310,121 +236,6 @@ check_owner(Relation rel)
 #endif
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE,
 					   RelationGetRelationName(rel));
-}
-
-/* ------------------------------------------------------------------------
- * Configuration
- * ------------------------------------------------------------------------
- */
-
-/*
- * Connects SPI and runs one statement on wallet_ops.partition_config as the
- * extension's owner, with a safe search_path: a role that owns a managed
- * table needs no rights on wallet_ops' own tables.  The caller reads the
- * results and calls SPI_finish().
- */
-static int
-config_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
-			const char *nulls, bool read_only)
-{
-	WalletOpsOwnerContext owner;
-	int			ret;
-
-	SPI_connect();
-	WalletOpsOwnerBegin(&owner);
-	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
-								read_only, 0);
-	WalletOpsOwnerEnd(&owner);
-	return ret;
-}
-
-/* Reads the configuration of relid; NULL when it is not managed. */
-static PartConfig *
-config_read(Oid relid)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	PartConfig *cfg = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	int			ret;
-
-	values[0] = ObjectIdGetDatum(relid);
-	ret = config_exec("SELECT period, premake, retention, time_zone, keep_detached"
-					  " FROM wallet_ops.partition_config WHERE relid = $1",
-					  1, argtypes, values, NULL, true);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
-		char	   *period;
-
-		cfg = MemoryContextAllocZero(caller, sizeof(PartConfig));
-		cfg->relid = relid;
-		period = SPI_getvalue(tup, desc, 1);
-		cfg->period = parse_period(period);
-		cfg->premake = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		cfg->has_retention = !isnull;
-		if (!isnull)
-			cfg->retention = *DatumGetIntervalP(d);
-		cfg->time_zone = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 4));
-		cfg->tz = parse_time_zone(cfg->time_zone);
-		cfg->keep_detached = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-	}
-	SPI_finish();
-	return cfg;
-}
-
-bool
-PartitionsHaveRetention(Oid relid)
-{
-	PartConfig *cfg = config_read(relid);
-
-	return cfg != NULL && cfg->has_retention;
-}
-
-/* Records the outcome of one run in partition_config. */
-static void
-config_record(Oid relid, MaintState *m, const char *result,
-			  const ErrorData *error)
-{
-	Oid			argtypes[6] = {OIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, INT8OID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	int			ret;
-
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[2] = CStringGetTextDatum(result);
-	if (error && error->message)
-		values[3] = CStringGetTextDatum(error->message);
-	else
-		nulls[3] = 'n';
-	if (m && m->has_runway)
-		values[4] = TimestampTzGetDatum(m->runway);
-	else
-		nulls[4] = 'n';
-	if (m && !error)
-		values[5] = Int64GetDatum(m->default_rows);
-	else
-		nulls[5] = 'n';
-
-	ret = config_exec("UPDATE wallet_ops.partition_config"
-					  " SET last_run = $2, last_result = $3, last_error = $4,"
-					  " runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
-					  " default_rows = COALESCE($6, default_rows)"
-					  " WHERE relid = $1",
-					  6, argtypes, values, nulls, false);
-	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "could not update wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
 }
 
 /* ------------------------------------------------------------------------
@@ -1197,7 +1008,7 @@ execute_plan(MaintState *m, PartPlan *plan)
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 				 errmsg("partition \"%s\" of table \"%s\" does not match the %s periods in time zone \"%s\"",
 						get_rel_name(plan->conflict_with->relid), t->relname,
-						period_names[m->cfg->period], m->cfg->time_zone),
+						PartitionConfigPeriodName(m->cfg->period), m->cfg->time_zone),
 				 errdetail("The partition covers %s to %s; the period %s should cover %s to %s.",
 						   key_text(plan->conflict_with->lo, t->keytype),
 						   key_text(plan->conflict_with->hi, t->keytype),
@@ -1295,7 +1106,7 @@ maintain(MaintState *m, bool use_lock_timeout)
 	/* headline figures for wallet_ops.status */
 	CommandCounterIncrement();
 	table_read(&m->t);
-	m->default_rows = 0;
+	m->figures.default_rows = 0;
 	if (OidIsValid(m->t.default_oid) && (plan.default_has_rows || plan.notes))
 	{
 		bool		isnull;
@@ -1306,7 +1117,7 @@ maintain(MaintState *m, bool use_lock_timeout)
 															get_rel_name(m->t.default_oid))),
 						false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not count rows of default partition");
-		m->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+		m->figures.default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 													  SPI_tuptable->tupdesc, 1, &isnull));
 		SPI_finish();
 	}
@@ -1317,30 +1128,30 @@ maintain(MaintState *m, bool use_lock_timeout)
 									 m->t.keytype, m->cfg->tz);
 		int			i;
 
-		m->has_runway = false;
+		m->figures.has_runway = false;
 		for (i = 0; i < m->t.nparts; i++)
 		{
 			if (m->t.parts[i].lo <= end && m->t.parts[i].hi > end)
 			{
 				end = m->t.parts[i].hi;
-				m->has_runway = true;
+				m->figures.has_runway = true;
 			}
 		}
-		if (m->has_runway && end != KEY_MAX)
+		if (m->figures.has_runway && end != KEY_MAX)
 		{
 			if (m->t.keytype == TIMESTAMPTZOID)
-				m->runway = (TimestampTz) end;
+				m->figures.runway = (TimestampTz) end;
 			else
 			{
 				int			j = key_julian(end, m->t.keytype, m->cfg->tz);
 
-				m->runway = (TimestampTz) julian_key(j, TIMESTAMPTZOID, m->cfg->tz);
+				m->figures.runway = (TimestampTz) julian_key(j, TIMESTAMPTZOID, m->cfg->tz);
 				if (m->t.keytype == TIMESTAMPOID)
-					m->runway += end - julian_key(j, TIMESTAMPOID, m->cfg->tz);
+					m->figures.runway += end - julian_key(j, TIMESTAMPOID, m->cfg->tz);
 			}
 		}
 		else
-			m->has_runway = false;
+			m->figures.has_runway = false;
 	}
 }
 
@@ -1396,38 +1207,6 @@ record_actions(TimestampTz started, const char *table, List *actions)
 	}
 }
 
-List *
-PartitionsManagedTables(void)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *result;
-
-	if (config_exec("SELECT relid::pg_catalog.oid FROM wallet_ops.partition_config ORDER BY relid",
-					0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.partition_config");
-	result = WalletOpsSpiOidList(caller);
-	SPI_finish();
-	return result;
-}
-
-/* Removes the configuration of a table that no longer exists. */
-static void
-forget_dropped(Oid relid, ActionReport *report, TimestampTz started)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	char	   *object = psprintf("table with OID %u", relid);
-
-	values[0] = ObjectIdGetDatum(relid);
-	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
-					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
-		elog(ERROR, "could not update wallet_ops.partition_config");
-	SPI_finish();
-	JobLogRecord(started, object, "partitions", "unmanage", JOB_OK,
-				 "the table was dropped", NULL);
-	ActionReportAdd(report, object, "unmanaged", "the table was dropped");
-}
-
 bool
 PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 						ActionReport *report)
@@ -1444,7 +1223,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 	{
-		forget_dropped(relid, report, started);
+		PartitionConfigForgetDropped(relid, report, started);
 		MemoryContextDelete(work);
 		return true;
 	}
@@ -1468,7 +1247,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 
 		/* no longer managed since the list was made: nothing to do */
-		m->cfg = config_read(relid);
+		m->cfg = PartitionConfigRead(relid);
 		if (m->cfg != NULL)
 		{
 			if (OidIsValid(as_role))
@@ -1491,7 +1270,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 			AtEOXact_GUC(true, save_nestlevel);
 			SetUserIdAndSecContext(save_userid, save_sec_context);
 
-			config_record(relid, m, "ok", NULL);
+			PartitionConfigRecord(relid, "ok", NULL, &m->figures);
 			record_actions(started, object, m->actions);
 		}
 
@@ -1523,7 +1302,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 			JobLogRecord(started, object, "partitions", "maintenance", JOB_SKIPPED,
 						 "could not lock the table within wallet_ops.lock_timeout; retried on the next run",
 						 edata);
-			config_record(relid, NULL, "skipped", edata);
+			PartitionConfigRecord(relid, "skipped", edata, NULL);
 			ActionReportAdd(report, object, "skipped", edata->message);
 		}
 		else
@@ -1534,7 +1313,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 					 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
 			JobLogRecord(started, object, "partitions", "maintenance", JOB_ERROR,
 						 edata->detail, edata);
-			config_record(relid, NULL, "error", edata);
+			PartitionConfigRecord(relid, "error", edata, NULL);
 			ActionReportAdd(report, object, "failed", edata->message);
 		}
 		report->errors++;
@@ -1561,7 +1340,7 @@ PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
 
 	if (OidIsValid(only_relid))
 	{
-		if (config_read(only_relid) == NULL)
+		if (PartitionConfigRead(only_relid) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("partitions of table \"%s\" are not managed",
@@ -1616,11 +1395,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	Relation	rel;
 	Oid			keytype;
 	AttrNumber	keyattno;
-	Oid			argtypes[6] = {REGCLASSOID, TEXTOID, INT4OID, INTERVALOID, TEXTOID, BOOLOID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	ListCell   *lc;
-	int			ret;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -1630,24 +1405,11 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	ActionReportInit(fcinfo, &report);
 
 	relid = PG_GETARG_OID(0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.relid = relid;
-	cfg.period = parse_period(text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	cfg.premake = PG_GETARG_INT32(2);
-	if (cfg.premake < 1 || cfg.premake > MAX_PREMAKE)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("premake must be between 1 and %d", MAX_PREMAKE),
-				 errdetail("premake is the number of periods kept ready after the current one.")));
-	cfg.has_retention = !PG_ARGISNULL(3);
-	if (cfg.has_retention)
-	{
-		cfg.retention = *PG_GETARG_INTERVAL_P(3);
-		check_retention(&cfg.retention);
-	}
-	cfg.time_zone = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	cfg.tz = parse_time_zone(cfg.time_zone);
-	cfg.keep_detached = PG_NARGS() > 5 && !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
+	PartitionConfigInit(&cfg, relid, text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						PG_GETARG_INT32(2),
+						PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3),
+						text_to_cstring(PG_GETARG_TEXT_PP(4)),
+						PG_NARGS() > 5 && !PG_ARGISNULL(5) && PG_GETARG_BOOL(5));
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
@@ -1675,30 +1437,14 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 					 errhint("Manage its partitions without a retention.")));
 	}
 
-	if (config_read(relid) != NULL)
+	if (PartitionConfigRead(relid) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("partitions of table \"%s\" are already managed",
 						RelationGetRelationName(rel)),
 				 errhint("Call wallet_ops.unmanage_partitions() first to change its settings.")));
 
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(period_names[cfg.period]);
-	values[2] = Int32GetDatum(cfg.premake);
-	if (cfg.has_retention)
-		values[3] = IntervalPGetDatum(&cfg.retention);
-	else
-		nulls[3] = 'n';
-	values[4] = CStringGetTextDatum(cfg.time_zone);
-	values[5] = BoolGetDatum(cfg.keep_detached);
-	ret = config_exec("INSERT INTO wallet_ops.partition_config"
-					  " (relid, period, premake, retention, time_zone, keep_detached)"
-					  " VALUES ($1, $2, $3, $4, $5, $6)",
-					  6, argtypes, values, nulls, false);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
+	PartitionConfigInsert(&cfg);
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = &cfg;
@@ -1710,7 +1456,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	m.t.relid = relid;
 	maintain(&m, false);
 
-	config_record(relid, &m, "ok", NULL);
+	PartitionConfigRecord(relid, "ok", NULL, &m.figures);
 	record_actions(GetCurrentTimestamp(),
 				   quote_qualified_identifier(m.t.nspname, m.t.relname), m.actions);
 	foreach(lc, m.actions)
@@ -1727,8 +1473,6 @@ Datum
 wallet_ops_unmanage_partitions(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
 	Relation	rel;
 	char	   *name;
 
@@ -1741,16 +1485,11 @@ wallet_ops_unmanage_partitions(PG_FUNCTION_ARGS)
 	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 									  RelationGetRelationName(rel));
 
-	values[0] = ObjectIdGetDatum(relid);
-	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
-					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
-		elog(ERROR, "could not update wallet_ops.partition_config");
-	if (SPI_processed == 0)
+	if (!PartitionConfigDelete(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("partitions of table \"%s\" are not managed",
 						RelationGetRelationName(rel))));
-	SPI_finish();
 	relation_close(rel, NoLock);
 
 	JobLogRecord(GetCurrentTimestamp(), name, "partitions", "unmanage", JOB_OK,
@@ -1777,7 +1516,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 	ActionReportInit(fcinfo, &report);
 
 	memset(&m, 0, sizeof(m));
-	m.cfg = config_read(relid);
+	m.cfg = PartitionConfigRead(relid);
 	if (m.cfg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -27,12 +27,6 @@
 #include "common.h"
 
 /*
- * The relids of every managed table, in a stable order.  Must be called
- * inside a transaction; the list is allocated in the current memory context.
- */
-extern List *PartitionsManagedTables(void);
-
-/*
  * Maintain one managed table as of `at`: in a subtransaction of its own,
  * with DDL waiting at most wallet_ops.lock_timeout for its locks.  Errors
  * are caught, recorded in wallet_ops.job_log and in partition_config, and
@@ -49,8 +43,5 @@ extern bool PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
  */
 extern void PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
 									 ActionReport *report);
-
-/* True when relid's partitions are managed with a retention. */
-extern bool PartitionsHaveRetention(Oid relid);
 
 #endif							/* WALLET_OPS_PARTITIONS_H */

@@ -75,6 +75,7 @@
 #include "maintenance.h"
 #include "matviews.h"
 #include "scheduled_verify.h"
+#include "partition_config.h"
 #include "partitions.h"
 #include "common.h"
 #include "worker.h"
