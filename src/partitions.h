@@ -11,6 +11,9 @@
  * detaches) partitions older than the retention.  Period starts are computed
  * in the table's configured time zone, never the session's.
  *
+ * Which tables are managed is asked of partition_config.h; what a table
+ * needs is worked out by partition_plan.h; this is what carries it out.
+ *
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
@@ -22,7 +25,6 @@
 #define WALLET_OPS_PARTITIONS_H
 
 #include "datatype/timestamp.h"
-#include "nodes/pg_list.h"
 
 #include "common.h"
 
