@@ -47,8 +47,6 @@
  */
 extern void AppendOnlyProtect(Oid relid);
 
-/* True when relid is protected, itself or through a partitioned ancestor. */
-extern bool AppendOnlyIsProtected(Oid relid);
 
 /*
  * Maintenance bypass for C code only (never reachable from SQL): between

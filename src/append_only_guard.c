@@ -394,12 +394,6 @@ AppendOnlyCoveringEntry(Oid relid, List *config)
 	return InvalidOid;
 }
 
-bool
-AppendOnlyIsProtected(Oid relid)
-{
-	return OidIsValid(AppendOnlyCoveringEntry(relid, AppendOnlyConfigRelids()));
-}
-
 static void
 trigger_state(Oid relid, const char *name, TriggerState *st)
 {

@@ -47,7 +47,7 @@
 #include "chain_hash.h"
 #include "chain_heads.h"
 #include "chain_trigger.h"
-#include "partitions.h"
+#include "partition_config.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_enable_hash_chain);

@@ -110,8 +110,8 @@ WalletOpsDefineSettings(void)
 #endif
 }
 
-Oid
-WalletOpsExtensionOwner(void)
+static Oid
+extension_owner(void)
 {
 	Oid			extoid = get_extension_oid("wallet_ops", false);
 	Oid			owner = InvalidOid;
@@ -137,7 +137,7 @@ WalletOpsExtensionOwner(void)
 void
 WalletOpsOwnerBegin(WalletOpsOwnerContext *ctx)
 {
-	Oid			owner = WalletOpsExtensionOwner();
+	Oid			owner = extension_owner();
 
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
 	SetUserIdAndSecContext(owner,

@@ -52,7 +52,6 @@ typedef struct WalletOpsOwnerContext
 	int			save_nestlevel;
 } WalletOpsOwnerContext;
 
-extern Oid	WalletOpsExtensionOwner(void);
 extern void WalletOpsOwnerBegin(WalletOpsOwnerContext *ctx);
 extern void WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx);
 

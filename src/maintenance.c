@@ -27,6 +27,7 @@
 #include "job_log.h"
 #include "maintenance.h"
 #include "matview_refresh.h"
+#include "partition_config.h"
 #include "partitions.h"
 #include "scheduled_verify.h"
 
@@ -150,8 +151,13 @@ MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at, Oid as_role
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
-void
-MaintenanceRunAll(Oid only_relid, TimestampTz at, ActionReport *report)
+/*
+ * run_maintenance(): every step, in order, in the current transaction (views
+ * that become due because a view they read was refreshed are refreshed in
+ * the same pass).
+ */
+static void
+maintenance_run_all(Oid only_relid, TimestampTz at, ActionReport *report)
 {
 	int			step;
 	List	   *refreshed = NIL;
@@ -202,6 +208,6 @@ wallet_ops_run_maintenance(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0))
 		WalletOpsRelationLock(only_relid, AccessShareLock);
 	ActionReportInit(fcinfo, &report);
-	MaintenanceRunAll(only_relid, at, &report);
+	maintenance_run_all(only_relid, at, &report);
 	return (Datum) 0;
 }

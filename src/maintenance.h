@@ -59,12 +59,4 @@ extern List *MaintenanceStepObjects(MaintenanceStep step, Oid only_relid);
 extern void MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at,
 							   Oid as_role, ActionReport *report);
 
-/*
- * run_maintenance(): every step, in order, in the current transaction (views
- * that become due because a view they read was refreshed are refreshed in
- * the same pass).
- */
-extern void MaintenanceRunAll(Oid only_relid, TimestampTz at,
-							  ActionReport *report);
-
 #endif							/* WALLET_OPS_MAINTENANCE_H */

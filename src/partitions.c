@@ -1,28 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * partitions.c
- *		Partitions made ahead of time.
+ *		Partitions made ahead of time: carrying out the plan.
  *
  * A managed table is range-partitioned on one timestamptz, timestamp or
- * date column and has a row in wallet_ops.partition_config.  Maintaining it
- * means, as of a reference time `at`:
+ * date column and has a row in wallet_ops.partition_config
+ * (partition_config.c).  partition_plan.c works out what it needs as of a
+ * reference time `at`; this file does it:
  *
- *	- a default partition <table>_default exists, so no INSERT ever fails;
- *	- the period containing `at` and `premake` periods after it have
- *	  partitions named <table>_YYYY_MM (month), _YYYY_qN (quarter),
- *	  _YYYY_MM_DD (day), _YYYY_wWW (ISO week) or _YYYY (year), bounded at
- *	  period starts in the configured time zone;
- *	- rows that landed in the default partition are moved into the
- *	  partition made for their period;
- *	- partitions whose whole range is older than `retention` are dropped,
- *	  or detached when keep_detached is set.
+ *	- creates the missing partitions, and the default partition last;
+ *	- moves rows that landed in the default partition into the partition
+ *	  made for their period;
+ *	- drops partitions older than the retention, or detaches them when
+ *	  keep_detached is set;
  *
- * Period arithmetic is done on local calendar dates of the configured time
- * zone (all periods start at local midnight); a period start becomes a key
- * value through the zone's rules for timestamptz keys, and stays a plain
- * date or midnight timestamp for date and timestamp keys.  Neither the
- * session's TimeZone nor its DateStyle is ever used: bound literals are
- * rendered here in ISO format with an explicit UTC offset.
+ * and holds what calls it: manage_partitions(), unmanage_partitions() and
+ * the partition part of run_maintenance() and of the worker's ticks, each
+ * table in a subtransaction of its own, recorded in job_log.
  *
  * Deciding what to do needs only ACCESS SHARE on the parent.  Only when
  * there is something to do is ACCESS EXCLUSIVE requested, waiting at most
@@ -38,28 +32,18 @@
  */
 #include "postgres.h"
 
-#include <limits.h>
-
-#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
-#include "partitioning/partbounds.h"
-#include "partitioning/partdesc.h"
-#include "pgtime.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/partcache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -67,94 +51,13 @@
 #include "append_only.h"
 #include "chain_config.h"
 #include "job_log.h"
+#include "partition_config.h"
+#include "partition_plan.h"
 #include "partitions.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_manage_partitions);
 PG_FUNCTION_INFO_V1(wallet_ops_unmanage_partitions);
-PG_FUNCTION_INFO_V1(wallet_ops_partition_plan);
-
-/* Limits on input. */
-#define MAX_PREMAKE		1000
-/* At most this many periods of default-partition rows are handled per run. */
-#define MAX_DEFAULT_PERIODS 1000
-
-/* Key values as int64; MINVALUE and MAXVALUE bounds map to the extremes. */
-#define KEY_MIN			PG_INT64_MIN
-#define KEY_MAX			PG_INT64_MAX
-
-typedef enum PartPeriod
-{
-	PERIOD_DAY,
-	PERIOD_WEEK,
-	PERIOD_MONTH,
-	PERIOD_QUARTER,
-	PERIOD_YEAR
-} PartPeriod;
-
-static const char *const period_names[] = {"day", "week", "month", "quarter", "year"};
-
-/* One row of wallet_ops.partition_config. */
-typedef struct PartConfig
-{
-	Oid			relid;
-	PartPeriod	period;
-	int			premake;
-	bool		has_retention;
-	Interval	retention;
-	char	   *time_zone;
-	pg_tz	   *tz;
-	bool		keep_detached;
-} PartConfig;
-
-/* An existing (non-default) partition and its bounds. */
-typedef struct ExistingPart
-{
-	Oid			relid;
-	int64		lo;				/* inclusive */
-	int64		hi;				/* exclusive */
-} ExistingPart;
-
-/* A partition the plan wants, for one period. */
-typedef struct PlanItem
-{
-	int			jstart;			/* Julian day of the local period start */
-	int64		lo;
-	int64		hi;
-	char	   *name;
-	bool		has_default_rows;	/* rows to move from the default */
-	Oid			existing;		/* adopted partition, or InvalidOid */
-} PlanItem;
-
-/* What is known about the managed table. */
-typedef struct PartTable
-{
-	Oid			relid;
-	Oid			owner;
-	bool		has_acl;		/* the parent has grants to copy */
-	char	   *columns;		/* quoted stored, non-generated columns */
-	char	   *nspname;
-	char	   *relname;
-	char	   *qualname;		/* quoted schema.table */
-	char	   *keyname;		/* quoted key column */
-	Oid			keytype;
-	Oid			default_oid;
-	int			nparts;
-	ExistingPart *parts;		/* sorted by lo */
-} PartTable;
-
-/* The result of planning one table. */
-typedef struct PartPlan
-{
-	bool		need_default;
-	List	   *wanted;			/* PlanItem *, the premade periods */
-	List	   *create;			/* PlanItem *, to create, sorted by lo */
-	List	   *drop;			/* ExistingPart *, beyond retention */
-	List	   *notes;			/* char *, rows that cannot be moved */
-	PlanItem   *conflict;		/* first planned period that overlaps */
-	ExistingPart *conflict_with;
-	bool		default_has_rows;
-} PartPlan;
 
 /* An action done, reported once the table's subtransaction commits. */
 typedef struct DoneAction
@@ -164,6 +67,7 @@ typedef struct DoneAction
 	char	   *detail;
 } DoneAction;
 
+/* One table being maintained: its configuration, its state, what was done. */
 typedef struct MaintState
 {
 	PartConfig *cfg;
@@ -172,131 +76,25 @@ typedef struct MaintState
 	bool		manage;			/* called by manage_partitions() */
 	MemoryContext outer;		/* where actions are kept */
 	List	   *actions;		/* DoneAction * */
-	int64		default_rows;	/* left in the default partition */
-	bool		has_runway;
-	TimestampTz runway;
+	PartRunFigures figures;		/* recorded in partition_config */
 } MaintState;
 
-static PartPeriod parse_period(const char *name);
-static pg_tz *parse_time_zone(const char *name);
-static void check_retention(const Interval *retention);
-static PartConfig *config_read(Oid relid);
-static void config_record(Oid relid, MaintState *m, const char *result,
-						  const ErrorData *error);
-static void check_table(Relation rel, Oid *keytype, AttrNumber *keyattno);
 static void check_owner(Relation rel);
-static void table_read(PartTable *t);
-static int	local_julian(TimestampTz at, pg_tz *tz);
-static int	key_julian(int64 key, Oid keytype, pg_tz *tz);
-static int	period_start(int j, PartPeriod period);
-static int	period_next(int j, PartPeriod period);
-static int64 julian_key(int j, Oid keytype, pg_tz *tz);
-static int64 retention_cutoff(PartConfig *cfg, Oid keytype, TimestampTz at);
-static char *key_text(int64 key, Oid keytype);
-static char *partition_name(const char *relname, int j, PartPeriod period);
-static char *default_name(const char *relname);
-static Datum key_datum(int64 key, Oid keytype);
-static int64 datum_key(Datum value, Oid keytype);
-static ExistingPart *find_overlap(PartTable *t, int64 lo, int64 hi);
-static void make_plan(MaintState *m, PartPlan *plan);
-static bool plan_has_work(PartPlan *plan);
-static void execute_plan(MaintState *m, PartPlan *plan);
-static void maintain(MaintState *m, bool use_lock_timeout);
+static void add_action(MaintState *m, const char *object, const char *action,
+					   const char *detail);
+static void spi_exec(const char *sql, int expected);
 static void create_partition(MaintState *m, const char *name,
 							 const char *bound_clause);
 static void move_and_create(MaintState *m, PlanItem *item);
 static void remove_partition(MaintState *m, ExistingPart *part);
-static char *partition_qualname(Oid partid);
-static void add_action(MaintState *m, const char *object, const char *action,
-					   const char *detail);
-static void spi_exec(const char *sql, int expected);
+static void execute_plan(MaintState *m, PartPlan *plan);
+static void maintain(MaintState *m, bool use_lock_timeout);
 static void record_actions(TimestampTz started, const char *table, List *actions);
-static char *column_list(Relation rel);
 
 /* ------------------------------------------------------------------------
  * Input checks
  * ------------------------------------------------------------------------
  */
-
-static PartPeriod
-parse_period(const char *name)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(period_names); i++)
-	{
-		if (pg_strcasecmp(name, period_names[i]) == 0)
-			return (PartPeriod) i;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unrecognized partition period: \"%s\"", name),
-			 errhint("Valid periods are day, week, month, quarter and year.")));
-	return PERIOD_MONTH;		/* keep compiler quiet */
-}
-
-static pg_tz *
-parse_time_zone(const char *name)
-{
-	pg_tz	   *tz = pg_tzset(name);
-
-	if (tz == NULL || !pg_tz_acceptable(tz))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" not recognized", name),
-				 errhint("Use a time zone name from pg_timezone_names, such as \"UTC\" or \"Europe/Berlin\".")));
-	return tz;
-}
-
-static void
-check_retention(const Interval *retention)
-{
-	if (retention->month < 0 || retention->day < 0 || retention->time < 0 ||
-		(retention->month == 0 && retention->day == 0 && retention->time == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("partition retention must be a positive interval"),
-				 errhint("Pass NULL to keep every partition.")));
-}
-
-/*
- * Checks that rel can be managed: a table range-partitioned on one plain
- * column of type timestamptz, timestamp or date.
- */
-static void
-check_table(Relation rel, Oid *keytype, AttrNumber *keyattno)
-{
-	PartitionKey key;
-	Oid			typid;
-
-	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("table \"%s\" is not partitioned",
-						RelationGetRelationName(rel)),
-				 errhint("Create the table with PARTITION BY RANGE on a timestamptz, timestamp or date column.")));
-
-	key = RelationGetPartitionKey(rel);
-	if (key->strategy != PARTITION_STRATEGY_RANGE || key->partnatts != 1 ||
-		key->partattrs[0] == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("table \"%s\" is not partitioned by range on one column",
-						RelationGetRelationName(rel)),
-				 errdetail("Only tables partitioned by RANGE on a single column, not an expression, can be managed.")));
-
-	typid = key->parttypid[0];
-	if (typid != TIMESTAMPTZOID && typid != TIMESTAMPOID && typid != DATEOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("partition key column \"%s\" of table \"%s\" has type %s",
-						get_attname(RelationGetRelid(rel), key->partattrs[0], false),
-						RelationGetRelationName(rel), format_type_be(typid)),
-				 errdetail("The partition key must be of type timestamptz, timestamp or date.")));
-
-	*keytype = typid;
-	*keyattno = key->partattrs[0];
-}
 
 static void
 check_owner(Relation rel)
@@ -310,670 +108,6 @@ check_owner(Relation rel)
 #endif
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE,
 					   RelationGetRelationName(rel));
-}
-
-/* ------------------------------------------------------------------------
- * Configuration
- * ------------------------------------------------------------------------
- */
-
-/*
- * Connects SPI and runs one statement on wallet_ops.partition_config as the
- * extension's owner, with a safe search_path: a role that owns a managed
- * table needs no rights on wallet_ops' own tables.  The caller reads the
- * results and calls SPI_finish().
- */
-static int
-config_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
-			const char *nulls, bool read_only)
-{
-	WalletOpsOwnerContext owner;
-	int			ret;
-
-	SPI_connect();
-	WalletOpsOwnerBegin(&owner);
-	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
-								read_only, 0);
-	WalletOpsOwnerEnd(&owner);
-	return ret;
-}
-
-/* Reads the configuration of relid; NULL when it is not managed. */
-static PartConfig *
-config_read(Oid relid)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	PartConfig *cfg = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	int			ret;
-
-	values[0] = ObjectIdGetDatum(relid);
-	ret = config_exec("SELECT period, premake, retention, time_zone, keep_detached"
-					  " FROM wallet_ops.partition_config WHERE relid = $1",
-					  1, argtypes, values, NULL, true);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
-		char	   *period;
-
-		cfg = MemoryContextAllocZero(caller, sizeof(PartConfig));
-		cfg->relid = relid;
-		period = SPI_getvalue(tup, desc, 1);
-		cfg->period = parse_period(period);
-		cfg->premake = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		cfg->has_retention = !isnull;
-		if (!isnull)
-			cfg->retention = *DatumGetIntervalP(d);
-		cfg->time_zone = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 4));
-		cfg->tz = parse_time_zone(cfg->time_zone);
-		cfg->keep_detached = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-	}
-	SPI_finish();
-	return cfg;
-}
-
-bool
-PartitionsHaveRetention(Oid relid)
-{
-	PartConfig *cfg = config_read(relid);
-
-	return cfg != NULL && cfg->has_retention;
-}
-
-/* Records the outcome of one run in partition_config. */
-static void
-config_record(Oid relid, MaintState *m, const char *result,
-			  const ErrorData *error)
-{
-	Oid			argtypes[6] = {OIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, INT8OID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	int			ret;
-
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[2] = CStringGetTextDatum(result);
-	if (error && error->message)
-		values[3] = CStringGetTextDatum(error->message);
-	else
-		nulls[3] = 'n';
-	if (m && m->has_runway)
-		values[4] = TimestampTzGetDatum(m->runway);
-	else
-		nulls[4] = 'n';
-	if (m && !error)
-		values[5] = Int64GetDatum(m->default_rows);
-	else
-		nulls[5] = 'n';
-
-	ret = config_exec("UPDATE wallet_ops.partition_config"
-					  " SET last_run = $2, last_result = $3, last_error = $4,"
-					  " runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
-					  " default_rows = COALESCE($6, default_rows)"
-					  " WHERE relid = $1",
-					  6, argtypes, values, nulls, false);
-	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "could not update wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
-}
-
-/* ------------------------------------------------------------------------
- * Calendar arithmetic in the configured time zone
- * ------------------------------------------------------------------------
- */
-
-/* Julian day of the local date of `at` in tz. */
-static int
-local_julian(TimestampTz at, pg_tz *tz)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tzoff;
-
-	if (timestamp2tm(at, &tzoff, &tm, &fsec, NULL, tz) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday);
-}
-
-/* Julian day of the local date a key value falls on. */
-static int
-key_julian(int64 key, Oid keytype, pg_tz *tz)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	if (keytype == DATEOID)
-		return (int) key + POSTGRES_EPOCH_JDATE;
-	if (keytype == TIMESTAMPTZOID)
-		return local_julian((TimestampTz) key, tz);
-	if (timestamp2tm((Timestamp) key, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday);
-}
-
-/* First day of the period containing Julian day j. */
-static int
-period_start(int j, PartPeriod period)
-{
-	int			y,
-				m,
-				d;
-
-	j2date(j, &y, &m, &d);
-	switch (period)
-	{
-		case PERIOD_DAY:
-			return j;
-		case PERIOD_WEEK:
-			/* ISO weeks start on Monday; j2day() is 0 for Sunday */
-			return j - (j2day(j) + 6) % 7;
-		case PERIOD_MONTH:
-			return date2j(y, m, 1);
-		case PERIOD_QUARTER:
-			return date2j(y, ((m - 1) / 3) * 3 + 1, 1);
-		case PERIOD_YEAR:
-			return date2j(y, 1, 1);
-	}
-	return j;					/* keep compiler quiet */
-}
-
-/* First day of the period after the one starting on Julian day j. */
-static int
-period_next(int j, PartPeriod period)
-{
-	int			y,
-				m,
-				d,
-				months = 0;
-
-	switch (period)
-	{
-		case PERIOD_DAY:
-			return j + 1;
-		case PERIOD_WEEK:
-			return j + 7;
-		case PERIOD_MONTH:
-			months = 1;
-			break;
-		case PERIOD_QUARTER:
-			months = 3;
-			break;
-		case PERIOD_YEAR:
-			months = 12;
-			break;
-	}
-	j2date(j, &y, &m, &d);
-	m += months;
-	while (m > 12)
-	{
-		m -= 12;
-		y++;
-	}
-	return date2j(y, m, 1);
-}
-
-/* Key value of local midnight at the start of Julian day j. */
-static int64
-julian_key(int j, Oid keytype, pg_tz *tz)
-{
-	struct pg_tm tm;
-	int			tzoff;
-	TimestampTz result;
-
-	if (keytype == DATEOID)
-		return (int64) j - POSTGRES_EPOCH_JDATE;
-	if (keytype == TIMESTAMPOID)
-		return ((int64) j - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
-
-	memset(&tm, 0, sizeof(tm));
-	j2date(j, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-	tzoff = DetermineTimeZoneOffset(&tm, tz);
-	if (tm2timestamp(&tm, 0, &tzoff, &result) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return (int64) result;
-}
-
-/*
- * Key value before which a partition is entirely older than the retention:
- * local time of `at` in the table's zone minus the retention, converted back
- * through the zone for timestamptz keys.
- */
-static int64
-retention_cutoff(PartConfig *cfg, Oid keytype, TimestampTz at)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tzoff;
-	Timestamp	local;
-	Timestamp	cutoff;
-	TimestampTz result;
-
-	if (timestamp2tm(at, &tzoff, &tm, &fsec, NULL, cfg->tz) != 0 ||
-		tm2timestamp(&tm, fsec, NULL, &local) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	cutoff = DatumGetTimestamp(DirectFunctionCall2(timestamp_mi_interval,
-												   TimestampGetDatum(local),
-												   IntervalPGetDatum(&cfg->retention)));
-	if (keytype == TIMESTAMPOID)
-		return (int64) cutoff;
-	if (keytype == DATEOID)
-	{
-		/* a date partition's upper bound is a local midnight */
-		int64		days = cutoff / USECS_PER_DAY;
-
-		if (cutoff < 0 && cutoff % USECS_PER_DAY != 0)
-			days--;
-		return days;
-	}
-	if (timestamp2tm(cutoff, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	tzoff = DetermineTimeZoneOffset(&tm, cfg->tz);
-	if (tm2timestamp(&tm, fsec, &tzoff, &result) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return (int64) result;
-}
-
-/*
- * A key value as text, independent of DateStyle and TimeZone: ISO format,
- * timestamptz in UTC with an explicit offset.
- */
-static char *
-key_text(int64 key, Oid keytype)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			y,
-				m,
-				d;
-
-	if (key == KEY_MIN)
-		return pstrdup("MINVALUE");
-	if (key == KEY_MAX)
-		return pstrdup("MAXVALUE");
-	if (keytype == DATEOID)
-	{
-		j2date((int) key + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-		return psprintf("%04d-%02d-%02d", y, m, d);
-	}
-	if (timestamp2tm((Timestamp) key, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return psprintf("%04d-%02d-%02d %02d:%02d:%02d%s",
-					tm.tm_year, tm.tm_mon, tm.tm_mday,
-					tm.tm_hour, tm.tm_min, tm.tm_sec,
-					keytype == TIMESTAMPTZOID ? "+00" : "");
-}
-
-/* The seed's partition names. */
-static char *
-partition_name(const char *relname, int j, PartPeriod period)
-{
-	int			y,
-				m,
-				d;
-	char	   *name = NULL;
-
-	j2date(j, &y, &m, &d);
-	switch (period)
-	{
-		case PERIOD_DAY:
-			name = psprintf("%s_%04d_%02d_%02d", relname, y, m, d);
-			break;
-		case PERIOD_WEEK:
-			name = psprintf("%s_%04d_w%02d", relname,
-							date2isoyear(y, m, d), date2isoweek(y, m, d));
-			break;
-		case PERIOD_MONTH:
-			name = psprintf("%s_%04d_%02d", relname, y, m);
-			break;
-		case PERIOD_QUARTER:
-			name = psprintf("%s_%04d_q%d", relname, y, (m - 1) / 3 + 1);
-			break;
-		case PERIOD_YEAR:
-			name = psprintf("%s_%04d", relname, y);
-			break;
-	}
-	if (strlen(name) >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("partition name \"%s\" is too long", name),
-				 errdetail("Partition names are the table name followed by the period; they must be shorter than %d bytes.",
-						   NAMEDATALEN)));
-	return name;
-}
-
-static char *
-default_name(const char *relname)
-{
-	char	   *name = psprintf("%s_default", relname);
-
-	if (strlen(name) >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("partition name \"%s\" is too long", name)));
-	return name;
-}
-
-static Datum
-key_datum(int64 key, Oid keytype)
-{
-	if (keytype == DATEOID)
-		return DateADTGetDatum((DateADT) key);
-	return Int64GetDatum(key);
-}
-
-static int64
-datum_key(Datum value, Oid keytype)
-{
-	if (keytype == DATEOID)
-		return (int64) DatumGetDateADT(value);
-	return DatumGetInt64(value);
-}
-
-/* ------------------------------------------------------------------------
- * Reading the table
- * ------------------------------------------------------------------------
- */
-
-/*
- * Reads what is needed about t->relid, which the caller has locked.  The
- * relation is not kept open: DDL on it refuses relations in use.
- */
-static void
-table_read(PartTable *t)
-{
-	Relation	rel = relation_open(t->relid, NoLock);
-	PartitionDesc pd;
-	PartitionBoundInfo bi;
-	AttrNumber	keyattno;
-	int			i;
-
-	check_table(rel, &t->keytype, &keyattno);
-	t->owner = rel->rd_rel->relowner;
-	t->columns = column_list(rel);
-	{
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->relid));
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for relation %u", t->relid);
-		t->has_acl = !heap_attisnull(tup, Anum_pg_class_relacl, NULL);
-		ReleaseSysCache(tup);
-	}
-	t->nspname = get_namespace_name(RelationGetNamespace(rel));
-	t->relname = pstrdup(RelationGetRelationName(rel));
-	t->qualname = quote_qualified_identifier(t->nspname, t->relname);
-	t->keyname = pstrdup(quote_identifier(get_attname(RelationGetRelid(rel),
-													  keyattno, false)));
-	t->default_oid = InvalidOid;
-	t->nparts = 0;
-
-#if PG_VERSION_NUM >= 140000
-	pd = RelationGetPartitionDesc(rel, false);
-#else
-	pd = RelationGetPartitionDesc(rel);
-#endif
-	t->parts = palloc0(sizeof(ExistingPart) * (pd->nparts + 1));
-	bi = pd->boundinfo;
-	if (bi == NULL)
-	{
-		relation_close(rel, NoLock);
-		return;
-	}
-	if (partition_bound_has_default(bi))
-		t->default_oid = pd->oids[bi->default_index];
-
-	/*
-	 * Range bounds are sorted; indexes[i] is the partition whose upper bound
-	 * is datums[i], and its lower bound is datums[i - 1].
-	 */
-	for (i = 1; i < bi->ndatums; i++)
-	{
-		int			idx = bi->indexes[i];
-		ExistingPart *p;
-
-		if (idx < 0)
-			continue;
-		p = &t->parts[t->nparts++];
-		p->relid = pd->oids[idx];
-		p->lo = bi->kind[i - 1][0] == PARTITION_RANGE_DATUM_MINVALUE ? KEY_MIN :
-			bi->kind[i - 1][0] == PARTITION_RANGE_DATUM_MAXVALUE ? KEY_MAX :
-			datum_key(bi->datums[i - 1][0], t->keytype);
-		p->hi = bi->kind[i][0] == PARTITION_RANGE_DATUM_MINVALUE ? KEY_MIN :
-			bi->kind[i][0] == PARTITION_RANGE_DATUM_MAXVALUE ? KEY_MAX :
-			datum_key(bi->datums[i][0], t->keytype);
-	}
-	relation_close(rel, NoLock);
-}
-
-static ExistingPart *
-find_overlap(PartTable *t, int64 lo, int64 hi)
-{
-	int			i;
-
-	for (i = 0; i < t->nparts; i++)
-	{
-		if (t->parts[i].lo < hi && lo < t->parts[i].hi)
-			return &t->parts[i];
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------------------
- * Planning
- * ------------------------------------------------------------------------
- */
-
-static int
-plan_item_cmp(const ListCell *a, const ListCell *b)
-{
-	PlanItem   *x = (PlanItem *) lfirst(a);
-	PlanItem   *y = (PlanItem *) lfirst(b);
-
-	if (x->lo < y->lo)
-		return -1;
-	return x->lo > y->lo ? 1 : 0;
-}
-
-/*
- * Works out what the table needs as of m->at.  Reads the catalogs and the
- * default partition only; changes nothing.
- */
-static void
-make_plan(MaintState *m, PartPlan *plan)
-{
-	PartConfig *cfg = m->cfg;
-	PartTable  *t = &m->t;
-	int			j;
-	int			k;
-	ListCell   *lc;
-
-	memset(plan, 0, sizeof(PartPlan));
-	table_read(t);
-	plan->need_default = !OidIsValid(t->default_oid);
-
-	/* the current period and premake periods ahead */
-	j = period_start(local_julian(m->at, cfg->tz), cfg->period);
-	for (k = 0; k <= cfg->premake; k++)
-	{
-		PlanItem   *item = palloc0(sizeof(PlanItem));
-		ExistingPart *ep;
-
-		item->jstart = j;
-		item->lo = julian_key(j, t->keytype, cfg->tz);
-		j = period_next(j, cfg->period);
-		item->hi = julian_key(j, t->keytype, cfg->tz);
-		item->name = partition_name(t->relname, item->jstart, cfg->period);
-		ep = find_overlap(t, item->lo, item->hi);
-		if (ep && ep->lo == item->lo && ep->hi == item->hi)
-			item->existing = ep->relid;
-		else if (ep)
-		{
-			if (plan->conflict == NULL)
-			{
-				plan->conflict = item;
-				plan->conflict_with = ep;
-			}
-		}
-		else
-			plan->create = lappend(plan->create, item);
-		plan->wanted = lappend(plan->wanted, item);
-	}
-
-	/* rows in the default partition, period by period */
-	if (OidIsValid(t->default_oid))
-	{
-		char	   *defname = partition_qualname(t->default_oid);
-		char	   *sql;
-		int			ret;
-		bool		isnull;
-		int64		from = KEY_MIN;
-		int64		limit_lo = julian_key(date2j(1, 1, 1), t->keytype, cfg->tz);
-		int64		limit_hi = julian_key(date2j(9999, 1, 1), t->keytype, cfg->tz);
-		Oid			argtypes[1];
-		Datum		values[1];
-		MemoryContext planctx = CurrentMemoryContext;
-
-		SPI_connect();
-		sql = psprintf("SELECT 1 FROM ONLY %s LIMIT 1", defname);
-		ret = SPI_execute(sql, false, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not read default partition: %s",
-				 SPI_result_code_string(ret));
-		plan->default_has_rows = (SPI_processed > 0);
-
-		argtypes[0] = t->keytype;
-		sql = psprintf("SELECT pg_catalog.min(%s) FROM ONLY %s WHERE %s >= $1",
-					   t->keyname, defname, t->keyname);
-		for (k = 0; plan->default_has_rows && k < MAX_DEFAULT_PERIODS; k++)
-		{
-			Datum		d;
-			PlanItem   *item = NULL;
-			int64		lo,
-						hi;
-			ExistingPart *ep;
-
-			CHECK_FOR_INTERRUPTS();
-			if (from == KEY_MIN)
-				ret = SPI_execute(psprintf("SELECT pg_catalog.min(%s) FROM ONLY %s",
-										   t->keyname, defname), false, 1);
-			else
-			{
-				values[0] = key_datum(from, t->keytype);
-				ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1);
-			}
-			if (ret != SPI_OK_SELECT)
-				elog(ERROR, "could not read default partition: %s",
-					 SPI_result_code_string(ret));
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-			if (isnull)
-				break;
-
-			/*
-			 * Keys outside years 1 to 9998 (including -infinity and
-			 * infinity) get no partition: such rows stay where they are.
-			 */
-			if (datum_key(d, t->keytype) < limit_lo ||
-				datum_key(d, t->keytype) >= limit_hi)
-			{
-				MemoryContext old = MemoryContextSwitchTo(m->outer);
-				bool		low = datum_key(d, t->keytype) < limit_lo;
-
-				plan->notes = lappend(plan->notes,
-									  psprintf("rows %s cannot be moved: no partitions are made for them",
-											   low ? "before year 1" : "from year 9999 on"));
-				MemoryContextSwitchTo(old);
-				if (!low)
-					break;
-				from = limit_lo;
-				continue;
-			}
-
-			j = period_start(key_julian(datum_key(d, t->keytype), t->keytype, cfg->tz),
-							 cfg->period);
-			lo = julian_key(j, t->keytype, cfg->tz);
-			hi = julian_key(period_next(j, cfg->period), t->keytype, cfg->tz);
-			from = hi;
-
-			foreach(lc, plan->wanted)
-			{
-				PlanItem   *w = (PlanItem *) lfirst(lc);
-
-				if (w->lo == lo)
-					item = w;
-			}
-			ep = find_overlap(t, lo, hi);
-			if (item && item != plan->conflict && !OidIsValid(item->existing))
-				item->has_default_rows = true;
-			else if (ep || item)
-			{
-				MemoryContext old = MemoryContextSwitchTo(m->outer);
-
-				plan->notes = lappend(plan->notes,
-									  psprintf("rows from %s to %s cannot be moved: the range overlaps partition \"%s\"",
-											   key_text(lo, t->keytype),
-											   key_text(hi, t->keytype),
-											   get_rel_name(ep ? ep->relid : item->existing)));
-				MemoryContextSwitchTo(old);
-			}
-			else
-			{
-				MemoryContext old = MemoryContextSwitchTo(planctx);
-
-				item = palloc0(sizeof(PlanItem));
-				item->jstart = j;
-				item->lo = lo;
-				item->hi = hi;
-				item->name = partition_name(t->relname, j, cfg->period);
-				item->has_default_rows = true;
-				plan->create = lappend(plan->create, item);
-				MemoryContextSwitchTo(old);
-			}
-		}
-		SPI_finish();
-	}
-	list_sort(plan->create, plan_item_cmp);
-
-	/* retention */
-	if (cfg->has_retention)
-	{
-		int64		cutoff = retention_cutoff(cfg, t->keytype, m->at);
-
-		for (k = 0; k < t->nparts; k++)
-		{
-			if (t->parts[k].hi != KEY_MAX && t->parts[k].hi <= cutoff)
-				plan->drop = lappend(plan->drop, &t->parts[k]);
-		}
-	}
-}
-
-static bool
-plan_has_work(PartPlan *plan)
-{
-	return plan->need_default || plan->create != NIL || plan->drop != NIL ||
-		plan->conflict != NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -1003,28 +137,6 @@ spi_exec(const char *sql, int expected)
 	if (ret != expected)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql,
 			 SPI_result_code_string(ret));
-}
-
-/* Quoted names of the stored, non-generated columns of rel. */
-static char *
-column_list(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->attgenerated)
-			continue;
-		if (buf.len > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, quote_identifier(NameStr(att->attname)));
-	}
-	return buf.data;
 }
 
 /*
@@ -1099,14 +211,14 @@ move_and_create(MaintState *m, PlanItem *item)
 	char	   *defname;
 	char	   *cols = t->columns;
 	char	   *tmpname = psprintf("wallet_ops_moving_%u", t->relid);
-	char	   *lo = key_text(item->lo, t->keytype);
-	char	   *hi = key_text(item->hi, t->keytype);
+	char	   *lo = PartitionPlanKeyText(item->lo, t->keytype);
+	char	   *hi = PartitionPlanKeyText(item->hi, t->keytype);
 	char	   *keytypename = format_type_be(t->keytype);
 	uint64		moved;
 	uint64		inserted;
 	int			save_nestlevel;
 
-	defname = partition_qualname(t->default_oid);
+	defname = PartitionPlanQualifiedName(t->default_oid);
 
 	spi_exec(psprintf("CREATE TEMPORARY TABLE %s (LIKE %s) ON COMMIT DROP",
 					  quote_identifier(tmpname), t->qualname),
@@ -1149,31 +261,15 @@ move_and_create(MaintState *m, PlanItem *item)
 						moved == 1 ? "" : "s"));
 }
 
-/*
- * "schema.name" of a partition of the table being maintained.  The caller
- * holds a lock on the parent, and dropping or detaching a partition needs
- * a conflicting one, so the partition cannot be gone.
- */
-static char *
-partition_qualname(Oid partid)
-{
-	char	   *relname = get_rel_name(partid);
-	char	   *nspname = relname ? get_namespace_name(get_rel_namespace(partid)) : NULL;
-
-	if (relname == NULL || nspname == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", partid);
-	return quote_qualified_identifier(nspname, relname);
-}
-
 /* Drops, or detaches when keep_detached, a partition beyond retention. */
 static void
 remove_partition(MaintState *m, ExistingPart *part)
 {
 	PartTable  *t = &m->t;
-	char	   *qualname = partition_qualname(part->relid);
+	char	   *qualname = PartitionPlanQualifiedName(part->relid);
 	char	   *detail = psprintf("from %s to %s, older than the retention",
-								  key_text(part->lo, t->keytype),
-								  key_text(part->hi, t->keytype));
+								  PartitionPlanKeyText(part->lo, t->keytype),
+								  PartitionPlanKeyText(part->hi, t->keytype));
 
 	AppendOnlyAllowMaintenance(true);
 	if (m->cfg->keep_detached)
@@ -1197,13 +293,13 @@ execute_plan(MaintState *m, PartPlan *plan)
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 				 errmsg("partition \"%s\" of table \"%s\" does not match the %s periods in time zone \"%s\"",
 						get_rel_name(plan->conflict_with->relid), t->relname,
-						period_names[m->cfg->period], m->cfg->time_zone),
+						PartitionConfigPeriodName(m->cfg->period), m->cfg->time_zone),
 				 errdetail("The partition covers %s to %s; the period %s should cover %s to %s.",
-						   key_text(plan->conflict_with->lo, t->keytype),
-						   key_text(plan->conflict_with->hi, t->keytype),
+						   PartitionPlanKeyText(plan->conflict_with->lo, t->keytype),
+						   PartitionPlanKeyText(plan->conflict_with->hi, t->keytype),
 						   plan->conflict->name,
-						   key_text(plan->conflict->lo, t->keytype),
-						   key_text(plan->conflict->hi, t->keytype)),
+						   PartitionPlanKeyText(plan->conflict->lo, t->keytype),
+						   PartitionPlanKeyText(plan->conflict->hi, t->keytype)),
 				 errhint("Detach the partition or re-create it with period bounds, or manage the table with another period or time zone.")));
 
 	SPI_connect();
@@ -1217,8 +313,8 @@ execute_plan(MaintState *m, PartPlan *plan)
 			move_and_create(m, item);
 		else
 		{
-			char	   *lo = key_text(item->lo, t->keytype);
-			char	   *hi = key_text(item->hi, t->keytype);
+			char	   *lo = PartitionPlanKeyText(item->lo, t->keytype);
+			char	   *hi = PartitionPlanKeyText(item->hi, t->keytype);
 
 			create_partition(m, item->name,
 							 psprintf("FOR VALUES FROM ('%s') TO ('%s')", lo, hi));
@@ -1234,7 +330,7 @@ execute_plan(MaintState *m, PartPlan *plan)
 	 */
 	if (plan->need_default)
 	{
-		char	   *name = default_name(t->relname);
+		char	   *name = PartitionPlanDefaultName(t->relname);
 
 		create_partition(m, name, "DEFAULT");
 		add_action(m, quote_qualified_identifier(t->nspname, name), "created",
@@ -1255,11 +351,11 @@ execute_plan(MaintState *m, PartPlan *plan)
 static void
 maintain(MaintState *m, bool use_lock_timeout)
 {
-	PartPlan		plan;
+	PartPlan	plan;
 	ListCell   *lc;
 
-	make_plan(m, &plan);
-	if (plan_has_work(&plan))
+	PartitionPlanMake(m->cfg, &m->t, m->at, m->outer, &plan);
+	if (PartitionPlanHasWork(&plan))
 	{
 		if (use_lock_timeout)
 		{
@@ -1271,7 +367,7 @@ maintain(MaintState *m, bool use_lock_timeout)
 		}
 		LockRelationOid(m->t.relid, AccessExclusiveLock);
 		/* the catalogs may have changed while we waited */
-		make_plan(m, &plan);
+		PartitionPlanMake(m->cfg, &m->t, m->at, m->outer, &plan);
 		execute_plan(m, &plan);
 	}
 
@@ -1282,11 +378,11 @@ maintain(MaintState *m, bool use_lock_timeout)
 			PlanItem   *item = (PlanItem *) lfirst(lc);
 
 			if (OidIsValid(item->existing))
-				add_action(m, partition_qualname(item->existing),
+				add_action(m, PartitionPlanQualifiedName(item->existing),
 						   "adopted",
 						   psprintf("from %s to %s",
-									key_text(item->lo, m->t.keytype),
-									key_text(item->hi, m->t.keytype)));
+									PartitionPlanKeyText(item->lo, m->t.keytype),
+									PartitionPlanKeyText(item->hi, m->t.keytype)));
 		}
 	}
 	foreach(lc, plan.notes)
@@ -1294,8 +390,8 @@ maintain(MaintState *m, bool use_lock_timeout)
 
 	/* headline figures for wallet_ops.status */
 	CommandCounterIncrement();
-	table_read(&m->t);
-	m->default_rows = 0;
+	PartitionPlanReadTable(&m->t);
+	m->figures.default_rows = 0;
 	if (OidIsValid(m->t.default_oid) && (plan.default_has_rows || plan.notes))
 	{
 		bool		isnull;
@@ -1306,42 +402,14 @@ maintain(MaintState *m, bool use_lock_timeout)
 															get_rel_name(m->t.default_oid))),
 						false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not count rows of default partition");
-		m->default_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 1, &isnull));
+		m->figures.default_rows =
+			DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										SPI_tuptable->tupdesc, 1, &isnull));
 		SPI_finish();
 	}
-	{
-		/* runway: the end of the partitions contiguous from the current period */
-		int64		end = julian_key(period_start(local_julian(m->at, m->cfg->tz),
-												  m->cfg->period),
-									 m->t.keytype, m->cfg->tz);
-		int			i;
-
-		m->has_runway = false;
-		for (i = 0; i < m->t.nparts; i++)
-		{
-			if (m->t.parts[i].lo <= end && m->t.parts[i].hi > end)
-			{
-				end = m->t.parts[i].hi;
-				m->has_runway = true;
-			}
-		}
-		if (m->has_runway && end != KEY_MAX)
-		{
-			if (m->t.keytype == TIMESTAMPTZOID)
-				m->runway = (TimestampTz) end;
-			else
-			{
-				int			j = key_julian(end, m->t.keytype, m->cfg->tz);
-
-				m->runway = (TimestampTz) julian_key(j, TIMESTAMPTZOID, m->cfg->tz);
-				if (m->t.keytype == TIMESTAMPOID)
-					m->runway += end - julian_key(j, TIMESTAMPOID, m->cfg->tz);
-			}
-		}
-		else
-			m->has_runway = false;
-	}
+	/* runway: the end of the partitions contiguous from the current period */
+	m->figures.has_runway = PartitionPlanRunway(m->cfg, &m->t, m->at,
+												&m->figures.runway);
 }
 
 /* ------------------------------------------------------------------------
@@ -1396,38 +464,6 @@ record_actions(TimestampTz started, const char *table, List *actions)
 	}
 }
 
-List *
-PartitionsManagedTables(void)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *result;
-
-	if (config_exec("SELECT relid::pg_catalog.oid FROM wallet_ops.partition_config ORDER BY relid",
-					0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.partition_config");
-	result = WalletOpsSpiOidList(caller);
-	SPI_finish();
-	return result;
-}
-
-/* Removes the configuration of a table that no longer exists. */
-static void
-forget_dropped(Oid relid, ActionReport *report, TimestampTz started)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	char	   *object = psprintf("table with OID %u", relid);
-
-	values[0] = ObjectIdGetDatum(relid);
-	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
-					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
-		elog(ERROR, "could not update wallet_ops.partition_config");
-	SPI_finish();
-	JobLogRecord(started, object, "partitions", "unmanage", JOB_OK,
-				 "the table was dropped", NULL);
-	ActionReportAdd(report, object, "unmanaged", "the table was dropped");
-}
-
 bool
 PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 						ActionReport *report)
@@ -1444,7 +480,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 	{
-		forget_dropped(relid, report, started);
+		PartitionConfigForgetDropped(relid, report, started);
 		MemoryContextDelete(work);
 		return true;
 	}
@@ -1468,7 +504,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 
 		/* no longer managed since the list was made: nothing to do */
-		m->cfg = config_read(relid);
+		m->cfg = PartitionConfigRead(relid);
 		if (m->cfg != NULL)
 		{
 			if (OidIsValid(as_role))
@@ -1491,7 +527,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 			AtEOXact_GUC(true, save_nestlevel);
 			SetUserIdAndSecContext(save_userid, save_sec_context);
 
-			config_record(relid, m, "ok", NULL);
+			PartitionConfigRecord(relid, "ok", NULL, &m->figures);
 			record_actions(started, object, m->actions);
 		}
 
@@ -1523,7 +559,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 			JobLogRecord(started, object, "partitions", "maintenance", JOB_SKIPPED,
 						 "could not lock the table within wallet_ops.lock_timeout; retried on the next run",
 						 edata);
-			config_record(relid, NULL, "skipped", edata);
+			PartitionConfigRecord(relid, "skipped", edata, NULL);
 			ActionReportAdd(report, object, "skipped", edata->message);
 		}
 		else
@@ -1534,7 +570,7 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 					 edata->detail ? errdetail_internal("%s", edata->detail) : 0));
 			JobLogRecord(started, object, "partitions", "maintenance", JOB_ERROR,
 						 edata->detail, edata);
-			config_record(relid, NULL, "error", edata);
+			PartitionConfigRecord(relid, "error", edata, NULL);
 			ActionReportAdd(report, object, "failed", edata->message);
 		}
 		report->errors++;
@@ -1550,49 +586,6 @@ PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 	}
 	MemoryContextDelete(work);
 	return ok;
-}
-
-void
-PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
-						 ActionReport *report)
-{
-	List	   *relids;
-	ListCell   *lc;
-
-	if (OidIsValid(only_relid))
-	{
-		if (config_read(only_relid) == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("partitions of table \"%s\" are not managed",
-							get_rel_name(only_relid)),
-					 errhint("Call wallet_ops.manage_partitions() first.")));
-		relids = list_make1_oid(only_relid);
-	}
-	else
-		relids = PartitionsManagedTables();
-
-	foreach(lc, relids)
-	{
-		Oid			relid = lfirst_oid(lc);
-
-		CHECK_FOR_INTERRUPTS();
-
-		/* a caller who is not a superuser maintains the tables it owns */
-		if (!superuser() && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) &&
-#if PG_VERSION_NUM >= 160000
-			!object_ownercheck(RelationRelationId, relid, GetUserId())
-#else
-			!pg_class_ownercheck(relid, GetUserId())
-#endif
-			)
-		{
-			if (OidIsValid(only_relid))
-				aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
-			continue;
-		}
-		(void) PartitionsMaintainTable(relid, at, InvalidOid, report);
-	}
 }
 
 /* ------------------------------------------------------------------------
@@ -1616,11 +609,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	Relation	rel;
 	Oid			keytype;
 	AttrNumber	keyattno;
-	Oid			argtypes[6] = {REGCLASSOID, TEXTOID, INT4OID, INTERVALOID, TEXTOID, BOOLOID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	ListCell   *lc;
-	int			ret;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -1630,24 +619,11 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	ActionReportInit(fcinfo, &report);
 
 	relid = PG_GETARG_OID(0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.relid = relid;
-	cfg.period = parse_period(text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	cfg.premake = PG_GETARG_INT32(2);
-	if (cfg.premake < 1 || cfg.premake > MAX_PREMAKE)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("premake must be between 1 and %d", MAX_PREMAKE),
-				 errdetail("premake is the number of periods kept ready after the current one.")));
-	cfg.has_retention = !PG_ARGISNULL(3);
-	if (cfg.has_retention)
-	{
-		cfg.retention = *PG_GETARG_INTERVAL_P(3);
-		check_retention(&cfg.retention);
-	}
-	cfg.time_zone = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	cfg.tz = parse_time_zone(cfg.time_zone);
-	cfg.keep_detached = PG_NARGS() > 5 && !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
+	PartitionConfigInit(&cfg, relid, text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						PG_GETARG_INT32(2),
+						PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3),
+						text_to_cstring(PG_GETARG_TEXT_PP(4)),
+						PG_NARGS() > 5 && !PG_ARGISNULL(5) && PG_GETARG_BOOL(5));
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
@@ -1655,7 +631,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 	check_owner(rel);
-	check_table(rel, &keytype, &keyattno);
+	PartitionPlanCheckTable(rel, &keytype, &keyattno);
 
 	/*
 	 * Dropping or detaching old partitions would cut the start off the
@@ -1675,30 +651,14 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 					 errhint("Manage its partitions without a retention.")));
 	}
 
-	if (config_read(relid) != NULL)
+	if (PartitionConfigRead(relid) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("partitions of table \"%s\" are already managed",
 						RelationGetRelationName(rel)),
 				 errhint("Call wallet_ops.unmanage_partitions() first to change its settings.")));
 
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(period_names[cfg.period]);
-	values[2] = Int32GetDatum(cfg.premake);
-	if (cfg.has_retention)
-		values[3] = IntervalPGetDatum(&cfg.retention);
-	else
-		nulls[3] = 'n';
-	values[4] = CStringGetTextDatum(cfg.time_zone);
-	values[5] = BoolGetDatum(cfg.keep_detached);
-	ret = config_exec("INSERT INTO wallet_ops.partition_config"
-					  " (relid, period, premake, retention, time_zone, keep_detached)"
-					  " VALUES ($1, $2, $3, $4, $5, $6)",
-					  6, argtypes, values, nulls, false);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
+	PartitionConfigInsert(&cfg);
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = &cfg;
@@ -1710,7 +670,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 	m.t.relid = relid;
 	maintain(&m, false);
 
-	config_record(relid, &m, "ok", NULL);
+	PartitionConfigRecord(relid, "ok", NULL, &m.figures);
 	record_actions(GetCurrentTimestamp(),
 				   quote_qualified_identifier(m.t.nspname, m.t.relname), m.actions);
 	foreach(lc, m.actions)
@@ -1727,8 +687,6 @@ Datum
 wallet_ops_unmanage_partitions(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
 	Relation	rel;
 	char	   *name;
 
@@ -1741,87 +699,14 @@ wallet_ops_unmanage_partitions(PG_FUNCTION_ARGS)
 	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 									  RelationGetRelationName(rel));
 
-	values[0] = ObjectIdGetDatum(relid);
-	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
-					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
-		elog(ERROR, "could not update wallet_ops.partition_config");
-	if (SPI_processed == 0)
+	if (!PartitionConfigDelete(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("partitions of table \"%s\" are not managed",
 						RelationGetRelationName(rel))));
-	SPI_finish();
 	relation_close(rel, NoLock);
 
 	JobLogRecord(GetCurrentTimestamp(), name, "partitions", "unmanage", JOB_OK,
 				 "partitions are kept", NULL);
 	PG_RETURN_VOID();
-}
-
-/*
- * _partition_plan(tbl, at): the partitions a managed table should have as
- * of `at`, whether each exists, and the retention cutoff; changes nothing.
- */
-Datum
-wallet_ops_partition_plan(PG_FUNCTION_ARGS)
-{
-	ActionReport report;
-	Oid			relid = PG_GETARG_OID(0);
-	MaintState	m;
-	PartPlan		plan;
-	Relation	rel;
-	ListCell   *lc;
-
-	rel = WalletOpsRelationOpen(relid, AccessShareLock);
-	relation_close(rel, NoLock);
-	ActionReportInit(fcinfo, &report);
-
-	memset(&m, 0, sizeof(m));
-	m.cfg = config_read(relid);
-	if (m.cfg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("partitions of table \"%s\" are not managed",
-						get_rel_name(relid))));
-	m.at = PG_ARGISNULL(1) ? GetCurrentTimestamp() : PG_GETARG_TIMESTAMPTZ(1);
-	m.outer = CurrentMemoryContext;
-	m.t.relid = relid;
-	make_plan(&m, &plan);
-
-	if (plan.need_default)
-		ActionReportAdd(&report, default_name(m.t.relname), "missing",
-								"default partition");
-	foreach(lc, plan.wanted)
-	{
-		PlanItem   *item = (PlanItem *) lfirst(lc);
-		char	   *detail = psprintf("from %s to %s",
-									  key_text(item->lo, m.t.keytype),
-									  key_text(item->hi, m.t.keytype));
-
-		ActionReportAdd(&report, item->name,
-								OidIsValid(item->existing) ? "exists" :
-								item == plan.conflict ? "conflict" : "missing",
-								detail);
-	}
-	foreach(lc, plan.create)
-	{
-		PlanItem   *item = (PlanItem *) lfirst(lc);
-
-		if (!list_member_ptr(plan.wanted, item))
-			ActionReportAdd(&report, item->name, "missing",
-									psprintf("from %s to %s, for rows in the default partition",
-											 key_text(item->lo, m.t.keytype),
-											 key_text(item->hi, m.t.keytype)));
-	}
-	foreach(lc, plan.drop)
-	{
-		ExistingPart *p = (ExistingPart *) lfirst(lc);
-
-		ActionReportAdd(&report, get_rel_name(p->relid),
-								m.cfg->keep_detached ? "to detach" : "to drop",
-								psprintf("from %s to %s",
-										 key_text(p->lo, m.t.keytype),
-										 key_text(p->hi, m.t.keytype)));
-	}
-	return (Datum) 0;
 }

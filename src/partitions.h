@@ -11,6 +11,9 @@
  * detaches) partitions older than the retention.  Period starts are computed
  * in the table's configured time zone, never the session's.
  *
+ * Which tables are managed is asked of partition_config.h; what a table
+ * needs is worked out by partition_plan.h; this is what carries it out.
+ *
  * Copyright (c) 2026, wallet_ops developers
  *
  * IDENTIFICATION
@@ -22,15 +25,8 @@
 #define WALLET_OPS_PARTITIONS_H
 
 #include "datatype/timestamp.h"
-#include "nodes/pg_list.h"
 
 #include "common.h"
-
-/*
- * The relids of every managed table, in a stable order.  Must be called
- * inside a transaction; the list is allocated in the current memory context.
- */
-extern List *PartitionsManagedTables(void);
 
 /*
  * Maintain one managed table as of `at`: in a subtransaction of its own,
@@ -42,15 +38,5 @@ extern List *PartitionsManagedTables(void);
  */
 extern bool PartitionsMaintainTable(Oid relid, TimestampTz at, Oid as_role,
 									ActionReport *report);
-
-/*
- * Maintain every managed table (or only only_relid when valid) in the
- * current transaction, one subtransaction per table.
- */
-extern void PartitionsRunMaintenance(Oid only_relid, TimestampTz at,
-									 ActionReport *report);
-
-/* True when relid's partitions are managed with a retention. */
-extern bool PartitionsHaveRetention(Oid relid);
 
 #endif							/* WALLET_OPS_PARTITIONS_H */

@@ -1,0 +1,303 @@
+/*-------------------------------------------------------------------------
+ *
+ * partition_config.c
+ *		The rows of wallet_ops.partition_config.
+ *
+ * A managed table has one row in wallet_ops.partition_config: its period,
+ * how many periods are made ahead (`premake`), its retention, the time zone
+ * its periods start in and whether old partitions are detached rather than
+ * dropped; and, written after each run, how that run went and the headline
+ * figures wallet_ops.status shows.  This is the only file that reads or
+ * writes the table, and the only one that knows what a valid row is.
+ *
+ * Every statement runs as the extension's owner, so that a role that owns a
+ * managed table needs no rights on wallet_ops' own tables.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/partition_config.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "job_log.h"
+#include "partition_config.h"
+#include "common.h"
+
+/* Limits on input. */
+#define MAX_PREMAKE		1000
+
+static const char *const period_names[] = {"day", "week", "month", "quarter", "year"};
+
+static PartPeriod parse_period(const char *name);
+static pg_tz *parse_time_zone(const char *name);
+static void check_retention(const Interval *retention);
+static int	config_exec(const char *sql, int nargs, Oid *argtypes,
+						Datum *values, const char *nulls, bool read_only);
+
+/* ------------------------------------------------------------------------
+ * Input checks
+ * ------------------------------------------------------------------------
+ */
+
+static PartPeriod
+parse_period(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(period_names); i++)
+	{
+		if (pg_strcasecmp(name, period_names[i]) == 0)
+			return (PartPeriod) i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unrecognized partition period: \"%s\"", name),
+			 errhint("Valid periods are day, week, month, quarter and year.")));
+	return PERIOD_MONTH;		/* keep compiler quiet */
+}
+
+static pg_tz *
+parse_time_zone(const char *name)
+{
+	pg_tz	   *tz = pg_tzset(name);
+
+	if (tz == NULL || !pg_tz_acceptable(tz))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" not recognized", name),
+				 errhint("Use a time zone name from pg_timezone_names, such as \"UTC\" or \"Europe/Berlin\".")));
+	return tz;
+}
+
+static void
+check_retention(const Interval *retention)
+{
+	if (retention->month < 0 || retention->day < 0 || retention->time < 0 ||
+		(retention->month == 0 && retention->day == 0 && retention->time == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partition retention must be a positive interval"),
+				 errhint("Pass NULL to keep every partition.")));
+}
+
+const char *
+PartitionConfigPeriodName(PartPeriod period)
+{
+	return period_names[period];
+}
+
+void
+PartitionConfigInit(PartConfig *cfg, Oid relid, const char *period,
+					int premake, const Interval *retention,
+					const char *time_zone, bool keep_detached)
+{
+	memset(cfg, 0, sizeof(PartConfig));
+	cfg->relid = relid;
+	cfg->period = parse_period(period);
+	cfg->premake = premake;
+	if (cfg->premake < 1 || cfg->premake > MAX_PREMAKE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("premake must be between 1 and %d", MAX_PREMAKE),
+				 errdetail("premake is the number of periods kept ready after the current one.")));
+	cfg->has_retention = (retention != NULL);
+	if (cfg->has_retention)
+	{
+		cfg->retention = *retention;
+		check_retention(&cfg->retention);
+	}
+	cfg->time_zone = pstrdup(time_zone);
+	cfg->tz = parse_time_zone(cfg->time_zone);
+	cfg->keep_detached = keep_detached;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading and writing the table
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Connects SPI and runs one statement on wallet_ops.partition_config as the
+ * extension's owner, with a safe search_path: a role that owns a managed
+ * table needs no rights on wallet_ops' own tables.  The caller reads the
+ * results and calls SPI_finish().
+ */
+static int
+config_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			const char *nulls, bool read_only)
+{
+	WalletOpsOwnerContext owner;
+	int			ret;
+
+	SPI_connect();
+	WalletOpsOwnerBegin(&owner);
+	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+								read_only, 0);
+	WalletOpsOwnerEnd(&owner);
+	return ret;
+}
+
+PartConfig *
+PartitionConfigRead(Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	PartConfig *cfg = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(relid);
+	ret = config_exec("SELECT period, premake, retention, time_zone, keep_detached"
+					  " FROM wallet_ops.partition_config WHERE relid = $1",
+					  1, argtypes, values, NULL, true);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.partition_config: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+		char	   *period;
+
+		cfg = MemoryContextAllocZero(caller, sizeof(PartConfig));
+		cfg->relid = relid;
+		period = SPI_getvalue(tup, desc, 1);
+		cfg->period = parse_period(period);
+		cfg->premake = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		cfg->has_retention = !isnull;
+		if (!isnull)
+			cfg->retention = *DatumGetIntervalP(d);
+		cfg->time_zone = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 4));
+		cfg->tz = parse_time_zone(cfg->time_zone);
+		cfg->keep_detached = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+	}
+	SPI_finish();
+	return cfg;
+}
+
+bool
+PartitionsHaveRetention(Oid relid)
+{
+	PartConfig *cfg = PartitionConfigRead(relid);
+
+	return cfg != NULL && cfg->has_retention;
+}
+
+List *
+PartitionsManagedTables(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *result;
+
+	if (config_exec("SELECT relid::pg_catalog.oid FROM wallet_ops.partition_config ORDER BY relid",
+					0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.partition_config");
+	result = WalletOpsSpiOidList(caller);
+	SPI_finish();
+	return result;
+}
+
+void
+PartitionConfigInsert(const PartConfig *cfg)
+{
+	Oid			argtypes[6] = {REGCLASSOID, TEXTOID, INT4OID, INTERVALOID, TEXTOID, BOOLOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(cfg->relid);
+	values[1] = CStringGetTextDatum(period_names[cfg->period]);
+	values[2] = Int32GetDatum(cfg->premake);
+	if (cfg->has_retention)
+		values[3] = IntervalPGetDatum(&cfg->retention);
+	else
+		nulls[3] = 'n';
+	values[4] = CStringGetTextDatum(cfg->time_zone);
+	values[5] = BoolGetDatum(cfg->keep_detached);
+	ret = config_exec("INSERT INTO wallet_ops.partition_config"
+					  " (relid, period, premake, retention, time_zone, keep_detached)"
+					  " VALUES ($1, $2, $3, $4, $5, $6)",
+					  6, argtypes, values, nulls, false);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into wallet_ops.partition_config: %s",
+			 SPI_result_code_string(ret));
+	SPI_finish();
+}
+
+bool
+PartitionConfigDelete(Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	uint64		deleted;
+
+	values[0] = ObjectIdGetDatum(relid);
+	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
+					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
+		elog(ERROR, "could not update wallet_ops.partition_config");
+	deleted = SPI_processed;
+	SPI_finish();
+	return deleted > 0;
+}
+
+void
+PartitionConfigRecord(Oid relid, const char *result, const ErrorData *error,
+					  const PartRunFigures *figures)
+{
+	Oid			argtypes[6] = {OIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+	TIMESTAMPTZOID, INT8OID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[2] = CStringGetTextDatum(result);
+	if (error && error->message)
+		values[3] = CStringGetTextDatum(error->message);
+	else
+		nulls[3] = 'n';
+	if (figures && figures->has_runway)
+		values[4] = TimestampTzGetDatum(figures->runway);
+	else
+		nulls[4] = 'n';
+	if (figures && !error)
+		values[5] = Int64GetDatum(figures->default_rows);
+	else
+		nulls[5] = 'n';
+
+	ret = config_exec("UPDATE wallet_ops.partition_config"
+					  " SET last_run = $2, last_result = $3, last_error = $4,"
+					  " runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
+					  " default_rows = COALESCE($6, default_rows)"
+					  " WHERE relid = $1",
+					  6, argtypes, values, nulls, false);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "could not update wallet_ops.partition_config: %s",
+			 SPI_result_code_string(ret));
+	SPI_finish();
+}
+
+void
+PartitionConfigForgetDropped(Oid relid, ActionReport *report,
+							 TimestampTz started)
+{
+	char	   *object = psprintf("table with OID %u", relid);
+
+	(void) PartitionConfigDelete(relid);
+	JobLogRecord(started, object, "partitions", "unmanage", JOB_OK,
+				 "the table was dropped", NULL);
+	ActionReportAdd(report, object, "unmanaged", "the table was dropped");
+}
