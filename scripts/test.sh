@@ -10,7 +10,9 @@
 # each against temporary instances; no running server is needed.
 #
 # PG_CONFIG=/path/to/pg_config selects another installation (see
-# scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.
+# scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.  WALLET_OPS_OLD_PG_CONFIG
+# names an older installation (with wallet_ops installed) for
+# t/003_cross_version.pl, which skips without it.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +20,7 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(structure regress isolation tap pgtap)
 
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS bash "$0" "$@"
+  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS,WALLET_OPS_OLD_PG_CONFIG bash "$0" "$@"
 fi
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then

@@ -85,7 +85,7 @@ INSERT INTO ao_test.doors (label, stmt) VALUES
   ('MERGE ... DELETE partition', $$MERGE INTO ao.audit_log_2026_q1 a USING (SELECT 1 AS id) s ON a.audit_id = s.id WHEN MATCHED THEN DELETE$$),
   ('MERGE ... UPDATE matching no row', $$MERGE INTO ao.audit_log a USING (SELECT -1 AS id) s ON a.audit_id = s.id WHEN MATCHED THEN UPDATE SET action = 'x' WHEN NOT MATCHED THEN INSERT (actor, action) VALUES ('ops', 'merge')$$),
   ('INSERT ON CONFLICT DO UPDATE parent', $$INSERT INTO ao.audit_log (audit_id, occurred_at, actor, action) OVERRIDING SYSTEM VALUE VALUES (1, '2026-01-01', 'ops', 'x') ON CONFLICT (audit_id, occurred_at) DO UPDATE SET action = 'x'$$),
-  ('INSERT ON CONFLICT DO UPDATE partition', $$INSERT INTO ao.audit_log_2026_q1 (audit_id, occurred_at, actor, action) VALUES (1, '2026-01-01', 'ops', 'x') ON CONFLICT (audit_id, occurred_at) DO UPDATE SET action = 'x'$$),
+  ('INSERT ON CONFLICT DO UPDATE partition', $$INSERT INTO ao.audit_log_2026_q1 (audit_id, occurred_at, actor, action) OVERRIDING SYSTEM VALUE VALUES (1, '2026-01-01', 'ops', 'x') ON CONFLICT (audit_id, occurred_at) DO UPDATE SET action = 'x'$$),
   ('INSERT ON CONFLICT DO UPDATE without conflict', $$INSERT INTO ao.audit_log (audit_id, occurred_at, actor, action) OVERRIDING SYSTEM VALUE VALUES (-5, '2026-01-01', 'ops', 'x') ON CONFLICT (audit_id, occurred_at) DO UPDATE SET action = 'x'$$),
   ('TRUNCATE parent', $$TRUNCATE ao.audit_log$$),
   ('TRUNCATE partition', $$TRUNCATE ao.audit_log_2026_q1$$),
@@ -162,7 +162,7 @@ SELECT ao_test.rows();
 TRUNCATE ao_test.doors;
 INSERT INTO ao_test.doors (label, stmt) VALUES
   ('INSERT parent', $$INSERT INTO ao.audit_log (occurred_at, actor, action) VALUES ('2026-02-02', 'ops', 'insert')$$),
-  ('INSERT partition', $$INSERT INTO ao.audit_log_2026_q1 (audit_id, occurred_at, actor, action) VALUES (nextval(pg_get_serial_sequence('ao.audit_log', 'audit_id')), '2026-02-03', 'ops', 'insert')$$),
+  ('INSERT partition', $$INSERT INTO ao.audit_log_2026_q1 (audit_id, occurred_at, actor, action) OVERRIDING SYSTEM VALUE VALUES (nextval(pg_get_serial_sequence('ao.audit_log', 'audit_id')), '2026-02-03', 'ops', 'insert')$$),
   ('INSERT ON CONFLICT DO NOTHING', $$INSERT INTO ao.audit_log (audit_id, occurred_at, actor, action) OVERRIDING SYSTEM VALUE VALUES (1, '2026-01-01', 'ops', 'x') ON CONFLICT DO NOTHING$$),
   ('MERGE that only inserts', $$MERGE INTO ao.audit_log a USING (SELECT -1 AS id) s ON a.audit_id = s.id WHEN NOT MATCHED THEN INSERT (occurred_at, actor, action) VALUES ('2026-03-03', 'ops', 'merge')$$),
   ('SELECT', $$SELECT count(*) FROM ao.audit_log$$),

@@ -155,7 +155,7 @@ SELECT c.relname, pg_catalog.has_sequence_privilege('regress_ao_ingest', c.oid, 
 SET ROLE regress_ao_ingest;
 INSERT INTO ao_api.audit_log (occurred_at, actor) VALUES ('2026-03-03', 'ingest');
 INSERT INTO ao_api.audit_log_2027_q1 (audit_id, occurred_at, actor)
-    VALUES (nextval(pg_get_serial_sequence('ao_api.audit_log', 'audit_id')), '2027-02-02', 'ingest');
+    OVERRIDING SYSTEM VALUE VALUES (nextval(pg_get_serial_sequence('ao_api.audit_log', 'audit_id')), '2027-02-02', 'ingest');
 INSERT INTO ao_api.audit_log (occurred_at, actor) VALUES ('2026-03-04', 'ingest') RETURNING audit_id;
 UPDATE ao_api.audit_log_2026_q1 SET actor = 'x';
 SET ROLE regress_ao_owner;

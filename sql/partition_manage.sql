@@ -64,6 +64,7 @@ GRANT SELECT ON grants_test TO part_test_reader;
 GRANT INSERT ON grants_test TO PUBLIC;
 SELECT count(*) FROM wallet_ops._manage_partitions_at('grants_test', 'day', 1, NULL, 'UTC', false,
                                                       '2026-06-30 23:00+00');
+-- the owner holds MAINTAIN (m) too from PostgreSQL 17: expected/partition_manage_1.out
 SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, c.relacl,
        (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid) AS indexes
   FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid

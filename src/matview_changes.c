@@ -55,6 +55,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#if PG_VERSION_NUM >= 150000
+#include "utils/pgstat_internal.h"
+#endif
 
 #include "matview_changes.h"
 #include "matview_config.h"
@@ -429,27 +432,41 @@ matviews_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
  * relid so far: the per-(sub)transaction statistics counters of the live
  * transaction (counts of earlier transactions not yet flushed, and of
  * aborted subtransactions, are kept elsewhere).  True when counters are not
- * kept, or where the counters are not reachable, to stay on the safe side.
+ * kept (track_counts off), to stay on the safe side.
  */
 static bool
 xact_changed_rows(Oid relid)
 {
-#if PG_VERSION_NUM < 170000
 	PgStat_TableStatus *tab;
 	PgStat_TableXactStatus *trans;
 	int64		n = 0;
 
 	if (!pgstat_track_counts)
 		return true;
+#if PG_VERSION_NUM < 150000
 	tab = find_tabstat_entry(relid);
+#else
+
+	/*
+	 * The backend's pending entry, with its chain of live (sub)transaction
+	 * counts.  This is what find_tabstat_entry() returned up to 16; since 17
+	 * it returns a copy without the chain, whose counts add the live
+	 * transaction's to those of earlier transactions not yet flushed.
+	 */
+	{
+		PgStat_EntryRef *entry_ref;
+
+		entry_ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, MyDatabaseId, relid);
+		if (entry_ref == NULL)
+			entry_ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, InvalidOid, relid);
+		tab = entry_ref ? (PgStat_TableStatus *) entry_ref->pending : NULL;
+	}
+#endif
 	if (tab == NULL)
 		return false;
 	for (trans = tab->trans; trans != NULL; trans = trans->upper)
 		n += trans->tuples_inserted + trans->tuples_updated + trans->tuples_deleted;
 	return n > 0;
-#else
-	return true;
-#endif
 }
 
 /*

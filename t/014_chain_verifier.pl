@@ -189,6 +189,7 @@ my ($t_chain, $t_seq) = split / /, $tampered;
 my $file = $node->data_dir . '/'
   . $node->safe_psql($db,
 	q{SELECT pg_relation_filepath(tableoid) FROM app.entity_history WHERE kind = 'marker-QZJW-one'});
+my $checksums = $node->safe_psql($db, 'SHOW data_checksums');
 $node->stop;
 {
 	open(my $fh, '+<:raw', $file) or die "open $file: $!";
@@ -200,6 +201,13 @@ $node->stop;
 	seek($fh, $pos + 7, 0);    # 'Q' -> 'R'
 	print $fh 'R';
 	close $fh;
+}
+# With data checksums (initdb's default since PostgreSQL 18) the server would
+# refuse the page; whoever can write the file can recompute its checksum too.
+if ($checksums eq 'on')
+{
+	PostgreSQL::Test::Utils::system_or_bail('pg_checksums', '--disable', '--pgdata', $node->data_dir);
+	PostgreSQL::Test::Utils::system_or_bail('pg_checksums', '--enable', '--pgdata', $node->data_dir);
 }
 $node->start;
 is($node->safe_psql($db, q{SELECT count(*) FROM app.entity_history WHERE kind = 'marker-RZJW-one'}),
