@@ -309,9 +309,15 @@ worker_xact_callback(XactEvent event, void *arg)
 	i = find_slot(MyDatabaseId);
 	if (poke_launcher_at_commit)
 	{
-		/* forget that this database had no extension */
+		/*
+		 * Forget that this database had no extension.  A worker may still be
+		 * finding that out from a snapshot taken before this commit: tell it,
+		 * so that it does not leave a marker behind (worker_leave).
+		 */
 		if (i >= 0 && worker_shared->slots[i].no_extension)
 			memset(&worker_shared->slots[i], 0, sizeof(WorkerSlot));
+		else if (i >= 0)
+			worker_shared->slots[i].recheck = true;
 		worker_shared->poked_dboid = MyDatabaseId;
 		pid = worker_shared->launcher_pid;
 	}
@@ -668,7 +674,8 @@ static void
 worker_leave(bool no_extension)
 {
 	SpinLockAcquire(&worker_shared->mutex);
-	if (my_slot >= 0 && no_extension)
+	/* not when CREATE EXTENSION committed since we looked: start again */
+	if (my_slot >= 0 && no_extension && !worker_shared->slots[my_slot].recheck)
 		worker_shared->slots[my_slot].no_extension = true;
 	SpinLockRelease(&worker_shared->mutex);
 	pgstat_report_activity(STATE_IDLE, NULL);
