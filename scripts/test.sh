@@ -9,10 +9,17 @@
 # runs the suites as the unprivileged user "postgres" in a copy of the tree,
 # each against temporary instances; no running server is needed.
 #
-# PG_CONFIG=/path/to/pg_config selects another installation (see
-# scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.  WALLET_OPS_OLD_PG_CONFIG
-# names an older installation (with wallet_ops installed) for
-# t/003_cross_version.pl, which skips without it.
+# The suites run on every PostgreSQL version in WALLET_OPS_PG_VERSIONS
+# (default "15 18"): 15 is Debian 12's package, the others are built from
+# Debian's source packages by scripts/build-pg.sh and cached outside the
+# clone (a cold build takes about 10 minutes on 2 cores, a cached one none).
+# A matrix of version x suite with pass/fail counts ends the run; a failure
+# on any version fails it.  The later versions' TAP tests get
+# WALLET_OPS_OLD_PG_CONFIG, the first version's pg_config, for the tests
+# that cross versions.
+#
+# PG_CONFIG=/path/to/pg_config runs on that installation only (see
+# scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,32 +27,34 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(structure regress isolation tap pgtap)
 
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS,WALLET_OPS_OLD_PG_CONFIG bash "$0" "$@"
+  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS,WALLET_OPS_PG_VERSIONS,WALLET_OPS_PG_CACHE,WALLET_OPS_OLD_PG_CONFIG bash "$0" "$@"
 fi
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
   "$top/scripts/install-deps.sh" || exit 1
 fi
 
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-bindir=$("$PG_CONFIG" --bindir)
-
-cd "$top"
-make -s PG_CONFIG="$PG_CONFIG" >/dev/null || { echo "build failed" >&2; exit 1; }
-make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || { echo "install failed" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/wallet_ops-test.XXXXXX)
-cp -a "$top/." "$work/"
-rm -rf "$work/.git"
-chown -R postgres: "$work"
-chmod 755 "$work"
+# the installations to test, as "version pg_config" pairs
+installs=()
+if [ -n "${PG_CONFIG:-}" ]; then
+  installs+=("$("$PG_CONFIG" --version | awk '{print int($2)}') $PG_CONFIG")
+else
+  for v in ${WALLET_OPS_PG_VERSIONS:-15 18}; do
+    if [ "$v" = 15 ]; then
+      installs+=("15 /usr/lib/postgresql/15/bin/pg_config")
+    elif pgc=$(bash "$top/scripts/build-pg.sh" "$v"); then
+      installs+=("$v $pgc")
+    else
+      echo "PostgreSQL $v could not be built (see ${WALLET_OPS_PG_CACHE:-/var/cache/wallet_ops/pg}/build-$v.log)" >&2
+      exit 1
+    fi
+  done
+fi
 
 as_pg() { runuser -u postgres -- env PATH="$bindir:$PATH" "$@"; }
 
 passed=0
 failed=0
-failed_suites=()
-
 # pg_regress and pg_isolation_regress print one "... ok" / "... FAILED" per test.
 count_regress() {
   local log=$1 status=$2 ok bad
@@ -78,7 +87,7 @@ run_suite() {
     *) count_prove "$log" "$status" ;;
   esac
   if [ $status -ne 0 ]; then
-    failed_suites+=("$name")
+    failed_suites+=("$version:$name")
     for d in "$work/regression.diffs" "$work/output_iso/regression.diffs"; do
       [ -s "$d" ] && { echo "--- $d"; cat "$d"; }
     done
@@ -104,45 +113,90 @@ run_pgtap() {
   return $status
 }
 
-for suite in "${suites[@]}"; do
-  case $suite in
-    structure)
-      # each check prints what it found and exits non-zero on a defect
-      echo "=== structure"
-      for check in "$work"/tools/check_*; do
-        if (cd "$work" && python3 "$check"); then
-          echo "ok - $(basename "$check")"; passed=$((passed + 1))
-        else
-          echo "not ok - $(basename "$check")"; failed=$((failed + 1)); failed_suites+=(structure)
-        fi
-      done ;;
-    regress)
-      ls "$work"/sql/*.sql >/dev/null 2>&1 &&
-        run_suite regress bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck ISOLATION= TAP_TESTS=" ;;
-    isolation)
-      ls "$work"/specs/*.spec >/dev/null 2>&1 &&
-        run_suite isolation bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck REGRESS= TAP_TESTS=" ;;
-    tap)
-      ls "$work"/t/*.pl >/dev/null 2>&1 &&
-        run_suite tap bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck REGRESS= ISOLATION= PROVE_FLAGS=--timer" ;;
-    pgtap)
-      if ls "$work"/pgtap/*.sql >/dev/null 2>&1; then
-        echo "=== pgtap"
-        run_pgtap >"$work/pgtap.log" 2>&1
-        status=$?
-        cat "$work/pgtap.log"
-        count_prove "$work/pgtap.log" $status
-        [ $status -ne 0 ] && { failed_suites+=(pgtap); tail -n 60 "$work/pgtap-server.log"; }
-      fi ;;
-    *) echo "unknown suite: $suite" >&2; exit 2 ;;
-  esac
+old_pg_config_given=${WALLET_OPS_OLD_PG_CONFIG:-}
+declare -A matrix
+failed_suites=()
+kept=()
+first_pg_config=
+for install in "${installs[@]}"; do
+  version=${install%% *}
+  PG_CONFIG=${install#* }
+  bindir=$("$PG_CONFIG" --bindir)
+  echo "##### PostgreSQL $version ($PG_CONFIG)"
+
+  # build in a copy of its own, so versions never share object files
+  work=$(mktemp -d /tmp/wallet_ops-test.XXXXXX)
+  cp -a "$top/." "$work/"
+  rm -rf "$work/.git"
+  (cd "$work" && { make -s PG_CONFIG="$PG_CONFIG" clean >/dev/null 2>&1; true; } && make -s PG_CONFIG="$PG_CONFIG" >/dev/null &&
+     make -s PG_CONFIG="$PG_CONFIG" install >/dev/null) ||
+    { echo "build or install failed on PostgreSQL $version" >&2; exit 1; }
+  chown -R postgres: "$work"
+  chmod 755 "$work"
+  # the tests that cross versions use the first version as the older one,
+  # unless the caller named one
+  [ -n "$first_pg_config" ] || first_pg_config=$PG_CONFIG
+  if [ "$PG_CONFIG" != "$first_pg_config" ] && [ -z "${old_pg_config_given:-}" ]; then
+    export WALLET_OPS_OLD_PG_CONFIG=$first_pg_config
+  fi
+  failures_before=${#failed_suites[@]}
+
+  for suite in "${suites[@]}"; do
+    p0=$passed f0=$failed
+    case $suite in
+      structure)
+        # the source tree is the same for every version: checked once
+        [ "$PG_CONFIG" = "$first_pg_config" ] || continue
+        # each check prints what it found and exits non-zero on a defect
+        echo "=== structure"
+        for check in "$work"/tools/check_*; do
+          if (cd "$work" && python3 "$check"); then
+            echo "ok - $(basename "$check")"; passed=$((passed + 1))
+          else
+            echo "not ok - $(basename "$check")"; failed=$((failed + 1)); failed_suites+=("$version:structure")
+          fi
+        done ;;
+      regress)
+        ls "$work"/sql/*.sql >/dev/null 2>&1 &&
+          run_suite regress bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck ISOLATION= TAP_TESTS=" ;;
+      isolation)
+        ls "$work"/specs/*.spec >/dev/null 2>&1 &&
+          run_suite isolation bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck REGRESS= TAP_TESTS=" ;;
+      tap)
+        ls "$work"/t/*.pl >/dev/null 2>&1 &&
+          run_suite tap bash -c "cd '$work' && make -s PG_CONFIG='$PG_CONFIG' installcheck REGRESS= ISOLATION= PROVE_FLAGS=--timer" ;;
+      pgtap)
+        if ls "$work"/pgtap/*.sql >/dev/null 2>&1; then
+          echo "=== pgtap"
+          run_pgtap >"$work/pgtap.log" 2>&1
+          status=$?
+          cat "$work/pgtap.log"
+          count_prove "$work/pgtap.log" $status
+          [ $status -ne 0 ] && { failed_suites+=("$version:pgtap"); tail -n 60 "$work/pgtap-server.log"; }
+        fi ;;
+      *) echo "unknown suite: $suite" >&2; exit 2 ;;
+    esac
+    matrix[$version:$suite]="$((passed - p0)) passed, $((failed - f0)) failed"
+  done
+
+  if [ ${#failed_suites[@]} -gt "$failures_before" ]; then
+    kept+=("$work")
+  else
+    rm -rf "$work"
+  fi
 done
 
 echo
+printf '%-8s' "version"; for suite in "${suites[@]}"; do printf ' | %-20s' "$suite"; done; echo
+for install in "${installs[@]}"; do
+  version=${install%% *}
+  printf '%-8s' "$version"
+  for suite in "${suites[@]}"; do printf ' | %-20s' "${matrix[$version:$suite]:-}"; done
+  echo
+done
+echo
 if [ ${#failed_suites[@]} -gt 0 ]; then
-  echo "failing suites: ${failed_suites[*]} (work tree kept in $work)"
-else
-  rm -rf "$work"
+  echo "failing suites: ${failed_suites[*]} (work trees kept in ${kept[*]})"
 fi
 echo "wallet_ops: $passed passed, $failed failed"
 [ ${#failed_suites[@]} -eq 0 ] && [ $failed -eq 0 ]

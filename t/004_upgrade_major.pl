@@ -3,7 +3,7 @@
 # bytes, append-only protection holds, and the worker maintains the
 # upgraded database without further steps.
 #
-# The old installation is the one whose pg_config WALLET_OPS_OLD_PG_CONFIG
+# The old installation is the one whose pg_config WALLET_OPS_UPGRADE_FROM_PG_CONFIG
 # names; wallet_ops must be installed there.  Skipped otherwise: nothing
 # sets it yet.  On this machine, pg_upgrade from the packaged PostgreSQL
 # 15.20 to 18.6 built by scripts/build-pg.sh fails before wallet_ops is
@@ -18,8 +18,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $old_pg_config = $ENV{WALLET_OPS_OLD_PG_CONFIG};
-plan skip_all => 'WALLET_OPS_OLD_PG_CONFIG names no older installation'
+my $old_pg_config = $ENV{WALLET_OPS_UPGRADE_FROM_PG_CONFIG};
+plan skip_all => 'WALLET_OPS_UPGRADE_FROM_PG_CONFIG names no older installation'
   unless $old_pg_config && -x $old_pg_config;
 my $old_bindir = `$old_pg_config --bindir`;
 chomp $old_bindir;
