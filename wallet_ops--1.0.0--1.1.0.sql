@@ -167,3 +167,19 @@ BEGIN
       USING as_of;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- No internal, trigger or event-trigger function is executable by PUBLIC,
+-- except the two row-trigger functions PostgreSQL clones to partitions:
+-- it checks EXECUTE as the role creating the partition, so they stay
+-- executable and refuse to fire under any other trigger name.  Trigger
+-- functions are not checked for EXECUTE when they fire, and the views and
+-- SECURITY DEFINER functions that call the others run with their owner's
+-- privileges.
+-- ---------------------------------------------------------------------------
+REVOKE ALL ON FUNCTION wallet_ops._matview_change_seen(pg_catalog.xid8, timestamptz, pg_catalog.pg_snapshot, pg_catalog.xid8, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._matview_next_mode(pg_catalog.regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops.matview_watch() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._matviews_ddl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._matviews_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._preloaded() FROM PUBLIC;

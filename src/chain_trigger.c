@@ -849,6 +849,22 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"_chain_before_insert\" must be fired BEFORE INSERT FOR EACH ROW")));
 
+	/*
+	 * PUBLIC may execute this function (PostgreSQL checks EXECUTE as the
+	 * role creating a partition when it clones the trigger to it), so it
+	 * fires only as the trigger enable_hash_chain() made: under another name
+	 * it would number rows a second time.
+	 */
+	if (strcmp(trigdata->tg_trigger->tgname, CHAIN_TRIGGER_NAME) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"_chain_before_insert\" must be fired as trigger \"%s\"",
+						CHAIN_TRIGGER_NAME),
+				 errdetail("Trigger \"%s\" of table \"%s\" uses it.",
+						   trigdata->tg_trigger->tgname,
+						   RelationGetRelationName(trigdata->tg_relation)),
+				 errhint("Use wallet_ops.enable_hash_chain() to chain a table.")));
+
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	tuple = trigdata->tg_trigtuple;

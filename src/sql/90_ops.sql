@@ -171,6 +171,7 @@ LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_is_preloaded';
 COMMENT ON FUNCTION wallet_ops._preloaded() IS
   'Internal: true when the library was loaded through shared_preload_libraries (the worker can run)';
+REVOKE ALL ON FUNCTION wallet_ops._preloaded() FROM PUBLIC;
 
 -- The worker of this database, as pg_stat_activity shows it.
 CREATE FUNCTION wallet_ops._worker_state(
