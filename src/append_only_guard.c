@@ -813,6 +813,7 @@ wallet_ops_enforce_append_only(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+	WalletOpsCheckGuardable(relid, "make append-only");
 	AppendOnlyCheckOwner(relid);
 	AppendOnlyProtect(relid);
 	log_job(qualified_relname(relid), "protect", NULL);

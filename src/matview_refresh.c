@@ -254,6 +254,7 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 	on_change = PG_GETARG_BOOL(2);
 
 	name = check_matview(mvoid, true);
+	WalletOpsCheckGuardable(mvoid, "manage materialized view");
 
 	if (every != NULL)
 	{
@@ -305,6 +306,8 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 						 errmsg("cannot watch system catalog \"%s\" read by materialized view \"%s\"",
 								MatviewDisplayName(src), name),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
+			if (kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE)
+				WalletOpsCheckGuardable(src, "watch table");
 			if (kind != RELKIND_VIEW)
 				watchable++;
 		}

@@ -67,6 +67,13 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = 'Pass the table by name, for example ''schema.table''.';
     END IF;
+    IF (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = tbl)
+       IN ('wallet_ops'::pg_catalog.regnamespace, 'pg_catalog'::pg_catalog.regnamespace,
+           'pg_toast'::pg_catalog.regnamespace) THEN
+        RAISE EXCEPTION 'cannot schedule the verification of "%"', tbl
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'wallet_ops guards user tables only, not system catalogs or its own tables.';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM wallet_ops.hash_chains h WHERE h.relid = tbl) THEN
         RAISE EXCEPTION 'table "%" is not hash-chained', tbl
             USING ERRCODE = 'object_not_in_prerequisite_state',
