@@ -36,8 +36,11 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/regproc.h"
 
 #include "append_only_guard.h"
+#include "chain_config.h"
+#include "chain_trigger.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_append_only_ddl_start);
@@ -45,6 +48,12 @@ PG_FUNCTION_INFO_V1(wallet_ops_append_only_ddl_end);
 PG_FUNCTION_INFO_V1(wallet_ops_append_only_sql_drop);
 
 static bool is_guard_trigger_name(const char *name);
+static bool identity_is_guard_trigger(const char *identity, List *config);
+static bool firing_mode_kept(const char *trigname, AlterTableType subtype);
+static Oid	chained_tree_member(Oid relid);
+static void check_late_trigger(RangeVar *relation, const char *trigname,
+							   int16 tgtype);
+static void check_rename_trigger(RenameStmt *stmt);
 static Oid	covered_descendant(Oid relid, List *config);
 static void refuse_relation(Oid relid, Oid cover, const char *what);
 static void check_drop(DropStmt *stmt);
@@ -62,12 +71,99 @@ static void check_alter_enum(AlterEnumStmt *stmt);
  * ------------------------------------------------------------------------
  */
 
+/* The triggers wallet_ops keeps in place: the guards and the chain's. */
 static bool
 is_guard_trigger_name(const char *name)
 {
 	return name != NULL &&
 		(strcmp(name, APPEND_ONLY_ROW_TRIGGER) == 0 ||
-		 strcmp(name, APPEND_ONLY_STMT_TRIGGER) == 0);
+		 strcmp(name, APPEND_ONLY_STMT_TRIGGER) == 0 ||
+		 strcmp(name, CHAIN_TRIGGER_NAME) == 0);
+}
+
+/*
+ * A dropped trigger's object identity ("name on schema.table") names one of
+ * the guards, or the chain's trigger of a table that stays protected (the
+ * chain's trigger outlives release_append_only(), and goes with its table).
+ */
+static bool
+identity_is_guard_trigger(const char *identity, List *config)
+{
+	const char *on = identity ? strstr(identity, " on ") : NULL;
+	char	   *name;
+	Oid			relid;
+
+	if (on == NULL)
+		return false;
+	name = pnstrdup(identity, on - identity);
+	if (!is_guard_trigger_name(name))
+		return false;
+	if (strcmp(name, CHAIN_TRIGGER_NAME) != 0)
+		return true;
+#if PG_VERSION_NUM >= 160000
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(on + 4, NULL)),
+							 NoLock, true);
+#else
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(on + 4)),
+							 NoLock, true);
+#endif
+	return OidIsValid(AppendOnlyCoveringEntry(relid, config));
+}
+
+/*
+ * Whether ALTER TABLE ... ENABLE/DISABLE TRIGGER leaves one of our triggers
+ * as it must be: the guards ENABLE ALWAYS; the chain's trigger ENABLE (it
+ * fires in origin and local mode only, so that a logical replication
+ * subscriber keeps the publisher's hashes).
+ */
+static bool
+firing_mode_kept(const char *trigname, AlterTableType subtype)
+{
+	if (strcmp(trigname, CHAIN_TRIGGER_NAME) == 0)
+		return subtype == AT_EnableTrig;
+	return subtype == AT_EnableAlwaysTrig;
+}
+
+/*
+ * The hash-chained table relid belongs to, or one of its partitions that is
+ * chained; InvalidOid when none.
+ */
+static Oid
+chained_tree_member(Oid relid)
+{
+	ChainConfig cfg;
+	Oid			root;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	root = ChainFindRoot(relid, &cfg);
+	if (OidIsValid(root) || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		return root;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		if (ChainIsChained(lfirst_oid(lc)))
+			return lfirst_oid(lc);
+	}
+	return InvalidOid;
+}
+
+/*
+ * A trigger of type tgtype named trigname on relation: refused (42501) when
+ * it would fire after the chain's trigger of a hash-chained table, and
+ * could so rewrite a row after it was hashed.
+ */
+static void
+check_late_trigger(RangeVar *relation, const char *trigname, int16 tgtype)
+{
+	Oid			relid;
+
+	if (!ChainTriggerFiresAfterOurs(trigname, tgtype))
+		return;
+	relid = RangeVarGetRelid(relation, NoLock, true);
+	if (OidIsValid(chained_tree_member(relid)))
+		ChainReportLateTrigger(ERRCODE_INSUFFICIENT_PRIVILEGE, trigname,
+							   get_rel_name(relid));
 }
 
 /* A protected relation among relid's descendants (not relid); or invalid. */
@@ -254,12 +350,52 @@ check_trigger_change(RangeVar *relation, const char *trigname, const char *actio
 		return;
 	if (AppendOnlyMaintenanceAllowed() && cover != relid && strcmp(action, "drop") == 0)
 		return;
+	if (strcmp(trigname, CHAIN_TRIGGER_NAME) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s trigger \"%s\" of hash-chained table \"%s\"",
+						action, trigname, get_rel_name(relid)),
+				 errdetail("The trigger links every row inserted into table \"%s\" into its hash chain.",
+						   get_rel_name(cover)),
+				 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("cannot %s trigger \"%s\" of append-only table \"%s\"",
 					action, trigname, get_rel_name(relid)),
 			 errdetail("The trigger keeps table \"%s\" append-only.", get_rel_name(cover)),
 			 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
+}
+
+/*
+ * ALTER TRIGGER ... RENAME: not one of ours, not to one of our names, and
+ * not to a name that makes a BEFORE INSERT row trigger fire after the
+ * chain's.
+ */
+static void
+check_rename_trigger(RenameStmt *stmt)
+{
+	Oid			relid;
+	Relation	rel;
+	int			i;
+
+	check_trigger_change(stmt->relation, stmt->subname, "rename");
+	if (is_guard_trigger_name(stmt->newname))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("trigger name \"%s\" is reserved for wallet_ops", stmt->newname),
+				 errhint("Choose another trigger name.")));
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *t = &rel->trigdesc->triggers[i];
+
+		if (strcmp(t->tgname, stmt->subname) == 0)
+			check_late_trigger(stmt->relation, stmt->newname, t->tgtype);
+	}
+	relation_close(rel, AccessShareLock);
 }
 
 static void
@@ -331,14 +467,18 @@ check_alter_table(AlterTableStmt *stmt)
 								 errmsg("cannot attach unlogged table \"%s\" as a partition of append-only table \"%s\"",
 										get_rel_name(part), get_rel_name(relid)),
 								 errdetail("An unlogged table is emptied after a crash.")));
+					if (OidIsValid(chained_tree_member(relid)))
+						ChainCheckNoLateTriggers(part);
 					AppendOnlyAbsorbSubtree(part, config);
 				}
 				break;
 
 			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
 			case AT_EnableReplicaTrig:
 			case AT_DisableTrig:
-				if (OidIsValid(cover) && is_guard_trigger_name(cmd->name))
+				if (OidIsValid(cover) && is_guard_trigger_name(cmd->name) &&
+					!firing_mode_kept(cmd->name, cmd->subtype))
 					check_trigger_change(stmt->relation, cmd->name,
 										 cmd->subtype == AT_DisableTrig ? "disable" :
 										 "change the firing mode of");
@@ -411,20 +551,29 @@ static void
 check_create_trigger(CreateTrigStmt *stmt)
 {
 	List	   *funcname = stmt->funcname;
+	const char *func;
 	bool		ours;
 	Oid			relid;
 
 	if (!is_guard_trigger_name(stmt->trigname))
+	{
+		check_late_trigger(stmt->relation, stmt->trigname,
+						   (stmt->row ? TRIGGER_TYPE_ROW : 0) |
+						   stmt->timing | stmt->events);
 		return;
+	}
 
+	func = strcmp(stmt->trigname, CHAIN_TRIGGER_NAME) == 0 ?
+		"_chain_before_insert" : "append_only_guard";
 	ours = list_length(funcname) == 2 &&
 		strcmp(strVal(linitial(funcname)), WALLET_OPS_SCHEMA) == 0 &&
-		strcmp(strVal(lsecond(funcname)), "append_only_guard") == 0;
+		strcmp(strVal(lsecond(funcname)), func) == 0;
 	if (!ours || stmt->replace)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("trigger name \"%s\" is reserved for wallet_ops", stmt->trigname),
-				 errdetail("Only CREATE TRIGGER ... EXECUTE FUNCTION wallet_ops.append_only_guard(), without OR REPLACE, may use it."),
+				 errdetail("Only CREATE TRIGGER ... EXECUTE FUNCTION wallet_ops.%s(), without OR REPLACE, may use it.",
+						   func),
 				 errhint("Choose another trigger name.")));
 
 	/*
@@ -555,7 +704,7 @@ wallet_ops_append_only_ddl_start(PG_FUNCTION_ARGS)
 				RenameStmt *rs = (RenameStmt *) parsetree;
 
 				if (rs->renameType == OBJECT_TRIGGER)
-					check_trigger_change(rs->relation, rs->subname, "rename");
+					check_rename_trigger(rs);
 			}
 			break;
 		case T_CreateTrigStmt:
@@ -738,11 +887,8 @@ wallet_ops_append_only_sql_drop(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(old);
 		}
 		else if (classid == TriggerRelationId && refusal == NULL &&
-				 !AppendOnlyMaintenanceAllowed() && identity &&
-				 (strncmp(identity, APPEND_ONLY_ROW_TRIGGER " on ",
-						  strlen(APPEND_ONLY_ROW_TRIGGER " on ")) == 0 ||
-				  strncmp(identity, APPEND_ONLY_STMT_TRIGGER " on ",
-						  strlen(APPEND_ONLY_STMT_TRIGGER " on ")) == 0))
+				 !AppendOnlyMaintenanceAllowed() &&
+				 identity_is_guard_trigger(identity, config))
 		{
 			MemoryContext old = MemoryContextSwitchTo(caller);
 

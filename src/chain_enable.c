@@ -471,6 +471,9 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 		}
 	}
 
+	/* a BEFORE INSERT trigger firing after the chain's could rewrite rows */
+	ChainCheckNoLateTriggers(relid);
+
 	/* retention would drop the start of its chains (see manage_partitions) */
 	if (PartitionsHaveRetention(relid))
 		ereport(ERROR,

@@ -44,6 +44,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -807,6 +808,51 @@ chain_row_may_vanish(TriggerData *trigdata)
 	}
 	/* not found: be safe */
 	return !after_ours;
+}
+
+bool
+ChainTriggerFiresAfterOurs(const char *tgname, int16 tgtype)
+{
+	return strcmp(tgname, CHAIN_TRIGGER_NAME) > 0 &&
+		TRIGGER_TYPE_MATCHES(tgtype, TRIGGER_TYPE_ROW,
+							 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSERT);
+}
+
+void
+ChainCheckNoLateTriggers(Oid relid)
+{
+	List	   *tree = find_all_inheritors(relid, AccessShareLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, tree)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), NoLock);
+		TriggerDesc *td = rel->trigdesc;
+		int			i;
+
+		for (i = 0; td != NULL && i < td->numtriggers; i++)
+		{
+			Trigger    *t = &td->triggers[i];
+
+			if (ChainTriggerFiresAfterOurs(t->tgname, t->tgtype))
+				ChainReportLateTrigger(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+									   t->tgname, RelationGetRelationName(rel));
+		}
+		table_close(rel, NoLock);
+	}
+}
+
+void
+ChainReportLateTrigger(int sqlerrcode, const char *tgname, const char *relname)
+{
+	ereport(ERROR,
+			(errcode(sqlerrcode),
+			 errmsg("trigger \"%s\" of table \"%s\" would fire after the hash chain's trigger",
+					tgname, relname),
+			 errdetail("BEFORE INSERT row triggers fire in name order; one whose name sorts after \"%s\" could change a row after it was hashed.",
+					   CHAIN_TRIGGER_NAME),
+			 errhint("Choose a trigger name that sorts before \"%s\".",
+					 CHAIN_TRIGGER_NAME)));
 }
 
 /*
