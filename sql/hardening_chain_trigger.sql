@@ -26,7 +26,8 @@ BEGIN NEW.what := 'rewritten'; RETURN NEW; END $$;
 CREATE VIEW hct.state AS
     SELECT (SELECT count(*) FROM hct.ledger) AS rows,
            (SELECT string_agg(tgrelid::regclass || ':' || tgenabled::text, ', ' ORDER BY tgrelid::regclass::text)
-              FROM pg_trigger WHERE tgname = 'zzz_wallet_ops_hash_chain') AS chain_triggers,
+              FROM pg_trigger WHERE tgname = 'zzz_wallet_ops_hash_chain'
+                               AND tgrelid::regclass::text LIKE 'hct.%') AS chain_triggers,
            (SELECT count(*) FROM wallet_ops.verify_chain('hct.ledger')) AS problems;
 SELECT * FROM hct.state;
 
