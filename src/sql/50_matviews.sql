@@ -159,7 +159,7 @@ AS $$
         OR cfg.mv IN (SELECT changed.mv FROM changed)
         OR (cfg.refresh_every IS NOT NULL
             AND (cfg.last_refresh IS NULL
-                 OR cfg.last_refresh + cfg.refresh_every <= pg_catalog.now() + nap.naptime / 2))
+                 OR wallet_ops._time_plus(cfg.last_refresh, cfg.refresh_every) <= pg_catalog.now() + nap.naptime / 2))
      ORDER BY cfg.mv::oid
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._matviews_due(pg_catalog.regclass) FROM PUBLIC;
