@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -30,13 +31,15 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "append_only_guard.h"
 #include "chain_config.h"
@@ -64,7 +67,11 @@ static void check_create_trigger(CreateTrigStmt *stmt);
 static void check_create_table(CreateStmt *stmt, bool foreign);
 static bool skip_event_trigger(void);
 static int	protected_tables_detail(List *config);
+static bool type_contains(Oid typid, Oid target, int depth);
+static Oid	rel_oftype(Oid relid);
+static void check_type_change(Oid typid, const char *what, const char *hint);
 static void check_alter_enum(AlterEnumStmt *stmt);
+static void check_alter_composite(AlterTableStmt *stmt);
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -412,6 +419,11 @@ check_alter_table(AlterTableStmt *stmt)
 #else
 	objtype = stmt->relkind;
 #endif
+	if (objtype == OBJECT_TYPE)
+	{
+		check_alter_composite(stmt);
+		return;
+	}
 	if (objtype != OBJECT_TABLE && objtype != OBJECT_FOREIGN_TABLE)
 		return;
 	config = AppendOnlyConfigRelids();
@@ -468,7 +480,10 @@ check_alter_table(AlterTableStmt *stmt)
 										get_rel_name(part), get_rel_name(relid)),
 								 errdetail("An unlogged table is emptied after a crash.")));
 					if (OidIsValid(chained_tree_member(relid)))
+					{
 						ChainCheckNoLateTriggers(part);
+						ChainCheckNoRowsToAdopt(part, relid);
+					}
 					AppendOnlyAbsorbSubtree(part, config);
 				}
 				break;
@@ -624,51 +639,152 @@ check_create_table(CreateStmt *stmt, bool foreign)
 }
 
 /*
- * ALTER TYPE ... RENAME VALUE changes what the rows of every table using the
- * enum say: refused when a protected table has a column of that type (or a
- * domain over it, or an array of either).
+ * Whether values of type typid contain values of type target: typid is
+ * target, or a domain over, an array of, a range over or a composite
+ * holding (at any depth) a type that does.
+ */
+static bool
+type_contains(Oid typid, Oid target, int depth)
+{
+	Oid			relid;
+
+	check_stack_depth();
+	if (depth > 64)
+		return false;
+	typid = getBaseType(typid);
+	if (typid == target)
+		return true;
+	if (OidIsValid(get_element_type(typid)))
+		return type_contains(get_element_type(typid), target, depth + 1);
+	if (type_is_range(typid))
+		return type_contains(get_range_subtype(typid), target, depth + 1);
+	if (type_is_multirange(typid))
+		return type_contains(get_multirange_range(typid), target, depth + 1);
+	relid = get_typ_typrelid(typid);
+	if (OidIsValid(relid))
+	{
+		Relation	rel = relation_open(relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		found = false;
+		int			i;
+
+		for (i = 0; i < desc->natts && !found; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				found = type_contains(att->atttypid, target, depth + 1);
+		}
+		relation_close(rel, AccessShareLock);
+		return found;
+	}
+	return false;
+}
+
+/* The type a typed table (CREATE TABLE ... OF) was made of; or invalid. */
+static Oid
+rel_oftype(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			result = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		result = ((Form_pg_class) GETSTRUCT(tup))->reloftype;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * Refuse a change to type typid (what: "rename a value of", "drop an
+ * attribute of", ...) when it would change what the stored rows of a
+ * protected table say: a column of the table holds the type (directly, or
+ * inside a domain, array, range or composite), or the table is a typed
+ * table of it (CREATE TABLE ... OF).
  */
 static void
-check_alter_enum(AlterEnumStmt *stmt)
+check_type_change(Oid typid, const char *what, const char *hint)
 {
-	List	   *config;
-	Oid			enumoid;
+	List	   *config = AppendOnlyConfigRelids();
 	ListCell   *lc;
 
-	if (stmt->oldVal == NULL)
-		return;					/* ADD VALUE: existing rows keep their meaning */
-	config = AppendOnlyConfigRelids();
-	if (config == NIL)
-		return;
-	enumoid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
-	if (!OidIsValid(enumoid))
-		return;
 	foreach(lc, config)
 	{
 		Relation	rel = relation_open(lfirst_oid(lc), AccessShareLock);
 		TupleDesc	desc = RelationGetDescr(rel);
 		int			i;
 
+		ListCell   *lm;
+
+		/* a typed table: the protected one or any of its partitions */
+		foreach(lm, find_all_inheritors(lfirst_oid(lc), NoLock, NULL))
+		{
+			if (rel_oftype(lfirst_oid(lm)) == typid)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("cannot %s type %s, the row type of append-only table \"%s\"",
+								what, format_type_be(typid), get_rel_name(lfirst_oid(lm))),
+						 errdetail("That would change the values stored in existing rows."),
+						 errhint("%s", hint)));
+		}
 		for (i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
-			Oid			base;
 
-			if (att->attisdropped)
-				continue;
-			base = getBaseType(att->atttypid);
-			if (OidIsValid(get_element_type(base)))
-				base = getBaseType(get_element_type(base));
-			if (base == enumoid)
+			if (!att->attisdropped && type_contains(att->atttypid, typid, 0))
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("cannot rename a value of type %s used by append-only table \"%s\"",
-								format_type_be(enumoid), RelationGetRelationName(rel)),
-						 errdetail("Column \"%s\" stores that type: renaming the value would change what existing rows say.",
+						 errmsg("cannot %s type %s used by append-only table \"%s\"",
+								what, format_type_be(typid), RelationGetRelationName(rel)),
+						 errdetail("Column \"%s\" stores that type: the change would alter what existing rows say.",
 								   NameStr(att->attname)),
-						 errhint("Add a new value instead.")));
+						 errhint("%s", hint)));
 		}
 		relation_close(rel, AccessShareLock);
+	}
+}
+
+/*
+ * ALTER TYPE ... RENAME VALUE changes what the rows of every table using the
+ * enum say.  ADD VALUE leaves existing rows their meaning.
+ */
+static void
+check_alter_enum(AlterEnumStmt *stmt)
+{
+	Oid			enumoid;
+
+	if (stmt->oldVal == NULL)
+		return;
+	enumoid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
+	if (OidIsValid(enumoid))
+		check_type_change(enumoid, "rename a value of", "Add a new value instead.");
+}
+
+/*
+ * ALTER TYPE ... DROP ATTRIBUTE and ALTER ATTRIBUTE ... TYPE on a composite
+ * type: the first removes that field from every stored value of the type,
+ * the second (with CASCADE) rewrites the columns of typed tables.  ADD and
+ * RENAME ATTRIBUTE leave stored values as they are.
+ */
+static void
+check_alter_composite(AlterTableStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !OidIsValid(get_rel_type_id(relid)))
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		if (cmd->subtype == AT_DropColumn)
+			check_type_change(get_rel_type_id(relid), "drop an attribute of",
+							  "Add a new attribute instead.");
+		else if (cmd->subtype == AT_AlterColumnType)
+			check_type_change(get_rel_type_id(relid), "change an attribute of",
+							  "Add a new attribute instead.");
 	}
 }
 

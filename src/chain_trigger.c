@@ -42,6 +42,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -838,6 +839,39 @@ ChainCheckNoLateTriggers(Oid relid)
 				ChainReportLateTrigger(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 									   t->tgname, RelationGetRelationName(rel));
 		}
+		table_close(rel, NoLock);
+	}
+}
+
+void
+ChainCheckNoRowsToAdopt(Oid relid, Oid parent)
+{
+	List	   *tree = find_all_inheritors(relid, AccessShareLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, tree)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), NoLock);
+		TableScanDesc scan;
+		TupleTableSlot *slot;
+		bool		has_rows = false;
+
+		if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		{
+			slot = table_slot_create(rel, NULL);
+			scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+			has_rows = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+			table_endscan(scan);
+			ExecDropSingleTupleTableSlot(slot);
+		}
+		if (has_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot attach table \"%s\" holding rows to hash-chained table \"%s\"",
+							RelationGetRelationName(rel), get_rel_name(parent)),
+					 errdetail("Its rows were not chained by the table's trigger: their hashes, if any, prove nothing."),
+					 errhint("Attach an empty table, then insert the rows through \"%s\".",
+							 get_rel_name(parent))));
 		table_close(rel, NoLock);
 	}
 }

@@ -32,6 +32,13 @@ extern bool ChainTriggerFiresAfterOurs(const char *tgname, int16 tgtype);
  */
 extern void ChainCheckNoLateTriggers(Oid relid);
 
+/*
+ * ERROR (55000) when relid, about to be attached to the hash-chained tree
+ * of parent, or one of its partitions holds rows: they were never chained
+ * by the table's trigger, so their hashes, if any, prove nothing.
+ */
+extern void ChainCheckNoRowsToAdopt(Oid relid, Oid parent);
+
 /* The ERROR both report: trigger tgname of table relname fires too late. */
 extern void ChainReportLateTrigger(int sqlerrcode, const char *tgname,
 								   const char *relname);
