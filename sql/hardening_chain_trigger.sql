@@ -8,13 +8,6 @@
 SET TimeZone = 'UTC';
 CREATE ROLE regress_hct_owner;
 CREATE SCHEMA hct AUTHORIZATION regress_hct_owner;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 
 SET ROLE regress_hct_owner;
 CREATE TABLE hct.ledger (id int NOT NULL, at date NOT NULL, what text) PARTITION BY RANGE (at);
@@ -32,55 +25,55 @@ CREATE VIEW hct.state AS
 SELECT * FROM hct.state;
 
 -- switching the chain's trigger off, or changing when it fires
-SELECT pg_temp.err($$ALTER TABLE hct.ledger DISABLE TRIGGER zzz_wallet_ops_hash_chain$$);
-SELECT pg_temp.err($$ALTER TABLE hct.ledger_2026 DISABLE TRIGGER zzz_wallet_ops_hash_chain$$);
-SELECT pg_temp.err($$ALTER TABLE hct.ledger ENABLE REPLICA TRIGGER zzz_wallet_ops_hash_chain$$);
-SELECT pg_temp.err($$ALTER TABLE hct.ledger_2026 ENABLE REPLICA TRIGGER zzz_wallet_ops_hash_chain$$);
-SELECT pg_temp.err($$ALTER TABLE hct.ledger ENABLE ALWAYS TRIGGER zzz_wallet_ops_hash_chain$$);
-SELECT pg_temp.err($$ALTER TABLE hct.ledger DISABLE TRIGGER ALL$$);
-SELECT pg_temp.err($$ALTER TABLE hct.ledger_2026 DISABLE TRIGGER USER$$);
-SELECT pg_temp.err($$DROP TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger$$);
-SELECT pg_temp.err($$DROP TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger_2026$$);
-SELECT pg_temp.err($$ALTER TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger RENAME TO aaa$$);
-SELECT pg_temp.err($$ALTER TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger_2026 RENAME TO aaa$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger DISABLE TRIGGER zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger_2026 DISABLE TRIGGER zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger ENABLE REPLICA TRIGGER zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger_2026 ENABLE REPLICA TRIGGER zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger ENABLE ALWAYS TRIGGER zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger DISABLE TRIGGER ALL$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger_2026 DISABLE TRIGGER USER$$);
+SELECT sqlstate_of($$DROP TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger$$);
+SELECT sqlstate_of($$DROP TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger_2026$$);
+SELECT sqlstate_of($$ALTER TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger RENAME TO aaa$$);
+SELECT sqlstate_of($$ALTER TRIGGER zzz_wallet_ops_hash_chain ON hct.ledger_2026 RENAME TO aaa$$);
 -- ENABLE (its mode already) is a no-op and allowed
-SELECT pg_temp.err($$ALTER TABLE hct.ledger ENABLE TRIGGER zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger ENABLE TRIGGER zzz_wallet_ops_hash_chain$$);
 -- the name is reserved: not with another function, not by renaming
-SELECT pg_temp.err($$CREATE OR REPLACE TRIGGER zzz_wallet_ops_hash_chain BEFORE INSERT ON hct.ledger
+SELECT sqlstate_of($$CREATE OR REPLACE TRIGGER zzz_wallet_ops_hash_chain BEFORE INSERT ON hct.ledger
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$CREATE TRIGGER aaa_mine BEFORE INSERT ON hct.ledger_2026
+SELECT sqlstate_of($$CREATE TRIGGER aaa_mine BEFORE INSERT ON hct.ledger_2026
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$ALTER TRIGGER aaa_mine ON hct.ledger_2026 RENAME TO zzz_wallet_ops_hash_chain$$);
-SELECT pg_temp.err($$DROP TRIGGER aaa_mine ON hct.ledger_2026$$);
+SELECT sqlstate_of($$ALTER TRIGGER aaa_mine ON hct.ledger_2026 RENAME TO zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$DROP TRIGGER aaa_mine ON hct.ledger_2026$$);
 
 -- outrunning it: a BEFORE INSERT row trigger sorting after it
-SELECT pg_temp.err($$CREATE TRIGGER zzzz_rewrite BEFORE INSERT ON hct.ledger
+SELECT sqlstate_of($$CREATE TRIGGER zzzz_rewrite BEFORE INSERT ON hct.ledger
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$CREATE TRIGGER zzzz_rewrite BEFORE INSERT OR UPDATE ON hct.ledger_2026
+SELECT sqlstate_of($$CREATE TRIGGER zzzz_rewrite BEFORE INSERT OR UPDATE ON hct.ledger_2026
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$CREATE TRIGGER "~rewrite" BEFORE INSERT ON hct.ledger_2026
+SELECT sqlstate_of($$CREATE TRIGGER "~rewrite" BEFORE INSERT ON hct.ledger_2026
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$CREATE TRIGGER aaa_rewrite BEFORE INSERT ON hct.ledger
+SELECT sqlstate_of($$CREATE TRIGGER aaa_rewrite BEFORE INSERT ON hct.ledger
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$ALTER TRIGGER aaa_rewrite ON hct.ledger RENAME TO zzzz_rewrite$$);
+SELECT sqlstate_of($$ALTER TRIGGER aaa_rewrite ON hct.ledger RENAME TO zzzz_rewrite$$);
 -- harmless ones sorting after it: AFTER, statement level, not on INSERT
-SELECT pg_temp.err($$CREATE TRIGGER zzzz_after AFTER INSERT ON hct.ledger
+SELECT sqlstate_of($$CREATE TRIGGER zzzz_after AFTER INSERT ON hct.ledger
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$CREATE TRIGGER zzzz_stmt BEFORE INSERT ON hct.ledger
+SELECT sqlstate_of($$CREATE TRIGGER zzzz_stmt BEFORE INSERT ON hct.ledger
                       FOR EACH STATEMENT EXECUTE FUNCTION hct.rewrite()$$);
-SELECT pg_temp.err($$CREATE TRIGGER zzzz_update BEFORE UPDATE ON hct.ledger
+SELECT sqlstate_of($$CREATE TRIGGER zzzz_update BEFORE UPDATE ON hct.ledger
                       FOR EACH ROW EXECUTE FUNCTION hct.rewrite()$$);
 -- a table joining the chain with such a trigger
 CREATE TABLE hct.ledger_2027 (id int NOT NULL, at date NOT NULL, what text,
                               chain_seq bigint, prev_hash bytea, row_hash bytea);
 CREATE TRIGGER zzzz_rewrite BEFORE INSERT ON hct.ledger_2027
     FOR EACH ROW EXECUTE FUNCTION hct.rewrite();
-SELECT pg_temp.err($$ALTER TABLE hct.ledger ATTACH PARTITION hct.ledger_2027
+SELECT sqlstate_of($$ALTER TABLE hct.ledger ATTACH PARTITION hct.ledger_2027
                       FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')$$);
 -- a table chained with such a trigger already there
 CREATE TABLE hct.other (id int, what text);
 CREATE TRIGGER zzzz_rewrite BEFORE INSERT ON hct.other FOR EACH ROW EXECUTE FUNCTION hct.rewrite();
-SELECT pg_temp.err($$SELECT wallet_ops.enable_hash_chain('hct.other')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enable_hash_chain('hct.other')$$);
 SELECT count(*) AS other_chained FROM wallet_ops.hash_chains WHERE relid = 'hct.other'::regclass;
 
 -- rows go on being chained, with the values inserted
@@ -92,7 +85,7 @@ RESET ROLE;
 
 -- a superuser in replica mode: the chain's trigger still cannot be moved
 SET session_replication_role = replica;
-SELECT pg_temp.err($$ALTER TABLE hct.ledger ENABLE REPLICA TRIGGER zzz_wallet_ops_hash_chain$$);
+SELECT sqlstate_of($$ALTER TABLE hct.ledger ENABLE REPLICA TRIGGER zzz_wallet_ops_hash_chain$$);
 RESET session_replication_role;
 
 -- released by a superuser, the table and its chain's trigger can go

@@ -7,13 +7,6 @@
 SET TimeZone = 'UTC';
 CREATE ROLE regress_hd_owner;
 CREATE SCHEMA hd AUTHORIZATION regress_hd_owner;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 SET ROLE regress_hd_owner;
 CREATE TABLE hd.ledger (id int, acct text NOT NULL);
 INSERT INTO hd.ledger VALUES (1, 'a'), (2, 'b'), (3, 'a');
@@ -49,8 +42,8 @@ SELECT v.name, v.d FROM hd.digest, LATERAL (VALUES
 ) AS v(name, d);
 RESET ROLE;
 SELECT b.name,
-       pg_temp.err(format('SELECT * FROM wallet_ops.verify_against_digest(%L, %L)', 'hd.ledger', b.d)) AS against,
-       pg_temp.err(format('SELECT * FROM wallet_ops.verify_since_digest(%L, %L)', 'hd.ledger', b.d)) AS since
+       sqlstate_of(format('SELECT * FROM wallet_ops.verify_against_digest(%L, %L)', 'hd.ledger', b.d)) AS against,
+       sqlstate_of(format('SELECT * FROM wallet_ops.verify_since_digest(%L, %L)', 'hd.ledger', b.d)) AS since
   FROM hd.bad b ORDER BY b.name COLLATE "C";
 -- the intact digest still verifies, with no problem; the table is unchanged
 SET ROLE regress_hd_owner;

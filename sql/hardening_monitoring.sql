@@ -6,13 +6,6 @@
 SET TimeZone = 'UTC';
 CREATE ROLE regress_hm_owner;
 CREATE SCHEMA hm AUTHORIZATION regress_hm_owner;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 
 SET ROLE regress_hm_owner;
 CREATE TABLE hm.ledger (id int, what text);
@@ -21,19 +14,19 @@ SELECT wallet_ops.enable_hash_chain('hm.ledger');
 CREATE TABLE hm.src (id int);
 CREATE MATERIALIZED VIEW hm.mv AS SELECT count(*) AS n FROM hm.src;
 -- refused at entry, nothing recorded
-SELECT pg_temp.err($$SELECT wallet_ops.schedule_verification('hm.ledger', '250000 years')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.schedule_verification('hm.ledger', '101 years')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.schedule_verification('hm.ledger', '1 day', '250000 years')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.schedule_verification('hm.ledger', '10000000 months -299999000 days')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.manage_matview('hm.mv', '250000 years')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.manage_matview('hm.mv', '10000000 months -299999000 days')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.schedule_verification('hm.ledger', '250000 years')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.schedule_verification('hm.ledger', '101 years')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.schedule_verification('hm.ledger', '1 day', '250000 years')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.schedule_verification('hm.ledger', '10000000 months -299999000 days')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.manage_matview('hm.mv', '250000 years')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.manage_matview('hm.mv', '10000000 months -299999000 days')$$);
 RESET ROLE;
 SELECT (SELECT count(*) FROM wallet_ops.verification_schedule WHERE relid = 'hm.ledger'::regclass) AS scheduled,
        (SELECT count(*) FROM wallet_ops.matviews WHERE mv = 'hm.mv'::regclass) AS managed;
 -- 100 years is still accepted
 SET ROLE regress_hm_owner;
-SELECT pg_temp.err($$SELECT wallet_ops.schedule_verification('hm.ledger', '100 years')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.manage_matview('hm.mv', '100 years', false)$$);
+SELECT sqlstate_of($$SELECT wallet_ops.schedule_verification('hm.ledger', '100 years')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.manage_matview('hm.mv', '100 years', false)$$);
 RESET ROLE;
 
 -- a superuser writes what the functions refuse

@@ -4,32 +4,25 @@
 -- wallet_ops' tables would fire on the extension's own writes).
 -- Refused with 42501 before anything changes.
 SET TimeZone = 'UTC';
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 
 -- as a superuser
-SELECT pg_temp.err($$SELECT wallet_ops.enforce_append_only('wallet_ops.job_log')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.enforce_append_only('wallet_ops.chain_heads')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.enforce_append_only('pg_catalog.pg_class')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.enable_hash_chain('wallet_ops.job_log')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.enable_hash_chain('wallet_ops.verification_state')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.enable_hash_chain('pg_catalog.pg_description')$$);
-SELECT pg_temp.err($$SELECT * FROM wallet_ops.manage_partitions('wallet_ops.job_log', 'month')$$);
-SELECT pg_temp.err($$SELECT * FROM wallet_ops.manage_partitions('pg_catalog.pg_class', 'month')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.schedule_verification('wallet_ops.job_log', '1 day')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.schedule_verification('pg_catalog.pg_class', '1 day')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enforce_append_only('wallet_ops.job_log')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enforce_append_only('wallet_ops.chain_heads')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enforce_append_only('pg_catalog.pg_class')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enable_hash_chain('wallet_ops.job_log')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enable_hash_chain('wallet_ops.verification_state')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enable_hash_chain('pg_catalog.pg_description')$$);
+SELECT sqlstate_of($$SELECT * FROM wallet_ops.manage_partitions('wallet_ops.job_log', 'month')$$);
+SELECT sqlstate_of($$SELECT * FROM wallet_ops.manage_partitions('pg_catalog.pg_class', 'month')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.schedule_verification('wallet_ops.job_log', '1 day')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.schedule_verification('pg_catalog.pg_class', '1 day')$$);
 CREATE MATERIALIZED VIEW public.hos_jobs AS SELECT count(*) AS n FROM wallet_ops.job_log;
-SELECT pg_temp.err($$SELECT wallet_ops.manage_matview('public.hos_jobs')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.manage_matview('public.hos_jobs')$$);
 -- (status reads through functions: nothing to watch at all)
 CREATE MATERIALIZED VIEW public.hos_status AS SELECT * FROM wallet_ops.status;
-SELECT pg_temp.err($$SELECT wallet_ops.manage_matview('public.hos_status')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.manage_matview('public.hos_status')$$);
 -- a refresh_every view reads them without a watcher: allowed
-SELECT pg_temp.err($$SELECT wallet_ops.manage_matview('public.hos_jobs', '1 hour', false)$$);
+SELECT sqlstate_of($$SELECT wallet_ops.manage_matview('public.hos_jobs', '1 hour', false)$$);
 SELECT wallet_ops.unmanage_matview('public.hos_jobs');
 
 -- nothing changed: no guard, no watcher, no configuration
@@ -50,8 +43,8 @@ SELECT count(*) AS job_log_columns FROM pg_attribute
 -- as a table owner who is not a superuser: the same refusal, not "must be owner"
 CREATE ROLE regress_hos_owner;
 SET ROLE regress_hos_owner;
-SELECT pg_temp.err($$SELECT wallet_ops.enforce_append_only('wallet_ops.job_log')$$);
-SELECT pg_temp.err($$SELECT wallet_ops.enable_hash_chain('wallet_ops.matviews')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enforce_append_only('wallet_ops.job_log')$$);
+SELECT sqlstate_of($$SELECT wallet_ops.enable_hash_chain('wallet_ops.matviews')$$);
 RESET ROLE;
 DROP MATERIALIZED VIEW public.hos_jobs, public.hos_status;
 DROP ROLE regress_hos_owner;

@@ -7,13 +7,6 @@
 SET TimeZone = 'UTC';
 CREATE ROLE regress_ht_owner;
 CREATE SCHEMA ht AUTHORIZATION regress_ht_owner;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 
 SET ROLE regress_ht_owner;
 CREATE TYPE ht.mood AS ENUM ('calm', 'angry');
@@ -48,39 +41,39 @@ CREATE FUNCTION ht.unchanged() RETURNS boolean LANGUAGE sql
     AS 'SELECT f.audit = b.audit AND f.typed = b.typed FROM ht.fingerprint f, ht.before b';
 
 -- composite types: refused where stored values would change
-SELECT pg_temp.err($$ALTER TYPE ht.comp DROP ATTRIBUTE b$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER TYPE ht.comp DROP ATTRIBUTE b CASCADE$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER TYPE ht.comp ALTER ATTRIBUTE a TYPE text$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER TYPE ht.inner_t DROP ATTRIBUTE note$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER TYPE ht.trow DROP ATTRIBUTE what CASCADE$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER TYPE ht.trow ALTER ATTRIBUTE id TYPE text CASCADE$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.comp DROP ATTRIBUTE b$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.comp DROP ATTRIBUTE b CASCADE$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.comp ALTER ATTRIBUTE a TYPE text$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.inner_t DROP ATTRIBUTE note$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.trow DROP ATTRIBUTE what CASCADE$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.trow ALTER ATTRIBUTE id TYPE text CASCADE$$), ht.unchanged();
 -- renaming an attribute changes no stored value (the text form has no names)
-SELECT pg_temp.err($$ALTER TYPE ht.comp RENAME ATTRIBUTE b TO bb$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.comp RENAME ATTRIBUTE b TO bb$$), ht.unchanged();
 -- enums: RENAME VALUE changes what rows say, also inside a composite
-SELECT pg_temp.err($$ALTER TYPE ht.mood RENAME VALUE 'calm' TO 'furious'$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER TYPE ht.mood ADD VALUE 'bored'$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.mood RENAME VALUE 'calm' TO 'furious'$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER TYPE ht.mood ADD VALUE 'bored'$$), ht.unchanged();
 
 -- domains: no ALTER DOMAIN rewrites stored values, so all are allowed
 -- (defaults apply to new rows; a constraint is checked against the rows,
 -- and refused by PostgreSQL itself when one violates it)
-SELECT pg_temp.err($$ALTER DOMAIN ht.amount DROP DEFAULT$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER DOMAIN ht.amount SET DEFAULT 2$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER DOMAIN ht.amount ADD CONSTRAINT small CHECK (VALUE < 100)$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER DOMAIN ht.amount ADD CONSTRAINT big CHECK (VALUE > 6)$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER DOMAIN ht.amount DROP CONSTRAINT small$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER DOMAIN ht.amount SET NOT NULL$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER DOMAIN ht.amount DROP DEFAULT$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER DOMAIN ht.amount SET DEFAULT 2$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER DOMAIN ht.amount ADD CONSTRAINT small CHECK (VALUE < 100)$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER DOMAIN ht.amount ADD CONSTRAINT big CHECK (VALUE > 6)$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER DOMAIN ht.amount DROP CONSTRAINT small$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER DOMAIN ht.amount SET NOT NULL$$), ht.unchanged();
 -- dropping what a column needs: refused (sql_drop), see append_doors 22
-SELECT pg_temp.err($$DROP DOMAIN ht.amount CASCADE$$), ht.unchanged();
-SELECT pg_temp.err($$DROP TYPE ht.comp CASCADE$$), ht.unchanged();
+SELECT sqlstate_of($$DROP DOMAIN ht.amount CASCADE$$), ht.unchanged();
+SELECT sqlstate_of($$DROP TYPE ht.comp CASCADE$$), ht.unchanged();
 
 -- functions, sequences, collations: stored values are not recomputed
-SELECT pg_temp.err($$CREATE OR REPLACE FUNCTION ht.twice(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 3'$$), ht.unchanged();
-SELECT pg_temp.err($$ALTER SEQUENCE ht.seq RESTART WITH 100$$), ht.unchanged();
-SELECT pg_temp.err($$DROP FUNCTION ht.twice(int) CASCADE$$), ht.unchanged();
-SELECT pg_temp.err($$DROP SEQUENCE ht.seq CASCADE$$), ht.unchanged();
+SELECT sqlstate_of($$CREATE OR REPLACE FUNCTION ht.twice(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 3'$$), ht.unchanged();
+SELECT sqlstate_of($$ALTER SEQUENCE ht.seq RESTART WITH 100$$), ht.unchanged();
+SELECT sqlstate_of($$DROP FUNCTION ht.twice(int) CASCADE$$), ht.unchanged();
+SELECT sqlstate_of($$DROP SEQUENCE ht.seq CASCADE$$), ht.unchanged();
 
 -- adding an attribute: existing values read it as NULL; nothing stored changes
-SELECT pg_temp.err($$ALTER TYPE ht.comp ADD ATTRIBUTE extra int$$);
+SELECT sqlstate_of($$ALTER TYPE ht.comp ADD ATTRIBUTE extra int$$);
 SELECT c, cs FROM ht.audit ORDER BY id;
 
 -- hash chains: a table holding rows cannot join one
@@ -90,16 +83,16 @@ INSERT INTO ht.ledger VALUES (1, '2026-01-01');
 SELECT wallet_ops.enable_hash_chain('ht.ledger');
 CREATE TABLE ht.forged (id int NOT NULL, at date NOT NULL, chain_seq bigint, prev_hash bytea, row_hash bytea);
 INSERT INTO ht.forged SELECT 2, '2027-01-01', 2, row_hash, row_hash FROM ht.ledger;
-SELECT pg_temp.err($$ALTER TABLE ht.ledger ATTACH PARTITION ht.forged FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')$$);
+SELECT sqlstate_of($$ALTER TABLE ht.ledger ATTACH PARTITION ht.forged FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')$$);
 CREATE TABLE ht.forged_tree (id int NOT NULL, at date NOT NULL, chain_seq bigint, prev_hash bytea, row_hash bytea)
     PARTITION BY RANGE (at);
 CREATE TABLE ht.forged_leaf PARTITION OF ht.forged_tree FOR VALUES FROM ('2028-01-01') TO ('2029-01-01');
 INSERT INTO ht.forged_leaf VALUES (3, '2028-01-01', 3, '\x00', '\x00');
-SELECT pg_temp.err($$ALTER TABLE ht.ledger ATTACH PARTITION ht.forged_tree FOR VALUES FROM ('2028-01-01') TO ('2029-01-01')$$);
+SELECT sqlstate_of($$ALTER TABLE ht.ledger ATTACH PARTITION ht.forged_tree FOR VALUES FROM ('2028-01-01') TO ('2029-01-01')$$);
 SELECT count(*) AS ledger_rows FROM ht.ledger;
 -- an empty table may join; its rows then go through the chain's trigger
 CREATE TABLE ht.ledger_2027 (id int NOT NULL, at date NOT NULL, chain_seq bigint, prev_hash bytea, row_hash bytea);
-SELECT pg_temp.err($$ALTER TABLE ht.ledger ATTACH PARTITION ht.ledger_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')$$);
+SELECT sqlstate_of($$ALTER TABLE ht.ledger ATTACH PARTITION ht.ledger_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')$$);
 INSERT INTO ht.ledger VALUES (2, '2027-06-01');
 SELECT id, chain_seq FROM ht.ledger ORDER BY id;
 SELECT * FROM wallet_ops.verify_chain('ht.ledger');
