@@ -26,6 +26,13 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = 'Pass the table by name, for example ''schema.table''.';
     END IF;
+    IF (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = tbl)
+       IN ('wallet_ops'::pg_catalog.regnamespace, 'pg_catalog'::pg_catalog.regnamespace,
+           'pg_toast'::pg_catalog.regnamespace) THEN
+        RAISE EXCEPTION 'cannot schedule the verification of "%"', tbl
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'wallet_ops guards user tables only, not system catalogs or its own tables.';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM wallet_ops.hash_chains h WHERE h.relid = tbl) THEN
         RAISE EXCEPTION 'table "%" is not hash-chained', tbl
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -39,6 +46,14 @@ BEGIN
         RAISE EXCEPTION 'verification interval must be positive'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('every = %s, full_every = %s.', every, COALESCE(full_every::text, 'NULL'));
+    END IF;
+    -- bounded, so that every time computed from them stays in range
+    IF every > interval '100 years' OR full_every > interval '100 years'
+       OR wallet_ops._time_plus(pg_catalog.now(), every, 4) IS NULL
+       OR wallet_ops._time_plus(pg_catalog.now(), full_every, 4) IS NULL AND full_every IS NOT NULL THEN
+        RAISE EXCEPTION 'verification interval is too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('every = %s, full_every = %s; at most 100 years.', every, COALESCE(full_every::text, 'NULL'));
     END IF;
     INSERT INTO wallet_ops.verification_schedule AS s (relid, every, full_every)
     VALUES (tbl, every, full_every)
@@ -166,4 +181,368 @@ BEGIN
         keyexpr, tbl, col)
       USING as_of;
 END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- No internal, trigger or event-trigger function is executable by PUBLIC,
+-- except the two row-trigger functions PostgreSQL clones to partitions:
+-- it checks EXECUTE as the role creating the partition, so they stay
+-- executable and refuse to fire under any other trigger name.  Trigger
+-- functions are not checked for EXECUTE when they fire, and the views and
+-- SECURITY DEFINER functions that call the others run with their owner's
+-- privileges.
+-- ---------------------------------------------------------------------------
+REVOKE ALL ON FUNCTION wallet_ops._matview_change_seen(pg_catalog.xid8, timestamptz, pg_catalog.pg_snapshot, pg_catalog.xid8, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._matview_next_mode(pg_catalog.regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops.matview_watch() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._matviews_ddl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._matviews_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._preloaded() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- status, health(), metrics() and the worker survive one object with an
+-- extreme interval or time: its figures become NULL (health() warns)
+-- instead of the whole answer failing with 22008 for everyone.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION wallet_ops._time_plus(t timestamptz, i interval, times integer DEFAULT 1)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN t + times * i;
+EXCEPTION WHEN datetime_field_overflow OR interval_field_overflow THEN
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._time_plus(timestamptz, interval, integer) FROM PUBLIC;
+
+CREATE FUNCTION wallet_ops._time_minus(a timestamptz, b timestamptz)
+RETURNS interval
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN a - b;
+EXCEPTION WHEN datetime_field_overflow OR interval_field_overflow THEN
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._time_minus(timestamptz, timestamptz) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION wallet_ops._matviews_due(only_mv pg_catalog.regclass DEFAULT NULL)
+RETURNS TABLE (mv pg_catalog.regclass, reason text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH cfg AS (
+        SELECT m.mv, m.on_change, m.refresh_every,
+               s.mv IS NOT NULL AS has_state,
+               s.refreshed_snapshot, s.refreshed_xid, s.last_refresh
+          FROM wallet_ops.matviews m
+          JOIN pg_catalog.pg_class c ON c.oid = m.mv AND c.relkind = 'm'
+          LEFT JOIN wallet_ops.matview_state s ON s.mv = m.mv
+         WHERE only_mv IS NULL OR m.mv = only_mv
+    ), nap AS (
+        SELECT pg_catalog.make_interval(secs => COALESCE(
+                   (SELECT setting::float8 FROM pg_catalog.pg_settings
+                     WHERE name = 'wallet_ops.naptime'), 60)) AS naptime
+    ), changed AS (
+        SELECT cfg.mv
+          FROM cfg
+         WHERE cfg.on_change AND cfg.refreshed_snapshot IS NOT NULL
+           AND EXISTS (SELECT 1 FROM wallet_ops.matview_changes ch
+                        WHERE ch.source OPERATOR(pg_catalog.=) ANY (wallet_ops.matview_sources(cfg.mv))
+                          AND NOT wallet_ops._matview_change_seen(ch.xid, ch.changed_at,
+                                     cfg.refreshed_snapshot, cfg.refreshed_xid, cfg.last_refresh))
+    )
+    SELECT cfg.mv,
+           CASE
+             WHEN cfg.on_change AND cfg.refreshed_snapshot IS NULL THEN 'never refreshed'
+             WHEN cfg.mv IN (SELECT changed.mv FROM changed) THEN 'sources changed'
+             ELSE 'refresh_every'
+           END
+      FROM cfg, nap
+     WHERE (cfg.on_change AND cfg.refreshed_snapshot IS NULL)
+        OR cfg.mv IN (SELECT changed.mv FROM changed)
+        OR (cfg.refresh_every IS NOT NULL
+            AND (cfg.last_refresh IS NULL
+                 OR wallet_ops._time_plus(cfg.last_refresh, cfg.refresh_every) <= pg_catalog.now() + nap.naptime / 2))
+     ORDER BY cfg.mv::oid
+$$;
+
+CREATE OR REPLACE FUNCTION wallet_ops._status_at(at timestamptz)
+RETURNS TABLE (object text, kind text, last_run timestamptz, last_result text,
+               last_error text, headline text, runway_until timestamptz,
+               default_rows bigint, staleness interval, last_verified timestamptz,
+               -- for health()
+               period_length interval, has_default boolean, allowed_staleness interval,
+               refresh_overdue boolean, protection_intact boolean, problems bigint,
+               verification_overdue boolean)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT * FROM wallet_ops._worker_state())
+    -- partitions made ahead of time
+    SELECT c.relid::text, 'partitions', c.last_run, c.last_result, c.last_error,
+           CASE WHEN f.runway_until IS NULL
+                THEN 'no partition for the current period'
+                ELSE 'partitions up to ' || pg_catalog.to_char(f.runway_until AT TIME ZONE 'UTC',
+                                                               'YYYY-MM-DD HH24:MI') || ' UTC'
+           END
+           || CASE WHEN NOT f.has_default THEN ', no default partition'
+                   WHEN f.default_rows > 0 THEN ', ' || f.default_rows || ' rows in the default partition'
+                   ELSE '' END,
+           f.runway_until, f.default_rows, NULL::interval, NULL::timestamptz,
+           f.period_length, f.has_default, NULL::interval, NULL::boolean, NULL::boolean,
+           NULL::bigint, NULL::boolean
+      FROM wallet_ops.partition_config c,
+           LATERAL wallet_ops._partition_figures(c.relid, at) f
+    UNION ALL
+    -- materialised views kept fresh: stale for `staleness` since the first
+    -- change they do not show; the policy allows one naptime after a change
+    -- (twice, for the refresh itself) and refresh_every plus that
+    SELECT m.mv::text, 'matview',
+           GREATEST(s.last_refresh, s.last_error_at), s.last_result, s.last_error,
+           CASE WHEN f.stale THEN 'stale for ' || COALESCE(pg_catalog.date_trunc('second', st.staleness)::text, 'an unknown time')
+                ELSE 'fresh' END
+           || COALESCE(', refreshed ' || pg_catalog.to_char(s.last_refresh AT TIME ZONE 'UTC',
+                                                           'YYYY-MM-DD HH24:MI:SS') || ' UTC',
+                       ', never refreshed'),
+           NULL, NULL, st.staleness, NULL,
+           NULL, NULL, 2 * w.naptime,
+           -- NULL when refresh_every cannot be added (health() warns)
+           m.refresh_every IS NOT NULL
+             AND wallet_ops._time_plus(wallet_ops._time_plus(COALESCE(s.last_refresh, m.managed_at),
+                                                             m.refresh_every), w.naptime, 2) < at,
+           NULL, NULL, NULL
+      FROM wallet_ops.matviews m
+      JOIN wallet_ops.matview_freshness f ON f.mv = m.mv
+      LEFT JOIN wallet_ops.matview_state s ON s.mv = m.mv
+      CROSS JOIN w
+      CROSS JOIN LATERAL (
+          SELECT CASE
+                   WHEN NOT f.stale THEN interval '0'
+                   -- never refreshed: stale since it was managed
+                   WHEN s.refreshed_snapshot IS NULL
+                     THEN wallet_ops._time_minus(at, m.managed_at)
+                   ELSE f.staleness + wallet_ops._time_minus(at, pg_catalog.now())
+                 END AS raw) r
+      CROSS JOIN LATERAL (
+          SELECT CASE WHEN r.raw < interval '0' THEN interval '0' ELSE r.raw END AS staleness) st
+    UNION ALL
+    -- append-only tables: the guard triggers must be in place and enabled
+    SELECT a.relid::text, 'append_only', NULL, NULL, NULL,
+           CASE WHEN g.intact THEN 'append-only since '
+                                  || pg_catalog.to_char(a.protected_at AT TIME ZONE 'UTC',
+                                                        'YYYY-MM-DD HH24:MI') || ' UTC'
+                ELSE 'guard triggers missing or disabled' END,
+           NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, g.intact, NULL, NULL
+      FROM wallet_ops.append_only_tables a,
+           LATERAL (SELECT pg_catalog.count(*) = 2 AS intact
+                      FROM pg_catalog.pg_trigger t
+                     WHERE t.tgrelid = a.relid
+                       AND t.tgname IN ('wallet_ops_append_only_row', 'wallet_ops_append_only_stmt')
+                       AND t.tgenabled = 'A') g
+    UNION ALL
+    -- hash chains: the last recorded verification
+    SELECT h.relid::text, 'hash_chain', v.last_run, v.last_result, v.last_error,
+           CASE WHEN v.last_run IS NULL THEN 'never verified'
+                WHEN v.last_result = 'problems' THEN v.problems || ' problems found by the '
+                     || v.last_mode || ' verification of '
+                     || pg_catalog.to_char(v.last_run AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+                WHEN v.last_verified IS NULL THEN 'never verified clean'
+                ELSE 'verified clean ' || pg_catalog.to_char(v.last_verified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+                     || ' UTC (' || v.last_mode || ')' END
+           || CASE WHEN sc.relid IS NULL THEN ', not scheduled'
+                   ELSE ', every ' || sc.every::text END,
+           NULL, NULL, NULL, v.last_verified,
+           NULL, NULL, NULL, NULL, NULL, COALESCE(v.problems, 0),
+           -- NULL when the schedule's interval cannot be added (health() warns)
+           sc.relid IS NOT NULL
+             AND wallet_ops._time_plus(wallet_ops._time_plus(COALESCE(v.last_run, sc.scheduled_at),
+                                                             sc.every, 2), w.naptime, 2) < at
+      FROM wallet_ops.hash_chains h
+      CROSS JOIN w
+      LEFT JOIN wallet_ops.verification_state v ON v.relid = h.relid
+      LEFT JOIN wallet_ops.verification_schedule sc ON sc.relid = h.relid
+$$;
+
+CREATE OR REPLACE FUNCTION wallet_ops._health_checks(at timestamptz)
+RETURNS TABLE (check_name text, object text, status text, detail text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT * FROM wallet_ops._worker_state()),
+    s AS (SELECT * FROM wallet_ops._status_at(at))
+    SELECT 'worker', pg_catalog.current_database(),
+           CASE WHEN NOT w.preloaded THEN 'critical'
+                WHEN w.in_recovery THEN 'ok'
+                WHEN NOT w.database_allowed THEN 'critical'
+                WHEN NOT w.enabled THEN 'warning'
+                WHEN w.worker_pid IS NULL THEN 'critical'
+                ELSE 'ok' END,
+           CASE WHEN NOT w.preloaded
+                  THEN 'wallet_ops is not loaded through shared_preload_libraries: no worker maintains partitions, refreshes views or runs scheduled verifications; add wallet_ops to shared_preload_libraries and restart the server'
+                WHEN w.in_recovery
+                  THEN 'hot standby: the worker starts when this server is promoted'
+                WHEN NOT w.database_allowed
+                  THEN 'database ' || pg_catalog.quote_ident(pg_catalog.current_database()) || ' is not listed in wallet_ops.databases: no worker serves it'
+                WHEN NOT w.enabled
+                  THEN 'wallet_ops.enabled is off: the worker runs but does no maintenance'
+                WHEN w.worker_pid IS NULL
+                  THEN 'no wallet_ops worker is running for database ' || pg_catalog.quote_ident(pg_catalog.current_database())
+                ELSE 'worker running as process ' || w.worker_pid || ' since '
+                     || pg_catalog.to_char(w.worker_started AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
+           END
+      FROM w
+    UNION ALL
+    -- partitions: an INSERT may fail without a default partition and
+    -- without a partition for the coming period; less than one period of
+    -- runway is a warning
+    SELECT 'runway', s.object,
+           CASE WHEN NOT s.has_default AND (s.runway_until IS NULL OR s.runway_until < at + s.period_length)
+                  THEN 'critical'
+                WHEN s.runway_until IS NULL OR s.runway_until < at + s.period_length THEN 'warning'
+                ELSE 'ok' END,
+           CASE WHEN s.runway_until IS NULL THEN 'no partition holds the current time'
+                ELSE 'partitions up to ' || pg_catalog.to_char(s.runway_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC ('
+                     || COALESCE(pg_catalog.round((pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at))
+                                                   / pg_catalog.date_part('epoch', s.period_length))::numeric, 2)::text,
+                                 'unknown')
+                     || ' periods of ' || s.period_length::text || ')' END
+           || CASE WHEN NOT s.has_default
+                     THEN '; there is no default partition, so an INSERT outside the partitions fails'
+                   ELSE '' END
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 'default_rows', s.object,
+           CASE WHEN s.default_rows > 0 THEN 'warning' ELSE 'ok' END,
+           s.default_rows || ' rows in the default partition'
+      FROM s WHERE s.kind = 'partitions' AND s.has_default
+    UNION ALL
+    SELECT 'maintenance', s.object,
+           CASE WHEN s.last_result = 'error' THEN 'warning' ELSE 'ok' END,
+           CASE WHEN s.last_run IS NULL THEN 'not run yet'
+                ELSE 'last run ' || pg_catalog.to_char(s.last_run AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+                     || ' UTC: ' || COALESCE(s.last_result, 'unknown')
+                     || COALESCE(': ' || s.last_error, '') END
+      FROM s WHERE s.kind IN ('partitions', 'matview')
+    UNION ALL
+    SELECT 'staleness', s.object,
+           CASE WHEN s.staleness > s.allowed_staleness OR s.refresh_overdue
+                     OR s.staleness IS NULL OR s.refresh_overdue IS NULL THEN 'warning'
+                ELSE 'ok' END,
+           CASE WHEN s.staleness IS NULL THEN 'staleness cannot be computed: a time is out of range'
+                WHEN s.staleness > interval '0'
+                  THEN 'stale for ' || pg_catalog.date_trunc('second', s.staleness)::text
+                       || ' (allowed ' || s.allowed_staleness::text || ')'
+                ELSE 'fresh' END
+           || CASE WHEN s.refresh_overdue THEN '; its refresh_every is overdue'
+                   WHEN s.refresh_overdue IS NULL THEN '; its refresh_every is out of range, so whether it is overdue is unknown'
+                   ELSE '' END
+      FROM s WHERE s.kind = 'matview'
+    UNION ALL
+    SELECT 'append_only', s.object,
+           CASE WHEN s.protection_intact THEN 'ok' ELSE 'critical' END,
+           s.headline
+      FROM s WHERE s.kind = 'append_only'
+    UNION ALL
+    SELECT 'verification', s.object,
+           CASE WHEN s.last_result = 'problems' THEN 'critical'
+                WHEN s.last_result = 'error' OR s.verification_overdue
+                     OR s.verification_overdue IS NULL THEN 'warning'
+                ELSE 'ok' END,
+           s.headline
+           || CASE WHEN s.last_result = 'error' THEN ': the last verification failed: ' || s.last_error
+                   WHEN s.verification_overdue THEN '; the scheduled verification is overdue'
+                   WHEN s.verification_overdue IS NULL
+                     THEN '; the schedule''s interval is out of range, so whether it is overdue is unknown'
+                   ELSE '' END
+      FROM s WHERE s.kind = 'hash_chain'
+$$;
+
+CREATE OR REPLACE FUNCTION wallet_ops._metric_samples(at timestamptz)
+RETURNS TABLE (family_order int, metric text, help text, metric_type text,
+               label_names text[], label_values text[], value float8)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT * FROM wallet_ops._worker_state()),
+    s AS (SELECT * FROM wallet_ops._status_at(at)),
+    h AS (SELECT * FROM wallet_ops._health_checks(at)),
+    lvl AS (SELECT h.*, CASE h.status WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END AS level FROM h)
+    SELECT 1, 'wallet_ops_up', 'Always 1: wallet_ops answered this scrape.', 'gauge',
+           '{}'::text[], '{}'::text[], 1::float8
+    UNION ALL
+    SELECT 2, 'wallet_ops_preloaded', '1 when wallet_ops is loaded through shared_preload_libraries, so that its worker can run.', 'gauge',
+           '{}', '{}', CASE WHEN w.preloaded THEN 1 ELSE 0 END FROM w
+    UNION ALL
+    SELECT 3, 'wallet_ops_worker_running', '1 when the wallet_ops worker of this database is running.', 'gauge',
+           '{}', '{}', CASE WHEN w.worker_pid IS NOT NULL THEN 1 ELSE 0 END FROM w
+    UNION ALL
+    SELECT 4, 'wallet_ops_health_status', 'Overall result of wallet_ops.health(): 0 ok, 1 warning, 2 critical.', 'gauge',
+           '{}', '{}', COALESCE((SELECT pg_catalog.max(level) FROM lvl), 0)
+    UNION ALL
+    SELECT 5, 'wallet_ops_health_check_status', 'Result of each check of wallet_ops.health(): 0 ok, 1 warning, 2 critical.', 'gauge',
+           ARRAY['check', 'object'], ARRAY[lvl.check_name, lvl.object], lvl.level
+      FROM lvl
+    UNION ALL
+    SELECT 10, 'wallet_ops_partition_runway_seconds', 'Seconds from now to the end of the partitions made ahead of time (0 when no partition holds the current time).', 'gauge',
+           ARRAY['table'], ARRAY[s.object],
+           GREATEST(COALESCE(pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at)), 0), 0)
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 11, 'wallet_ops_partition_runway_periods', 'Runway in periods of the table (below 1 is a warning).', 'gauge',
+           ARRAY['table'], ARRAY[s.object],
+           GREATEST(COALESCE(pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at))
+                             / pg_catalog.date_part('epoch', s.period_length), 0), 0)
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 12, 'wallet_ops_default_partition_rows', 'Rows in the default partition of a managed table (should be 0).', 'gauge',
+           ARRAY['table'], ARRAY[s.object], s.default_rows
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 13, 'wallet_ops_partition_default_missing', '1 when a managed table has no default partition, so that an INSERT outside its partitions fails.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], CASE WHEN s.has_default THEN 0 ELSE 1 END
+      FROM s WHERE s.kind = 'partitions'
+    UNION ALL
+    SELECT 20, 'wallet_ops_matview_staleness_seconds', 'Seconds since the first committed change a managed materialised view does not show yet (0 when fresh).', 'gauge',
+           ARRAY['view'], ARRAY[s.object], pg_catalog.date_part('epoch', s.staleness)
+      FROM s WHERE s.kind = 'matview'
+    UNION ALL
+    SELECT 21, 'wallet_ops_matview_last_refresh_timestamp_seconds', 'Unix time of the last refresh of a managed materialised view.', 'gauge',
+           ARRAY['view'], ARRAY[s.object], pg_catalog.date_part('epoch', ms.last_refresh)
+      FROM s JOIN wallet_ops.matview_state ms ON ms.mv::text = s.object
+     WHERE s.kind = 'matview' AND ms.last_refresh IS NOT NULL
+    UNION ALL
+    SELECT 30, 'wallet_ops_append_only_intact', '1 when the guard triggers of an append-only table are in place.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], CASE WHEN s.protection_intact THEN 1 ELSE 0 END
+      FROM s WHERE s.kind = 'append_only'
+    UNION ALL
+    SELECT 40, 'wallet_ops_chain_last_verified_timestamp_seconds', 'Unix time of the last verification of a hash-chained table that found no problem.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], pg_catalog.date_part('epoch', s.last_verified)
+      FROM s WHERE s.kind = 'hash_chain' AND s.last_verified IS NOT NULL
+    UNION ALL
+    SELECT 41, 'wallet_ops_chain_problems', 'Problems found by the last verification of a hash-chained table (0 when clean or never verified).', 'gauge',
+           ARRAY['table'], ARRAY[s.object], s.problems
+      FROM s WHERE s.kind = 'hash_chain'
+    UNION ALL
+    SELECT 42, 'wallet_ops_chain_verification_overdue', '1 when a scheduled verification has not run for twice its interval.', 'gauge',
+           ARRAY['table'], ARRAY[s.object], s.verification_overdue::int
+      FROM s WHERE s.kind = 'hash_chain'
+    UNION ALL
+    SELECT 50, 'wallet_ops_last_run_timestamp_seconds', 'Unix time of the last maintenance, refresh or verification run of an object.', 'gauge',
+           ARRAY['object', 'kind'], ARRAY[s.object, s.kind], pg_catalog.date_part('epoch', s.last_run)
+      FROM s WHERE s.last_run IS NOT NULL
+    UNION ALL
+    SELECT 51, 'wallet_ops_last_run_failed', '1 when the last run on an object failed.', 'gauge',
+           ARRAY['object', 'kind'], ARRAY[s.object, s.kind], CASE WHEN s.last_result = 'error' THEN 1 ELSE 0 END
+      FROM s WHERE s.last_run IS NOT NULL
+    UNION ALL
+    SELECT 52, 'wallet_ops_job_failures', 'Failed runs recorded in wallet_ops.job_log (kept for wallet_ops.job_log_retention), per object.', 'gauge',
+           ARRAY['object'], ARRAY[j.object], pg_catalog.count(*)
+      FROM wallet_ops.job_log j WHERE j.outcome = 'error' GROUP BY j.object
+    ORDER BY 1, 6
 $$;

@@ -10,3 +10,13 @@ SELECT name, setting, unit, context FROM pg_settings
 SET wallet_ops.naptme = 10;
 -- cannot be moved to another schema
 ALTER EXTENSION wallet_ops SET SCHEMA public;
+
+-- for the tests that follow (sql/hardening_*.sql): the SQLSTATE and message
+-- of a statement that fails, or 'ok'
+CREATE FUNCTION public.sqlstate_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;

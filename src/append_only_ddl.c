@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -30,14 +31,19 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "append_only_guard.h"
+#include "chain_config.h"
+#include "chain_trigger.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_append_only_ddl_start);
@@ -45,6 +51,12 @@ PG_FUNCTION_INFO_V1(wallet_ops_append_only_ddl_end);
 PG_FUNCTION_INFO_V1(wallet_ops_append_only_sql_drop);
 
 static bool is_guard_trigger_name(const char *name);
+static bool identity_is_guard_trigger(const char *identity, List *config);
+static bool firing_mode_kept(const char *trigname, AlterTableType subtype);
+static Oid	chained_tree_member(Oid relid);
+static void check_late_trigger(RangeVar *relation, const char *trigname,
+							   int16 tgtype);
+static void check_rename_trigger(RenameStmt *stmt);
 static Oid	covered_descendant(Oid relid, List *config);
 static void refuse_relation(Oid relid, Oid cover, const char *what);
 static void check_drop(DropStmt *stmt);
@@ -55,19 +67,110 @@ static void check_create_trigger(CreateTrigStmt *stmt);
 static void check_create_table(CreateStmt *stmt, bool foreign);
 static bool skip_event_trigger(void);
 static int	protected_tables_detail(List *config);
+static bool type_contains(Oid typid, Oid target, int depth);
+static Oid	rel_oftype(Oid relid);
+static void check_type_change(Oid typid, const char *what, const char *hint);
 static void check_alter_enum(AlterEnumStmt *stmt);
+static void check_alter_composite(AlterTableStmt *stmt);
 
 /* ------------------------------------------------------------------------
  * Small helpers
  * ------------------------------------------------------------------------
  */
 
+/* The triggers wallet_ops keeps in place: the guards and the chain's. */
 static bool
 is_guard_trigger_name(const char *name)
 {
 	return name != NULL &&
 		(strcmp(name, APPEND_ONLY_ROW_TRIGGER) == 0 ||
-		 strcmp(name, APPEND_ONLY_STMT_TRIGGER) == 0);
+		 strcmp(name, APPEND_ONLY_STMT_TRIGGER) == 0 ||
+		 strcmp(name, CHAIN_TRIGGER_NAME) == 0);
+}
+
+/*
+ * A dropped trigger's object identity ("name on schema.table") names one of
+ * the guards, or the chain's trigger of a table that stays protected (the
+ * chain's trigger outlives release_append_only(), and goes with its table).
+ */
+static bool
+identity_is_guard_trigger(const char *identity, List *config)
+{
+	const char *on = identity ? strstr(identity, " on ") : NULL;
+	char	   *name;
+	Oid			relid;
+
+	if (on == NULL)
+		return false;
+	name = pnstrdup(identity, on - identity);
+	if (!is_guard_trigger_name(name))
+		return false;
+	if (strcmp(name, CHAIN_TRIGGER_NAME) != 0)
+		return true;
+#if PG_VERSION_NUM >= 160000
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(on + 4, NULL)),
+							 NoLock, true);
+#else
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(on + 4)),
+							 NoLock, true);
+#endif
+	return OidIsValid(AppendOnlyCoveringEntry(relid, config));
+}
+
+/*
+ * Whether ALTER TABLE ... ENABLE/DISABLE TRIGGER leaves one of our triggers
+ * as it must be: the guards ENABLE ALWAYS; the chain's trigger ENABLE (it
+ * fires in origin and local mode only, so that a logical replication
+ * subscriber keeps the publisher's hashes).
+ */
+static bool
+firing_mode_kept(const char *trigname, AlterTableType subtype)
+{
+	if (strcmp(trigname, CHAIN_TRIGGER_NAME) == 0)
+		return subtype == AT_EnableTrig;
+	return subtype == AT_EnableAlwaysTrig;
+}
+
+/*
+ * The hash-chained table relid belongs to, or one of its partitions that is
+ * chained; InvalidOid when none.
+ */
+static Oid
+chained_tree_member(Oid relid)
+{
+	ChainConfig cfg;
+	Oid			root;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	root = ChainFindRoot(relid, &cfg);
+	if (OidIsValid(root) || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		return root;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		if (ChainIsChained(lfirst_oid(lc)))
+			return lfirst_oid(lc);
+	}
+	return InvalidOid;
+}
+
+/*
+ * A trigger of type tgtype named trigname on relation: refused (42501) when
+ * it would fire after the chain's trigger of a hash-chained table, and
+ * could so rewrite a row after it was hashed.
+ */
+static void
+check_late_trigger(RangeVar *relation, const char *trigname, int16 tgtype)
+{
+	Oid			relid;
+
+	if (!ChainTriggerFiresAfterOurs(trigname, tgtype))
+		return;
+	relid = RangeVarGetRelid(relation, NoLock, true);
+	if (OidIsValid(chained_tree_member(relid)))
+		ChainReportLateTrigger(ERRCODE_INSUFFICIENT_PRIVILEGE, trigname,
+							   get_rel_name(relid));
 }
 
 /* A protected relation among relid's descendants (not relid); or invalid. */
@@ -254,12 +357,52 @@ check_trigger_change(RangeVar *relation, const char *trigname, const char *actio
 		return;
 	if (AppendOnlyMaintenanceAllowed() && cover != relid && strcmp(action, "drop") == 0)
 		return;
+	if (strcmp(trigname, CHAIN_TRIGGER_NAME) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s trigger \"%s\" of hash-chained table \"%s\"",
+						action, trigname, get_rel_name(relid)),
+				 errdetail("The trigger links every row inserted into table \"%s\" into its hash chain.",
+						   get_rel_name(cover)),
+				 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("cannot %s trigger \"%s\" of append-only table \"%s\"",
 					action, trigname, get_rel_name(relid)),
 			 errdetail("The trigger keeps table \"%s\" append-only.", get_rel_name(cover)),
 			 errhint("Only a superuser can lift the protection, with wallet_ops.release_append_only().")));
+}
+
+/*
+ * ALTER TRIGGER ... RENAME: not one of ours, not to one of our names, and
+ * not to a name that makes a BEFORE INSERT row trigger fire after the
+ * chain's.
+ */
+static void
+check_rename_trigger(RenameStmt *stmt)
+{
+	Oid			relid;
+	Relation	rel;
+	int			i;
+
+	check_trigger_change(stmt->relation, stmt->subname, "rename");
+	if (is_guard_trigger_name(stmt->newname))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("trigger name \"%s\" is reserved for wallet_ops", stmt->newname),
+				 errhint("Choose another trigger name.")));
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *t = &rel->trigdesc->triggers[i];
+
+		if (strcmp(t->tgname, stmt->subname) == 0)
+			check_late_trigger(stmt->relation, stmt->newname, t->tgtype);
+	}
+	relation_close(rel, AccessShareLock);
 }
 
 static void
@@ -276,6 +419,11 @@ check_alter_table(AlterTableStmt *stmt)
 #else
 	objtype = stmt->relkind;
 #endif
+	if (objtype == OBJECT_TYPE)
+	{
+		check_alter_composite(stmt);
+		return;
+	}
 	if (objtype != OBJECT_TABLE && objtype != OBJECT_FOREIGN_TABLE)
 		return;
 	config = AppendOnlyConfigRelids();
@@ -331,14 +479,21 @@ check_alter_table(AlterTableStmt *stmt)
 								 errmsg("cannot attach unlogged table \"%s\" as a partition of append-only table \"%s\"",
 										get_rel_name(part), get_rel_name(relid)),
 								 errdetail("An unlogged table is emptied after a crash.")));
+					if (OidIsValid(chained_tree_member(relid)))
+					{
+						ChainCheckNoLateTriggers(part);
+						ChainCheckNoRowsToAdopt(part, relid);
+					}
 					AppendOnlyAbsorbSubtree(part, config);
 				}
 				break;
 
 			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
 			case AT_EnableReplicaTrig:
 			case AT_DisableTrig:
-				if (OidIsValid(cover) && is_guard_trigger_name(cmd->name))
+				if (OidIsValid(cover) && is_guard_trigger_name(cmd->name) &&
+					!firing_mode_kept(cmd->name, cmd->subtype))
 					check_trigger_change(stmt->relation, cmd->name,
 										 cmd->subtype == AT_DisableTrig ? "disable" :
 										 "change the firing mode of");
@@ -411,20 +566,29 @@ static void
 check_create_trigger(CreateTrigStmt *stmt)
 {
 	List	   *funcname = stmt->funcname;
+	const char *func;
 	bool		ours;
 	Oid			relid;
 
 	if (!is_guard_trigger_name(stmt->trigname))
+	{
+		check_late_trigger(stmt->relation, stmt->trigname,
+						   (stmt->row ? TRIGGER_TYPE_ROW : 0) |
+						   stmt->timing | stmt->events);
 		return;
+	}
 
+	func = strcmp(stmt->trigname, CHAIN_TRIGGER_NAME) == 0 ?
+		"_chain_before_insert" : "append_only_guard";
 	ours = list_length(funcname) == 2 &&
 		strcmp(strVal(linitial(funcname)), WALLET_OPS_SCHEMA) == 0 &&
-		strcmp(strVal(lsecond(funcname)), "append_only_guard") == 0;
+		strcmp(strVal(lsecond(funcname)), func) == 0;
 	if (!ours || stmt->replace)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("trigger name \"%s\" is reserved for wallet_ops", stmt->trigname),
-				 errdetail("Only CREATE TRIGGER ... EXECUTE FUNCTION wallet_ops.append_only_guard(), without OR REPLACE, may use it."),
+				 errdetail("Only CREATE TRIGGER ... EXECUTE FUNCTION wallet_ops.%s(), without OR REPLACE, may use it.",
+						   func),
 				 errhint("Choose another trigger name.")));
 
 	/*
@@ -475,51 +639,152 @@ check_create_table(CreateStmt *stmt, bool foreign)
 }
 
 /*
- * ALTER TYPE ... RENAME VALUE changes what the rows of every table using the
- * enum say: refused when a protected table has a column of that type (or a
- * domain over it, or an array of either).
+ * Whether values of type typid contain values of type target: typid is
+ * target, or a domain over, an array of, a range over or a composite
+ * holding (at any depth) a type that does.
+ */
+static bool
+type_contains(Oid typid, Oid target, int depth)
+{
+	Oid			relid;
+
+	check_stack_depth();
+	if (depth > 64)
+		return false;
+	typid = getBaseType(typid);
+	if (typid == target)
+		return true;
+	if (OidIsValid(get_element_type(typid)))
+		return type_contains(get_element_type(typid), target, depth + 1);
+	if (type_is_range(typid))
+		return type_contains(get_range_subtype(typid), target, depth + 1);
+	if (type_is_multirange(typid))
+		return type_contains(get_multirange_range(typid), target, depth + 1);
+	relid = get_typ_typrelid(typid);
+	if (OidIsValid(relid))
+	{
+		Relation	rel = relation_open(relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		found = false;
+		int			i;
+
+		for (i = 0; i < desc->natts && !found; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				found = type_contains(att->atttypid, target, depth + 1);
+		}
+		relation_close(rel, AccessShareLock);
+		return found;
+	}
+	return false;
+}
+
+/* The type a typed table (CREATE TABLE ... OF) was made of; or invalid. */
+static Oid
+rel_oftype(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			result = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		result = ((Form_pg_class) GETSTRUCT(tup))->reloftype;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * Refuse a change to type typid (what: "rename a value of", "drop an
+ * attribute of", ...) when it would change what the stored rows of a
+ * protected table say: a column of the table holds the type (directly, or
+ * inside a domain, array, range or composite), or the table is a typed
+ * table of it (CREATE TABLE ... OF).
  */
 static void
-check_alter_enum(AlterEnumStmt *stmt)
+check_type_change(Oid typid, const char *what, const char *hint)
 {
-	List	   *config;
-	Oid			enumoid;
+	List	   *config = AppendOnlyConfigRelids();
 	ListCell   *lc;
 
-	if (stmt->oldVal == NULL)
-		return;					/* ADD VALUE: existing rows keep their meaning */
-	config = AppendOnlyConfigRelids();
-	if (config == NIL)
-		return;
-	enumoid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
-	if (!OidIsValid(enumoid))
-		return;
 	foreach(lc, config)
 	{
 		Relation	rel = relation_open(lfirst_oid(lc), AccessShareLock);
 		TupleDesc	desc = RelationGetDescr(rel);
 		int			i;
 
+		ListCell   *lm;
+
+		/* a typed table: the protected one or any of its partitions */
+		foreach(lm, find_all_inheritors(lfirst_oid(lc), NoLock, NULL))
+		{
+			if (rel_oftype(lfirst_oid(lm)) == typid)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("cannot %s type %s, the row type of append-only table \"%s\"",
+								what, format_type_be(typid), get_rel_name(lfirst_oid(lm))),
+						 errdetail("That would change the values stored in existing rows."),
+						 errhint("%s", hint)));
+		}
 		for (i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
-			Oid			base;
 
-			if (att->attisdropped)
-				continue;
-			base = getBaseType(att->atttypid);
-			if (OidIsValid(get_element_type(base)))
-				base = getBaseType(get_element_type(base));
-			if (base == enumoid)
+			if (!att->attisdropped && type_contains(att->atttypid, typid, 0))
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("cannot rename a value of type %s used by append-only table \"%s\"",
-								format_type_be(enumoid), RelationGetRelationName(rel)),
-						 errdetail("Column \"%s\" stores that type: renaming the value would change what existing rows say.",
+						 errmsg("cannot %s type %s used by append-only table \"%s\"",
+								what, format_type_be(typid), RelationGetRelationName(rel)),
+						 errdetail("Column \"%s\" stores that type: the change would alter what existing rows say.",
 								   NameStr(att->attname)),
-						 errhint("Add a new value instead.")));
+						 errhint("%s", hint)));
 		}
 		relation_close(rel, AccessShareLock);
+	}
+}
+
+/*
+ * ALTER TYPE ... RENAME VALUE changes what the rows of every table using the
+ * enum say.  ADD VALUE leaves existing rows their meaning.
+ */
+static void
+check_alter_enum(AlterEnumStmt *stmt)
+{
+	Oid			enumoid;
+
+	if (stmt->oldVal == NULL)
+		return;
+	enumoid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
+	if (OidIsValid(enumoid))
+		check_type_change(enumoid, "rename a value of", "Add a new value instead.");
+}
+
+/*
+ * ALTER TYPE ... DROP ATTRIBUTE and ALTER ATTRIBUTE ... TYPE on a composite
+ * type: the first removes that field from every stored value of the type,
+ * the second (with CASCADE) rewrites the columns of typed tables.  ADD and
+ * RENAME ATTRIBUTE leave stored values as they are.
+ */
+static void
+check_alter_composite(AlterTableStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !OidIsValid(get_rel_type_id(relid)))
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		if (cmd->subtype == AT_DropColumn)
+			check_type_change(get_rel_type_id(relid), "drop an attribute of",
+							  "Add a new attribute instead.");
+		else if (cmd->subtype == AT_AlterColumnType)
+			check_type_change(get_rel_type_id(relid), "change an attribute of",
+							  "Add a new attribute instead.");
 	}
 }
 
@@ -555,7 +820,7 @@ wallet_ops_append_only_ddl_start(PG_FUNCTION_ARGS)
 				RenameStmt *rs = (RenameStmt *) parsetree;
 
 				if (rs->renameType == OBJECT_TRIGGER)
-					check_trigger_change(rs->relation, rs->subname, "rename");
+					check_rename_trigger(rs);
 			}
 			break;
 		case T_CreateTrigStmt:
@@ -738,11 +1003,8 @@ wallet_ops_append_only_sql_drop(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(old);
 		}
 		else if (classid == TriggerRelationId && refusal == NULL &&
-				 !AppendOnlyMaintenanceAllowed() && identity &&
-				 (strncmp(identity, APPEND_ONLY_ROW_TRIGGER " on ",
-						  strlen(APPEND_ONLY_ROW_TRIGGER " on ")) == 0 ||
-				  strncmp(identity, APPEND_ONLY_STMT_TRIGGER " on ",
-						  strlen(APPEND_ONLY_STMT_TRIGGER " on ")) == 0))
+				 !AppendOnlyMaintenanceAllowed() &&
+				 identity_is_guard_trigger(identity, config))
 		{
 			MemoryContext old = MemoryContextSwitchTo(caller);
 

@@ -746,6 +746,14 @@ wallet_ops_append_only_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"append_only_guard\" must be fired BEFORE UPDATE, DELETE or TRUNCATE")));
+	/* executable by PUBLIC (cloned to partitions): only as our triggers */
+	if (strcmp(trigdata->tg_trigger->tgname, APPEND_ONLY_ROW_TRIGGER) != 0 &&
+		strcmp(trigdata->tg_trigger->tgname, APPEND_ONLY_STMT_TRIGGER) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"append_only_guard\" must be fired as trigger \"%s\" or \"%s\"",
+						APPEND_ONLY_ROW_TRIGGER, APPEND_ONLY_STMT_TRIGGER),
+				 errhint("Use wallet_ops.enforce_append_only() to protect a table.")));
 
 	if (maintenance_allowed)
 	{
@@ -805,6 +813,7 @@ wallet_ops_enforce_append_only(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+	WalletOpsCheckGuardable(relid, "make append-only");
 	AppendOnlyCheckOwner(relid);
 	AppendOnlyProtect(relid);
 	log_job(qualified_relname(relid), "protect", NULL);

@@ -423,6 +423,7 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+	WalletOpsCheckGuardable(relid, "enable a hash chain on");
 #if PG_VERSION_NUM >= 160000
 	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
 #else
@@ -469,6 +470,9 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 							RelationGetRelationName(rel), get_rel_name(other))));
 		}
 	}
+
+	/* a BEFORE INSERT trigger firing after the chain's could rewrite rows */
+	ChainCheckNoLateTriggers(relid);
 
 	/* retention would drop the start of its chains (see manage_partitions) */
 	if (PartitionsHaveRetention(relid))

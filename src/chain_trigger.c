@@ -42,8 +42,10 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -809,6 +811,84 @@ chain_row_may_vanish(TriggerData *trigdata)
 	return !after_ours;
 }
 
+bool
+ChainTriggerFiresAfterOurs(const char *tgname, int16 tgtype)
+{
+	return strcmp(tgname, CHAIN_TRIGGER_NAME) > 0 &&
+		TRIGGER_TYPE_MATCHES(tgtype, TRIGGER_TYPE_ROW,
+							 TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSERT);
+}
+
+void
+ChainCheckNoLateTriggers(Oid relid)
+{
+	List	   *tree = find_all_inheritors(relid, AccessShareLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, tree)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), NoLock);
+		TriggerDesc *td = rel->trigdesc;
+		int			i;
+
+		for (i = 0; td != NULL && i < td->numtriggers; i++)
+		{
+			Trigger    *t = &td->triggers[i];
+
+			if (ChainTriggerFiresAfterOurs(t->tgname, t->tgtype))
+				ChainReportLateTrigger(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+									   t->tgname, RelationGetRelationName(rel));
+		}
+		table_close(rel, NoLock);
+	}
+}
+
+void
+ChainCheckNoRowsToAdopt(Oid relid, Oid parent)
+{
+	List	   *tree = find_all_inheritors(relid, AccessShareLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, tree)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), NoLock);
+		TableScanDesc scan;
+		TupleTableSlot *slot;
+		bool		has_rows = false;
+
+		if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		{
+			slot = table_slot_create(rel, NULL);
+			scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+			has_rows = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+			table_endscan(scan);
+			ExecDropSingleTupleTableSlot(slot);
+		}
+		if (has_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot attach table \"%s\" holding rows to hash-chained table \"%s\"",
+							RelationGetRelationName(rel), get_rel_name(parent)),
+					 errdetail("Its rows were not chained by the table's trigger: their hashes, if any, prove nothing."),
+					 errhint("Attach an empty table, then insert the rows through \"%s\".",
+							 get_rel_name(parent))));
+		table_close(rel, NoLock);
+	}
+}
+
+void
+ChainReportLateTrigger(int sqlerrcode, const char *tgname, const char *relname)
+{
+	ereport(ERROR,
+			(errcode(sqlerrcode),
+			 errmsg("trigger \"%s\" of table \"%s\" would fire after the hash chain's trigger",
+					tgname, relname),
+			 errdetail("BEFORE INSERT row triggers fire in name order; one whose name sorts after \"%s\" could change a row after it was hashed.",
+					   CHAIN_TRIGGER_NAME),
+			 errhint("Choose a trigger name that sorts before \"%s\".",
+					 CHAIN_TRIGGER_NAME)));
+}
+
 /*
  * wallet_ops._chain_before_insert(): BEFORE INSERT FOR EACH ROW on a
  * hash-chained table (cloned to its partitions).
@@ -848,6 +928,22 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"_chain_before_insert\" must be fired BEFORE INSERT FOR EACH ROW")));
+
+	/*
+	 * PUBLIC may execute this function (PostgreSQL checks EXECUTE as the
+	 * role creating a partition when it clones the trigger to it), so it
+	 * fires only as the trigger enable_hash_chain() made: under another name
+	 * it would number rows a second time.
+	 */
+	if (strcmp(trigdata->tg_trigger->tgname, CHAIN_TRIGGER_NAME) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"_chain_before_insert\" must be fired as trigger \"%s\"",
+						CHAIN_TRIGGER_NAME),
+				 errdetail("Trigger \"%s\" of table \"%s\" uses it.",
+						   trigdata->tg_trigger->tgname,
+						   RelationGetRelationName(trigdata->tg_relation)),
+				 errhint("Use wallet_ops.enable_hash_chain() to chain a table.")));
 
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);

@@ -1013,18 +1013,11 @@ wallet_ops_verify_chain(PG_FUNCTION_ARGS)
 
 /* ---- digests ---------------------------------------------------------------- */
 
-typedef struct DigestChain
-{
-	char	   *name;
-	int64		seq;
-	uint8		hash[CHAIN_HASH_LEN];
-} DigestChain;
-
 /* The chains of a digest as ChainHeadsForEach passes them. */
 typedef struct DigestHeads
 {
 	Oid			relid;
-	DigestChain *chains;		/* those with rows, in the digest's order */
+	ChainDigestHead *chains;		/* those with rows, in the digest's order */
 	int			n;
 	int			max;
 	int64		rows;
@@ -1035,14 +1028,14 @@ static void
 digest_take_head(const char *name, int64 seq, const uint8 *hash, void *arg)
 {
 	DigestHeads *heads = (DigestHeads *) arg;
-	DigestChain *d;
+	ChainDigestHead *d;
 
 	if (heads->n == heads->max)
 	{
 		heads->max = Max(heads->max * 2, 64);
 		heads->chains = heads->chains ?
-			repalloc(heads->chains, sizeof(DigestChain) * heads->max) :
-			palloc(sizeof(DigestChain) * heads->max);
+			repalloc(heads->chains, sizeof(ChainDigestHead) * heads->max) :
+			palloc(sizeof(ChainDigestHead) * heads->max);
 	}
 	d = &heads->chains[heads->n];
 	d->seq = seq;
@@ -1063,7 +1056,7 @@ digest_take_head(const char *name, int64 seq, const uint8 *hash, void *arg)
  *			 || i64(last_seq) || head_hash )
  */
 static void
-digest_leaf(const DigestChain *d, uint8 *out)
+digest_leaf(const ChainDigestHead *d, uint8 *out)
 {
 	StringInfoData buf;
 	char	   *utf8;
@@ -1081,7 +1074,7 @@ digest_leaf(const DigestChain *d, uint8 *out)
 
 /* Merkle root over the chains, in the order given (see docs/hash-format.md). */
 static void
-digest_merkle(const DigestChain *chains, int n, uint8 *root)
+digest_merkle(const ChainDigestHead *chains, int n, uint8 *root)
 {
 	uint8	   *level;
 	int			i;
@@ -1182,8 +1175,43 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 
-static char *
-digest_text(Jsonb *digest, const char *key)
+/* ---- reading a digest back ------------------------------------------------ */
+
+static const char *
+digest_type_name(const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "a string";
+		case jbvNumeric:
+			return "a number";
+		case jbvBool:
+			return "a boolean";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
+		default:
+			return "a JSON value";
+	}
+}
+
+static void
+digest_malformed(const char *field, const char *what, const JsonbValue *v)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 v ? errmsg("digest field \"%s\" must be %s", field, what) :
+			 errmsg("digest field \"%s\" is missing", field),
+			 v ? errdetail("It is %s.", digest_type_name(v)) :
+			 errdetail("A digest of wallet_ops.chain_digest() has it."),
+			 errhint("Pass a value returned by wallet_ops.chain_digest(), unchanged.")));
+}
+
+static JsonbValue *
+digest_field(JsonbContainer *obj, const char *key, const char *path,
+			 bool required)
 {
 	JsonbValue	k;
 	JsonbValue *v;
@@ -1191,30 +1219,136 @@ digest_text(Jsonb *digest, const char *key)
 	k.type = jbvString;
 	k.val.string.val = (char *) key;
 	k.val.string.len = strlen(key);
-	if (!JB_ROOT_IS_OBJECT(digest))
-		return NULL;
-	v = findJsonbValueFromContainer(&digest->root, JB_FOBJECT, &k);
+	v = findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
+	if (v == NULL && required)
+		digest_malformed(path, NULL, NULL);
+	return v;
+}
+
+static char *
+digest_string(JsonbContainer *obj, const char *key, const char *path, bool required)
+{
+	JsonbValue *v = digest_field(obj, key, path, required);
+
 	if (v == NULL)
 		return NULL;
-	if (v->type == jbvString)
-		return pnstrdup(v->val.string.val, v->val.string.len);
-	if (v->type == jbvNumeric)
-		return DatumGetCString(DirectFunctionCall1(numeric_out,
-												   NumericGetDatum(v->val.numeric)));
-	return NULL;
+	if (v->type != jbvString)
+		digest_malformed(path, "a string", v);
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* An integer field, at least min. */
+static int64
+digest_integer(JsonbValue *v, const char *path, int64 min)
+{
+	char	   *s;
+	char	   *end;
+	int64		n;
+
+	if (v->type != jbvNumeric)
+		digest_malformed(path, "an integer", v);
+	s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	errno = 0;
+	n = strtoi64(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || n < min)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest field \"%s\" must be an integer of at least " INT64_FORMAT,
+						path, min),
+				 errdetail("It is %s.", s),
+				 errhint("Pass a value returned by wallet_ops.chain_digest(), unchanged.")));
+	return n;
 }
 
 static void
-digest_hex(const char *s, uint8 *out, const char *what)
+digest_hash(const char *s, const char *path, uint8 *out)
 {
-	if (s == NULL || strlen(s) != 2 * CHAIN_HASH_LEN)
+	if (strlen(s) != 2 * CHAIN_HASH_LEN || !ChainHexDecode(s, strlen(s), out))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest %s must be %d hexadecimal digits", what, 2 * CHAIN_HASH_LEN)));
-	if (!ChainHexDecode(s, strlen(s), out))
+				 errmsg("digest field \"%s\" must be %d hexadecimal digits",
+						path, 2 * CHAIN_HASH_LEN),
+				 errdetail("It is \"%s\".", s),
+				 errhint("Pass a value returned by wallet_ops.chain_digest(), unchanged.")));
+}
+
+void
+ChainDigestParse(Jsonb *digest, bool complete, ChainDigest *out)
+{
+	JsonbContainer *root = &digest->root;
+	JsonbContainer *arr;
+	JsonbValue *v;
+	char	   *s;
+	HTAB	   *seen;
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	if (!JB_ROOT_IS_OBJECT(digest))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest %s \"%s\" is not hexadecimal", what, s)));
+				 errmsg("digest must be a JSON object"),
+				 errdetail("It is %s.", JB_ROOT_IS_SCALAR(digest) ? "a scalar" : "an array"),
+				 errhint("Pass a value returned by wallet_ops.chain_digest(), unchanged.")));
+
+	s = digest_string(root, "format", "format", true);
+	if (strcmp(s, CHAIN_DIGEST_FORMAT) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest format \"%s\" is not supported", s),
+				 errdetail("This version of wallet_ops reads format \"%s\".", CHAIN_DIGEST_FORMAT),
+				 errhint("Pass a value returned by wallet_ops.chain_digest().")));
+	s = digest_string(root, "hash_format", "hash_format", complete);
+	if (s != NULL && strcmp(s, CHAIN_ROW_DOMAIN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest hash format \"%s\" is not supported", s),
+				 errdetail("This version of wallet_ops hashes rows as \"%s\".", CHAIN_ROW_DOMAIN)));
+	s = digest_string(root, "merkle_root", "merkle_root", complete);
+	if (s != NULL)
+	{
+		digest_hash(s, "merkle_root", out->root);
+		out->has_root = true;
+	}
+	v = digest_field(root, "chain_count", "chain_count", complete);
+	if (v != NULL)
+	{
+		out->count = digest_integer(v, "chain_count", 0);
+		out->has_count = true;
+	}
+
+	v = digest_field(root, "chains", "chains", true);
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		digest_malformed("chains", "an array", v);
+	arr = v->val.binary.data;
+	out->nchains = JsonContainerSize(arr);
+	out->chains = palloc0(sizeof(ChainDigestHead) * Max(out->nchains, 1));
+	seen = ChainNameTableCreate("wallet_ops digest chains", Max(out->nchains, 16),
+								sizeof(char *), CurrentMemoryContext);
+	for (i = 0; i < out->nchains; i++)
+	{
+		ChainDigestHead *c = &out->chains[i];
+		JsonbValue *elem = getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *obj;
+		char	   *path = psprintf("chains[%d]", i);
+		bool		found;
+
+		if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
+			digest_malformed(path, "an object", elem);
+		obj = elem->val.binary.data;
+		c->name = digest_string(obj, "chain_key", psprintf("%s.chain_key", path), true);
+		c->seq = digest_integer(digest_field(obj, "last_seq", psprintf("%s.last_seq", path), true),
+								psprintf("%s.last_seq", path), 1);
+		digest_hash(digest_string(obj, "head_hash", psprintf("%s.head_hash", path), true),
+					psprintf("%s.head_hash", path), c->hash);
+		(void) ChainNameTableEnter(seen, c->name, CurrentMemoryContext, &found);
+		if (found)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("digest field \"%s.chain_key\" names chain \"%s\" a second time",
+							path, c->name),
+					 errhint("Pass a value returned by wallet_ops.chain_digest(), unchanged.")));
+	}
+	hash_destroy(seen);
 }
 
 /*
@@ -1225,80 +1359,37 @@ Datum
 wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 {
 	VerifyState st;
-	Jsonb	   *digest;
-	char	   *s;
-	Oid			types[1] = {JSONBOID};
-	Datum		values[1];
-	int			ret;
-	uint64		r;
-	DigestChain *chains;
-	int			n;
+	ChainDigest digest;
+	int			r;
 	uint8		root[CHAIN_HASH_LEN];
-	uint8		claimed[CHAIN_HASH_LEN];
 
 	memset(&st, 0, sizeof(st));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table and digest must not be null")));
-	digest = PG_GETARG_JSONB_P(1);
-	s = digest_text(digest, "format");
-	if (s == NULL || strcmp(s, CHAIN_DIGEST_FORMAT) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest format \"%s\" is not supported", s ? s : ""),
-				 errhint("Pass a value returned by wallet_ops.chain_digest().")));
-	s = digest_text(digest, "hash_format");
-	if (s == NULL || strcmp(s, CHAIN_ROW_DOMAIN) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest hash format \"%s\" is not supported", s ? s : "")));
-	digest_hex(digest_text(digest, "merkle_root"), claimed, "merkle_root");
+	ChainDigestParse(PG_GETARG_JSONB_P(1), true, &digest);
 
 	verify_init_srf(fcinfo, &st);
 	verify_open(&st, PG_GETARG_OID(0));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	values[0] = JsonbPGetDatum(digest);
-	ret = SPI_execute_with_args("SELECT c->>'chain_key', (c->>'last_seq')::pg_catalog.int8, c->>'head_hash'"
-								"  FROM pg_catalog.jsonb_array_elements($1->'chains') WITH ORDINALITY AS t(c, n)"
-								" ORDER BY n", 1, types, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the digest's chains");
-	n = (int) SPI_processed;
-	chains = palloc(sizeof(DigestChain) * Max(n, 1));
-	for (r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
-
-		chains[r].name = SPI_getvalue(tup, desc, 1);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		if (chains[r].name == NULL || isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("every chain of the digest needs chain_key, last_seq and head_hash")));
-		chains[r].seq = DatumGetInt64(d);
-		digest_hex(SPI_getvalue(tup, desc, 3), chains[r].hash, "head_hash");
-	}
-	digest_merkle(chains, n, root);
-	s = digest_text(digest, "chain_count");
-	if (memcmp(root, claimed, CHAIN_HASH_LEN) != 0 || s == NULL || atoi(s) != n)
+	/* a digest edited after it was taken */
+	digest_merkle(digest.chains, digest.nchains, root);
+	if (memcmp(root, digest.root, CHAIN_HASH_LEN) != 0 || digest.count != digest.nchains)
 		verify_emit(&st, NULL, 0, true, "digest_mismatch",
-					psprintf("the digest's merkle_root %s or chain_count %s does not match its %d chains (merkle root %s)",
-							 ChainHex(claimed, CHAIN_HASH_LEN), s ? s : "(none)", n,
-							 ChainHex(root, CHAIN_HASH_LEN)));
+					psprintf("the digest's merkle_root %s or chain_count " INT64_FORMAT " does not match its %d chains (merkle root %s)",
+							 ChainHex(digest.root, CHAIN_HASH_LEN), digest.count,
+							 digest.nchains, ChainHex(root, CHAIN_HASH_LEN)));
 
-	for (r = 0; r < (uint64) n; r++)
+	for (r = 0; r < digest.nchains; r++)
 	{
-		VChain	   *c = vchain_get(&st, chains[r].name, true);
+		VChain	   *c = vchain_get(&st, digest.chains[r].name, true);
 
 		c->attested = true;
-		c->att_seq = chains[r].seq;
-		memcpy(c->att_hash, chains[r].hash, CHAIN_HASH_LEN);
+		c->att_seq = digest.chains[r].seq;
+		memcpy(c->att_hash, digest.chains[r].hash, CHAIN_HASH_LEN);
 	}
 	verify_full(&st);
 	SPI_finish();

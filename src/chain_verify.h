@@ -18,7 +18,40 @@
 
 #include "access/tupdesc.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "utils/tuplestore.h"
+
+#include "chain_hash.h"
+
+/* One chain a digest (wallet_ops.chain_digest) attests. */
+typedef struct ChainDigestHead
+{
+	char	   *name;
+	int64		seq;
+	uint8		hash[CHAIN_HASH_LEN];
+} ChainDigestHead;
+
+/* A digest read back and checked field by field. */
+typedef struct ChainDigest
+{
+	int			nchains;
+	ChainDigestHead *chains;	/* in the digest's order */
+	bool		has_root;		/* merkle_root was given */
+	uint8		root[CHAIN_HASH_LEN];
+	bool		has_count;		/* chain_count was given */
+	int64		count;
+} ChainDigest;
+
+/*
+ * Read digest into *out.  A value that is not a digest of this format is
+ * refused with 22023 and a message naming the field that is wrong (not an
+ * object; format missing or not supported; chains missing or not an array;
+ * a chain that is not an object, or whose chain_key, last_seq or head_hash
+ * is missing or malformed; a chain named twice; merkle_root, chain_count or
+ * hash_format malformed).  With complete, merkle_root, chain_count and
+ * hash_format are required as well.
+ */
+extern void ChainDigestParse(Jsonb *digest, bool complete, ChainDigest *out);
 
 extern HTAB *ChainNameTableCreate(const char *tabname, long nelem, Size entrysize,
 								  MemoryContext cxt);

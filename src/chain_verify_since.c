@@ -560,17 +560,6 @@ typedef struct AttEntry
 	bool		seen;			/* chain_heads has it */
 } AttEntry;
 
-static JsonbValue *
-jsonb_field(JsonbContainer *obj, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	return findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
-}
-
 /*
  * Decides what to do with chain c (attested and/or with a head): reports
  * what the heads alone show and returns whether its rows must be read.
@@ -661,57 +650,28 @@ since_take_head(const char *name, int64 seq, const uint8 *hash, void *arg)
  * connected to SPI.
  */
 static SinceChain *
-since_compare(Oid relid, Jsonb *digest, ProblemSink *sink, int *nread)
+since_compare(Oid relid, const ChainDigest *digest, ProblemSink *sink, int *nread)
 {
-	JsonbValue *v;
-	JsonbContainer *arr;
 	HTAB	   *att;
 	HASH_SEQ_STATUS status;
 	AttEntry   *e;
-	int			natt;
 	int			i;
 	int			n = 0;
 	int			max;
 	SinceChain *out;
 	SinceHeads	heads;
 
-	v = jsonb_field(&digest->root, "chains");
-	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("digest has no array of chains"),
-				 errhint("Pass a value returned by wallet_ops.chain_digest().")));
-	arr = v->val.binary.data;
-	natt = JsonContainerSize(arr);
-
-	att = ChainNameTableCreate("wallet_ops attested heads", Max(natt, 16),
+	att = ChainNameTableCreate("wallet_ops attested heads", Max(digest->nchains, 16),
 							   sizeof(AttEntry), CurrentMemoryContext);
-	for (i = 0; i < natt; i++)
+	for (i = 0; i < digest->nchains; i++)
 	{
-		JsonbValue *elem = getIthJsonbValueFromContainer(arr, i);
-		JsonbValue *k,
-				   *sq,
-				   *h;
-		char	   *name;
+		const ChainDigestHead *d = &digest->chains[i];
 		bool		found;
 
-		if (elem == NULL || elem->type != jbvBinary ||
-			!JsonContainerIsObject(elem->val.binary.data) ||
-			(k = jsonb_field(elem->val.binary.data, "chain_key")) == NULL || k->type != jbvString ||
-			(sq = jsonb_field(elem->val.binary.data, "last_seq")) == NULL || sq->type != jbvNumeric ||
-			(h = jsonb_field(elem->val.binary.data, "head_hash")) == NULL || h->type != jbvString)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("every chain of the digest needs chain_key, last_seq and head_hash")));
-		name = pnstrdup(k->val.string.val, k->val.string.len);
-		e = ChainNameTableEnter(att, name, CurrentMemoryContext, &found);
-		e->seq = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(sq->val.numeric)));
+		e = ChainNameTableEnter(att, d->name, CurrentMemoryContext, &found);
+		e->seq = d->seq;
 		e->seen = false;
-		if (!ChainHexDecode(h->val.string.val, h->val.string.len, e->hash))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("digest head_hash of chain \"%s\" is not %d hexadecimal digits",
-							name, 2 * CHAIN_HASH_LEN)));
+		memcpy(e->hash, d->hash, CHAIN_HASH_LEN);
 	}
 
 	heads.relid = relid;
@@ -774,7 +734,7 @@ ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink)
 	int64		rows = 0;
 	MemoryContext rowcxt;
 	MemoryContext sink_cxt = CurrentMemoryContext;
-	char	   *format;
+	ChainDigest parsed;
 	int			i;
 	int			n;
 	List	   *leaves;
@@ -807,31 +767,15 @@ ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink)
 	info = ChainRelInfoBuild(rel, &cfg);
 	relname = WalletOpsRelationQualifiedName(rel);
 
-	/* the digest must be one of this table's */
-	{
-		JsonbValue	k;
-		JsonbValue *v;
-
-		k.type = jbvString;
-		k.val.string.val = "format";
-		k.val.string.len = strlen("format");
-		v = JB_ROOT_IS_OBJECT(digest) ?
-			findJsonbValueFromContainer(&digest->root, JB_FOBJECT, &k) : NULL;
-		format = (v && v->type == jbvString) ?
-			pnstrdup(v->val.string.val, v->val.string.len) : NULL;
-		if (format == NULL || strcmp(format, CHAIN_DIGEST_FORMAT) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("digest format \"%s\" is not supported", format ? format : ""),
-					 errhint("Pass a value returned by wallet_ops.chain_digest().")));
-	}
+	/* the digest must be one, checked field by field */
+	ChainDigestParse(digest, false, &parsed);
 
 	/*
 	 * Every chain the digest or wallet_ops.chain_heads knows, with both
 	 * heads; those whose head did not move are skipped.  chain_heads is
 	 * read as the extension's owner.
 	 */
-	chains = since_compare(relid, digest, sink, &nread);
+	chains = since_compare(relid, &parsed, sink, &nread);
 	names = palloc(sizeof(Datum) * Max(nread, 1));
 	froms = palloc(sizeof(Datum) * Max(nread, 1));
 	for (i = 0; i < nread; i++)

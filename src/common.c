@@ -22,6 +22,8 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -153,6 +155,26 @@ WalletOpsOwnerEnd(WalletOpsOwnerContext *ctx)
 {
 	AtEOXact_GUC(true, ctx->save_nestlevel);
 	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
+}
+
+void
+WalletOpsCheckGuardable(Oid relid, const char *what)
+{
+	Oid			nsp = get_rel_namespace(relid);
+
+	if (!OidIsValid(nsp))
+		return;					/* the caller reports a missing relation */
+	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s system catalog \"%s\"", what, get_rel_name(relid)),
+				 errdetail("wallet_ops guards user tables only.")));
+	if (nsp == get_namespace_oid(WALLET_OPS_SCHEMA, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s \"%s.%s\"", what, WALLET_OPS_SCHEMA, get_rel_name(relid)),
+				 errdetail("Relations of schema \"%s\" belong to wallet_ops itself, which writes and prunes them.",
+						   WALLET_OPS_SCHEMA)));
 }
 
 static void

@@ -65,6 +65,15 @@ extern void WalletOpsRelationLock(Oid relid, LOCKMODE lockmode);
 extern char *WalletOpsRelationQualifiedName(Relation rel);
 
 /*
+ * ERROR (42501) unless relid may be put under one of wallet_ops' guards
+ * (append-only, hash chain, managed partitions, managed view, watched
+ * source, scheduled verification): never a system catalog, never a relation
+ * of wallet_ops' own schema, whose tables the extension itself writes and
+ * prunes.  what completes "cannot %s ...", e.g. "make append-only".
+ */
+extern void WalletOpsCheckGuardable(Oid relid, const char *what);
+
+/*
  * The first column of the last SPI result, read as OIDs, as a list
  * allocated in cxt (so that it outlives SPI_finish).
  */

@@ -226,6 +226,9 @@ check_matview(Oid mvoid, bool must_own)
 	return name;
 }
 
+/* The longest refresh_every accepted: 100 years. */
+#define MATVIEW_MAX_REFRESH_SECONDS (100.0 * DAYS_PER_YEAR * SECS_PER_DAY)
+
 /*
  * wallet_ops.manage_matview(mv regclass, refresh_every interval DEFAULT NULL,
  *                           on_change boolean DEFAULT true)
@@ -254,6 +257,7 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 	on_change = PG_GETARG_BOOL(2);
 
 	name = check_matview(mvoid, true);
+	WalletOpsCheckGuardable(mvoid, "manage materialized view");
 
 	if (every != NULL)
 	{
@@ -264,6 +268,16 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("refresh interval of materialized view \"%s\" must be positive",
 							name)));
+		/* each field bounded: the worker adds it to times */
+		if (secs > MATVIEW_MAX_REFRESH_SECONDS ||
+			Abs(every->month) > 100 * MONTHS_PER_YEAR ||
+			Abs(every->day) > 100 * 366 ||
+			Abs(every->time) / USECS_PER_SEC > MATVIEW_MAX_REFRESH_SECONDS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("refresh interval of materialized view \"%s\" is too long",
+							name),
+					 errdetail("refresh_every must be at most 100 years.")));
 		if (secs < wallet_ops_naptime)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -305,6 +319,8 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 						 errmsg("cannot watch system catalog \"%s\" read by materialized view \"%s\"",
 								MatviewDisplayName(src), name),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
+			if (kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE)
+				WalletOpsCheckGuardable(src, "watch table");
 			if (kind != RELKIND_VIEW)
 				watchable++;
 		}

@@ -630,6 +630,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+	WalletOpsCheckGuardable(relid, "manage the partitions of");
 	check_owner(rel);
 	PartitionPlanCheckTable(rel, &keytype, &keyattno);
 

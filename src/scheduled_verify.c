@@ -293,12 +293,12 @@ VerificationRunScheduled(Oid only_relid, ActionReport *report)
 		"SELECT s.relid::pg_catalog.oid,"
 		"       v.anchor IS NOT NULL AND v.last_result OPERATOR(pg_catalog.=) 'ok'"
 		"       AND (s.full_every IS NULL OR v.last_full IS NOT NULL"
-		"            AND v.last_full OPERATOR(pg_catalog.+) s.full_every OPERATOR(pg_catalog.>) pg_catalog.now())"
+		"            AND COALESCE(wallet_ops._time_plus(v.last_full, s.full_every) OPERATOR(pg_catalog.>) pg_catalog.now(), true))"
 		"  FROM wallet_ops.verification_schedule s"
 		"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid"
 		"  LEFT JOIN wallet_ops.verification_state v ON v.relid OPERATOR(pg_catalog.=) s.relid"
 		" WHERE ($1 OPERATOR(pg_catalog.=) 0 AND (v.last_run IS NULL"
-		"        OR v.last_run OPERATOR(pg_catalog.+) s.every OPERATOR(pg_catalog.<=) pg_catalog.now()))"
+		"        OR wallet_ops._time_plus(v.last_run, s.every) OPERATOR(pg_catalog.<=) pg_catalog.now()))"
 		"    OR s.relid OPERATOR(pg_catalog.=) $1"
 		" ORDER BY s.relid",
 		1, types, values, NULL, true, 0);

@@ -43,6 +43,9 @@ LANGUAGE C
 AS 'MODULE_PATHNAME', 'wallet_ops_chain_before_insert';
 COMMENT ON FUNCTION wallet_ops._chain_before_insert() IS
   'BEFORE INSERT row trigger of hash-chained tables: sets chain_seq, prev_hash and row_hash';
+-- Executable by PUBLIC on purpose: PostgreSQL checks EXECUTE, as the role
+-- creating a partition, when it clones the trigger to the partition.  The
+-- function fires only as trigger zzz_wallet_ops_hash_chain.
 
 CREATE FUNCTION wallet_ops.verify_chain(tbl pg_catalog.regclass,
                                         chain_value pg_catalog.text DEFAULT NULL)

@@ -32,6 +32,9 @@ LANGUAGE C
 AS 'MODULE_PATHNAME', 'wallet_ops_append_only_guard';
 COMMENT ON FUNCTION wallet_ops.append_only_guard() IS
   'Trigger of append-only tables: refuses UPDATE, DELETE and TRUNCATE';
+-- Executable by PUBLIC on purpose, as wallet_ops._chain_before_insert(): the
+-- row trigger is cloned to every new partition.  It fires only as the two
+-- wallet_ops_append_only_* triggers.
 
 CREATE FUNCTION wallet_ops.enforce_append_only(tbl pg_catalog.regclass)
 RETURNS void

@@ -68,6 +68,7 @@ AS $$
                     OR (xid OPERATOR(pg_catalog.=) refresher
                         AND changed_at OPERATOR(pg_catalog.<=) refreshed_at), false)
 $$;
+REVOKE ALL ON FUNCTION wallet_ops._matview_change_seen(pg_catalog.xid8, timestamptz, pg_catalog.pg_snapshot, pg_catalog.xid8, timestamptz) FROM PUBLIC;
 
 -- The views, tables and materialised views a materialised view reads, found
 -- from its definition through views, with every partition and inheritance
@@ -85,6 +86,7 @@ CREATE FUNCTION wallet_ops._matview_next_mode(mv pg_catalog.regclass)
 RETURNS text
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_matview_next_mode';
+REVOKE ALL ON FUNCTION wallet_ops._matview_next_mode(pg_catalog.regclass) FROM PUBLIC;
 
 CREATE FUNCTION wallet_ops.manage_matview(mv pg_catalog.regclass,
                                           refresh_every pg_catalog.interval DEFAULT NULL,
@@ -117,6 +119,7 @@ LANGUAGE C
 AS 'MODULE_PATHNAME', 'wallet_ops_matview_watch';
 COMMENT ON FUNCTION wallet_ops.matview_watch() IS
   'Watcher trigger of wallet_ops: records that a table read by a managed materialised view changed';
+REVOKE ALL ON FUNCTION wallet_ops.matview_watch() FROM PUBLIC;
 
 -- Views due now, with the reason; used by the worker and by tests.
 CREATE FUNCTION wallet_ops._matviews_due(only_mv pg_catalog.regclass DEFAULT NULL)
@@ -156,7 +159,7 @@ AS $$
         OR cfg.mv IN (SELECT changed.mv FROM changed)
         OR (cfg.refresh_every IS NOT NULL
             AND (cfg.last_refresh IS NULL
-                 OR cfg.last_refresh + cfg.refresh_every <= pg_catalog.now() + nap.naptime / 2))
+                 OR wallet_ops._time_plus(cfg.last_refresh, cfg.refresh_every) <= pg_catalog.now() + nap.naptime / 2))
      ORDER BY cfg.mv::oid
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._matviews_due(pg_catalog.regclass) FROM PUBLIC;
@@ -250,6 +253,9 @@ CREATE FUNCTION wallet_ops._matviews_drop()
 RETURNS event_trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'wallet_ops_matviews_drop';
+
+REVOKE ALL ON FUNCTION wallet_ops._matviews_ddl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet_ops._matviews_drop() FROM PUBLIC;
 
 CREATE EVENT TRIGGER wallet_ops_matviews_ddl ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE VIEW', 'CREATE RULE')

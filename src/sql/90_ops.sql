@@ -67,6 +67,13 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = 'Pass the table by name, for example ''schema.table''.';
     END IF;
+    IF (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = tbl)
+       IN ('wallet_ops'::pg_catalog.regnamespace, 'pg_catalog'::pg_catalog.regnamespace,
+           'pg_toast'::pg_catalog.regnamespace) THEN
+        RAISE EXCEPTION 'cannot schedule the verification of "%"', tbl
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'wallet_ops guards user tables only, not system catalogs or its own tables.';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM wallet_ops.hash_chains h WHERE h.relid = tbl) THEN
         RAISE EXCEPTION 'table "%" is not hash-chained', tbl
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -80,6 +87,14 @@ BEGIN
         RAISE EXCEPTION 'verification interval must be positive'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('every = %s, full_every = %s.', every, COALESCE(full_every::text, 'NULL'));
+    END IF;
+    -- bounded, so that every time computed from them stays in range
+    IF every > interval '100 years' OR full_every > interval '100 years'
+       OR wallet_ops._time_plus(pg_catalog.now(), every, 4) IS NULL
+       OR wallet_ops._time_plus(pg_catalog.now(), full_every, 4) IS NULL AND full_every IS NOT NULL THEN
+        RAISE EXCEPTION 'verification interval is too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('every = %s, full_every = %s; at most 100 years.', every, COALESCE(full_every::text, 'NULL'));
     END IF;
     INSERT INTO wallet_ops.verification_schedule AS s (relid, every, full_every)
     VALUES (tbl, every, full_every)
@@ -171,6 +186,7 @@ LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_is_preloaded';
 COMMENT ON FUNCTION wallet_ops._preloaded() IS
   'Internal: true when the library was loaded through shared_preload_libraries (the worker can run)';
+REVOKE ALL ON FUNCTION wallet_ops._preloaded() FROM PUBLIC;
 
 -- The worker of this database, as pg_stat_activity shows it.
 CREATE FUNCTION wallet_ops._worker_state(
@@ -348,15 +364,17 @@ AS $$
     -- (twice, for the refresh itself) and refresh_every plus that
     SELECT m.mv::text, 'matview',
            GREATEST(s.last_refresh, s.last_error_at), s.last_result, s.last_error,
-           CASE WHEN f.stale THEN 'stale for ' || pg_catalog.date_trunc('second', st.staleness)::text
+           CASE WHEN f.stale THEN 'stale for ' || COALESCE(pg_catalog.date_trunc('second', st.staleness)::text, 'an unknown time')
                 ELSE 'fresh' END
            || COALESCE(', refreshed ' || pg_catalog.to_char(s.last_refresh AT TIME ZONE 'UTC',
                                                            'YYYY-MM-DD HH24:MI:SS') || ' UTC',
                        ', never refreshed'),
            NULL, NULL, st.staleness, NULL,
            NULL, NULL, 2 * w.naptime,
+           -- NULL when refresh_every cannot be added (health() warns)
            m.refresh_every IS NOT NULL
-             AND COALESCE(s.last_refresh, m.managed_at) + m.refresh_every + 2 * w.naptime < at,
+             AND wallet_ops._time_plus(wallet_ops._time_plus(COALESCE(s.last_refresh, m.managed_at),
+                                                             m.refresh_every), w.naptime, 2) < at,
            NULL, NULL, NULL
       FROM wallet_ops.matviews m
       JOIN wallet_ops.matview_freshness f ON f.mv = m.mv
@@ -367,9 +385,11 @@ AS $$
                    WHEN NOT f.stale THEN interval '0'
                    -- never refreshed: stale since it was managed
                    WHEN s.refreshed_snapshot IS NULL
-                     THEN GREATEST(at - m.managed_at, interval '0')
-                   ELSE GREATEST(f.staleness + (at - pg_catalog.now()), interval '0')
-                 END AS staleness) st
+                     THEN wallet_ops._time_minus(at, m.managed_at)
+                   ELSE f.staleness + wallet_ops._time_minus(at, pg_catalog.now())
+                 END AS raw) r
+      CROSS JOIN LATERAL (
+          SELECT CASE WHEN r.raw < interval '0' THEN interval '0' ELSE r.raw END AS staleness) st
     UNION ALL
     -- append-only tables: the guard triggers must be in place and enabled
     SELECT a.relid::text, 'append_only', NULL, NULL, NULL,
@@ -399,7 +419,10 @@ AS $$
                    ELSE ', every ' || sc.every::text END,
            NULL, NULL, NULL, v.last_verified,
            NULL, NULL, NULL, NULL, NULL, COALESCE(v.problems, 0),
-           sc.relid IS NOT NULL AND COALESCE(v.last_run, sc.scheduled_at) + 2 * sc.every + 2 * w.naptime < at
+           -- NULL when the schedule's interval cannot be added (health() warns)
+           sc.relid IS NOT NULL
+             AND wallet_ops._time_plus(wallet_ops._time_plus(COALESCE(v.last_run, sc.scheduled_at),
+                                                             sc.every, 2), w.naptime, 2) < at
       FROM wallet_ops.hash_chains h
       CROSS JOIN w
       LEFT JOIN wallet_ops.verification_state v ON v.relid = h.relid
@@ -455,8 +478,9 @@ AS $$
                 ELSE 'ok' END,
            CASE WHEN s.runway_until IS NULL THEN 'no partition holds the current time'
                 ELSE 'partitions up to ' || pg_catalog.to_char(s.runway_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC ('
-                     || pg_catalog.round((pg_catalog.date_part('epoch', s.runway_until - at)
-                                          / pg_catalog.date_part('epoch', s.period_length))::numeric, 2)
+                     || COALESCE(pg_catalog.round((pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at))
+                                                   / pg_catalog.date_part('epoch', s.period_length))::numeric, 2)::text,
+                                 'unknown')
                      || ' periods of ' || s.period_length::text || ')' END
            || CASE WHEN NOT s.has_default
                      THEN '; there is no default partition, so an INSERT outside the partitions fails'
@@ -477,12 +501,17 @@ AS $$
       FROM s WHERE s.kind IN ('partitions', 'matview')
     UNION ALL
     SELECT 'staleness', s.object,
-           CASE WHEN s.staleness > s.allowed_staleness OR s.refresh_overdue THEN 'warning' ELSE 'ok' END,
-           CASE WHEN s.staleness > interval '0'
+           CASE WHEN s.staleness > s.allowed_staleness OR s.refresh_overdue
+                     OR s.staleness IS NULL OR s.refresh_overdue IS NULL THEN 'warning'
+                ELSE 'ok' END,
+           CASE WHEN s.staleness IS NULL THEN 'staleness cannot be computed: a time is out of range'
+                WHEN s.staleness > interval '0'
                   THEN 'stale for ' || pg_catalog.date_trunc('second', s.staleness)::text
                        || ' (allowed ' || s.allowed_staleness::text || ')'
                 ELSE 'fresh' END
-           || CASE WHEN s.refresh_overdue THEN '; its refresh_every is overdue' ELSE '' END
+           || CASE WHEN s.refresh_overdue THEN '; its refresh_every is overdue'
+                   WHEN s.refresh_overdue IS NULL THEN '; its refresh_every is out of range, so whether it is overdue is unknown'
+                   ELSE '' END
       FROM s WHERE s.kind = 'matview'
     UNION ALL
     SELECT 'append_only', s.object,
@@ -492,11 +521,14 @@ AS $$
     UNION ALL
     SELECT 'verification', s.object,
            CASE WHEN s.last_result = 'problems' THEN 'critical'
-                WHEN s.last_result = 'error' OR s.verification_overdue THEN 'warning'
+                WHEN s.last_result = 'error' OR s.verification_overdue
+                     OR s.verification_overdue IS NULL THEN 'warning'
                 ELSE 'ok' END,
            s.headline
            || CASE WHEN s.last_result = 'error' THEN ': the last verification failed: ' || s.last_error
                    WHEN s.verification_overdue THEN '; the scheduled verification is overdue'
+                   WHEN s.verification_overdue IS NULL
+                     THEN '; the schedule''s interval is out of range, so whether it is overdue is unknown'
                    ELSE '' END
       FROM s WHERE s.kind = 'hash_chain'
 $$;
@@ -560,12 +592,12 @@ AS $$
     UNION ALL
     SELECT 10, 'wallet_ops_partition_runway_seconds', 'Seconds from now to the end of the partitions made ahead of time (0 when no partition holds the current time).', 'gauge',
            ARRAY['table'], ARRAY[s.object],
-           GREATEST(COALESCE(pg_catalog.date_part('epoch', s.runway_until - at), 0), 0)
+           GREATEST(COALESCE(pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at)), 0), 0)
       FROM s WHERE s.kind = 'partitions'
     UNION ALL
     SELECT 11, 'wallet_ops_partition_runway_periods', 'Runway in periods of the table (below 1 is a warning).', 'gauge',
            ARRAY['table'], ARRAY[s.object],
-           GREATEST(COALESCE(pg_catalog.date_part('epoch', s.runway_until - at)
+           GREATEST(COALESCE(pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at))
                              / pg_catalog.date_part('epoch', s.period_length), 0), 0)
       FROM s WHERE s.kind = 'partitions'
     UNION ALL
@@ -599,7 +631,7 @@ AS $$
       FROM s WHERE s.kind = 'hash_chain'
     UNION ALL
     SELECT 42, 'wallet_ops_chain_verification_overdue', '1 when a scheduled verification has not run for twice its interval.', 'gauge',
-           ARRAY['table'], ARRAY[s.object], CASE WHEN s.verification_overdue THEN 1 ELSE 0 END
+           ARRAY['table'], ARRAY[s.object], s.verification_overdue::int
       FROM s WHERE s.kind = 'hash_chain'
     UNION ALL
     SELECT 50, 'wallet_ops_last_run_timestamp_seconds', 'Unix time of the last maintenance, refresh or verification run of an object.', 'gauge',
