@@ -124,11 +124,12 @@ for install in "${installs[@]}"; do
   bindir=$("$PG_CONFIG" --bindir)
   echo "##### PostgreSQL $version ($PG_CONFIG)"
 
-  # build in a copy of its own, so versions never share object files
+  # build in a copy of its own, so versions never share object files; a
+  # compiler warning on any version fails the run
   work=$(mktemp -d /tmp/wallet_ops-test.XXXXXX)
   cp -a "$top/." "$work/"
   rm -rf "$work/.git"
-  (cd "$work" && { make -s PG_CONFIG="$PG_CONFIG" clean >/dev/null 2>&1; true; } && make -s PG_CONFIG="$PG_CONFIG" >/dev/null &&
+  (cd "$work" && { make -s PG_CONFIG="$PG_CONFIG" clean >/dev/null 2>&1; true; } && make -s PG_CONFIG="$PG_CONFIG" COPT=-Werror >/dev/null &&
      make -s PG_CONFIG="$PG_CONFIG" install >/dev/null) ||
     { echo "build or install failed on PostgreSQL $version" >&2; exit 1; }
   chown -R postgres: "$work"

@@ -270,9 +270,10 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 							name)));
 		/* each field bounded: the worker adds it to times */
 		if (secs > MATVIEW_MAX_REFRESH_SECONDS ||
-			Abs(every->month) > 100 * MONTHS_PER_YEAR ||
-			Abs(every->day) > 100 * 366 ||
-			Abs(every->time) / USECS_PER_SEC > MATVIEW_MAX_REFRESH_SECONDS)
+			every->month > 100 * MONTHS_PER_YEAR || every->month < -100 * MONTHS_PER_YEAR ||
+			every->day > 100 * 366 || every->day < -100 * 366 ||
+			every->time / USECS_PER_SEC > MATVIEW_MAX_REFRESH_SECONDS ||
+			every->time / USECS_PER_SEC < -MATVIEW_MAX_REFRESH_SECONDS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("refresh interval of materialized view \"%s\" is too long",
