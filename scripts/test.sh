@@ -12,7 +12,7 @@
 # The suites run on every PostgreSQL version in WALLET_OPS_PG_VERSIONS
 # (default "15 18"): 15 is Debian 12's package, the others are built from
 # Debian's source packages by scripts/build-pg.sh and cached outside the
-# clone (a cold build takes about 10 minutes on 2 cores, a cached one none).
+# clone (a cold build takes about 6 minutes on 2 cores, a cached one none).
 # A matrix of version x suite with pass/fail counts ends the run; a failure
 # on any version fails it.  The later versions' TAP tests get
 # WALLET_OPS_OLD_PG_CONFIG, the first version's pg_config, for the tests
