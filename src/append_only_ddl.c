@@ -583,7 +583,11 @@ check_create_trigger(CreateTrigStmt *stmt)
 	ours = list_length(funcname) == 2 &&
 		strcmp(strVal(linitial(funcname)), WALLET_OPS_SCHEMA) == 0 &&
 		strcmp(strVal(lsecond(funcname)), func) == 0;
-	if (!ours || stmt->replace)
+#if PG_VERSION_NUM >= 140000
+	if (stmt->replace)			/* CREATE OR REPLACE TRIGGER, new in 14 */
+		ours = false;
+#endif
+	if (!ours)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("trigger name \"%s\" is reserved for wallet_ops", stmt->trigname),
@@ -658,8 +662,10 @@ type_contains(Oid typid, Oid target, int depth)
 		return type_contains(get_element_type(typid), target, depth + 1);
 	if (type_is_range(typid))
 		return type_contains(get_range_subtype(typid), target, depth + 1);
+#if PG_VERSION_NUM >= 140000
 	if (type_is_multirange(typid))
 		return type_contains(get_multirange_range(typid), target, depth + 1);
+#endif
 	relid = get_typ_typrelid(typid);
 	if (OidIsValid(relid))
 	{

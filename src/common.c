@@ -25,6 +25,9 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#if PG_VERSION_NUM < 140000
+#include "catalog/indexing.h"	/* ExtensionOidIndexId */
+#endif
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"

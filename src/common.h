@@ -23,6 +23,11 @@
 #include "utils/relcache.h"
 #include "utils/tuplestore.h"
 
+/* strtoi64() came with PostgreSQL 15. */
+#if PG_VERSION_NUM < 150000
+#define strtoi64(str, endptr, base) ((int64) strtoll(str, endptr, base))
+#endif
+
 /* The schema every object of the extension lives in (not relocatable). */
 #define WALLET_OPS_SCHEMA "wallet_ops"
 
