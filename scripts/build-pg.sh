@@ -49,10 +49,21 @@ fi
 # deb-src lines for the newer suites, from the system's own archive URI
 apt_dir=$cache/apt
 mkdir -p "$apt_dir/lists/partial"
-uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-[ -n "$uri" ] || uri=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-[ -n "$uri" ] || { echo "build-pg.sh: no Debian archive URI in /etc/apt" >&3; exit 1; }
-printf 'deb-src %s %s main\n' "$uri" trixie "$uri" sid "$uri" bookworm > "$apt_dir/sources.list"
+# deb-src lines from the system's own archive URIs: the main archive for
+# the suites that carry newer and older majors, the security archive for
+# their updates
+: > "$apt_dir/sources.list"
+for uri in $(awk '/^URIs:/ {print $2}' /etc/apt/sources.list.d/*.sources 2>/dev/null) \
+           $(awk '$1 == "deb" {print $2}' /etc/apt/sources.list 2>/dev/null); do
+  case $uri in
+    *security*) suites="trixie-security bullseye-security" ;;
+    *) suites="trixie sid bookworm bullseye" ;;
+  esac
+  for suite in $suites; do
+    printf 'deb-src %s %s main\n' "$uri" "$suite" >> "$apt_dir/sources.list"
+  done
+done
+[ -s "$apt_dir/sources.list" ] || { echo "build-pg.sh: no Debian archive URI in /etc/apt" >&3; exit 1; }
 apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=/dev/null
           -o "Dir::State::Lists=$apt_dir/lists" -o APT::Get::List-Cleanup=0)
 apt-get "${apt_opts[@]}" update -qq
