@@ -15,8 +15,9 @@
 # clone (a cold build takes about 6 minutes on 2 cores, a cached one none).
 # A matrix of version x suite with pass/fail counts ends the run; a failure
 # on any version fails it.  The later versions' TAP tests get
-# WALLET_OPS_OLD_PG_CONFIG, the first version's pg_config, for the tests
-# that cross versions.
+# WALLET_OPS_OLD_PG_CONFIG, the first version's pg_config, for the dump and
+# restore across versions, and WALLET_OPS_UPGRADE_FROM_PG_CONFIG, a 15
+# built from source by scripts/build-pg.sh, for pg_upgrade.
 #
 # PG_CONFIG=/path/to/pg_config runs on that installation only (see
 # scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.
@@ -27,7 +28,7 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(structure regress isolation tap pgtap)
 
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS,WALLET_OPS_PG_VERSIONS,WALLET_OPS_PG_CACHE,WALLET_OPS_OLD_PG_CONFIG bash "$0" "$@"
+  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS,WALLET_OPS_PG_VERSIONS,WALLET_OPS_PG_CACHE,WALLET_OPS_OLD_PG_CONFIG,WALLET_OPS_UPGRADE_FROM_PG_CONFIG bash "$0" "$@"
 fi
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
@@ -36,6 +37,7 @@ fi
 
 # the installations to test, as "version pg_config" pairs
 installs=()
+PG_CONFIG_GIVEN=${PG_CONFIG:-}
 if [ -n "${PG_CONFIG:-}" ]; then
   installs+=("$("$PG_CONFIG" --version | awk '{print int($2)}') $PG_CONFIG")
 else
@@ -114,6 +116,31 @@ run_pgtap() {
 }
 
 old_pg_config_given=${WALLET_OPS_OLD_PG_CONFIG:-}
+
+# pg_upgrade to a later version (t/004_upgrade_major.pl) starts from a 15
+# built from Debian's source: the packaged 15 stamps every column with an
+# attribute option (pg_attver) that later versions refuse to restore.
+newest=0
+for install in "${installs[@]}"; do
+  [ "${install%% *}" -gt "$newest" ] && newest=${install%% *}
+done
+if [ -z "${WALLET_OPS_UPGRADE_FROM_PG_CONFIG:-}" ] && [ "$newest" -gt 15 ] && [ -z "${PG_CONFIG_GIVEN:-}" ]; then
+  if from=$(bash "$top/scripts/build-pg.sh" 15); then
+    copy=$(mktemp -d /tmp/wallet_ops-upgrade-from.XXXXXX)
+    cp -a "$top/." "$copy/"
+    if (cd "$copy" && { make -s PG_CONFIG="$from" clean >/dev/null 2>&1; true; } &&
+        make -s PG_CONFIG="$from" COPT=-Werror >/dev/null && make -s PG_CONFIG="$from" install >/dev/null); then
+      chmod -R a+rX "$(dirname "$(dirname "$from")")"
+      export WALLET_OPS_UPGRADE_FROM_PG_CONFIG=$from
+    else
+      echo "could not install wallet_ops into the PostgreSQL 15 built from source" >&2; exit 1
+    fi
+    rm -rf "$copy"
+  else
+    echo "PostgreSQL 15 could not be built from source, for t/004_upgrade_major.pl" >&2; exit 1
+  fi
+fi
+
 declare -A matrix
 failed_suites=()
 kept=()

@@ -3,14 +3,12 @@
 # bytes, append-only protection holds, and the worker maintains the
 # upgraded database without further steps.
 #
-# The old installation is the one whose pg_config WALLET_OPS_UPGRADE_FROM_PG_CONFIG
-# names; wallet_ops must be installed there.  Skipped otherwise: nothing
-# sets it yet.  On this machine, pg_upgrade from the packaged PostgreSQL
-# 15.20 to 18.6 built by scripts/build-pg.sh fails before wallet_ops is
-# reached: the packaged 15.20 stamps an attribute option pg_attver on every
-# column (CREATE TABLE t (a int) gives attoptions {pg_attver=...}, and it
-# cannot be reset), which pg_restore of 18.6 refuses ("unrecognized
-# parameter").  The versions issue has to settle that first.
+# The old installation is the one whose pg_config
+# WALLET_OPS_UPGRADE_FROM_PG_CONFIG names, with wallet_ops installed there;
+# skipped otherwise.  scripts/test.sh sets it, on versions after 15, to a
+# PostgreSQL 15 built from Debian's source: the packaged 15.20 of this
+# machine stamps an attribute option pg_attver on every column (it cannot
+# be reset), which pg_restore of 18 refuses ("unrecognized parameter").
 use strict;
 use warnings;
 use File::Basename;
