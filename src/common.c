@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "utils/fmgroids.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -221,6 +222,16 @@ WalletOpsRelationLock(Oid relid, LOCKMODE lockmode)
 		UnlockRelationOid(relid, lockmode);
 		report_missing_relation(relid);
 	}
+}
+
+bool
+WalletOpsOwnsRelation(Oid relid, Oid roleid)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(RelationRelationId, relid, roleid);
+#else
+	return pg_class_ownercheck(relid, roleid);
+#endif
 }
 
 /* "schema.name" of an open relation, each part quoted as needed. */

@@ -69,6 +69,9 @@ extern Relation WalletOpsRelationOpen(Oid relid, LOCKMODE lockmode);
 extern void WalletOpsRelationLock(Oid relid, LOCKMODE lockmode);
 extern char *WalletOpsRelationQualifiedName(Relation rel);
 
+/* Whether roleid owns relid (directly or through role membership). */
+extern bool WalletOpsOwnsRelation(Oid relid, Oid roleid);
+
 /*
  * ERROR (42501) unless relid may be put under one of wallet_ops' guards
  * (append-only, hash chain, managed partitions, managed view, watched

@@ -52,11 +52,7 @@ caller_may_maintain(Oid relid)
 {
 	if (MyBackendType == B_BG_WORKER || superuser())
 		return true;
-#if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, relid, GetUserId());
-#else
-	return pg_class_ownercheck(relid, GetUserId());
-#endif
+	return WalletOpsOwnsRelation(relid, GetUserId());
 }
 
 static List *

@@ -83,22 +83,6 @@ static List *fetch_due(Oid only_relid, List *exclude, Oid owner, MemoryContext c
  * ------------------------------------------------------------------------
  */
 
-static bool
-role_owns_relation(Oid relid, Oid roleid)
-{
-#if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, relid, roleid);
-#else
-	return pg_class_ownercheck(relid, roleid);
-#endif
-}
-
-static bool
-owns_relation(Oid relid)
-{
-	return role_owns_relation(relid, GetUserId());
-}
-
 static double
 interval_seconds(Interval *iv)
 {
@@ -218,7 +202,7 @@ check_matview(Oid mvoid, bool must_own)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a materialized view", name),
 				 errhint("Only materialized views can be refreshed by wallet_ops.")));
-	if (must_own && !owns_relation(mvoid))
+	if (must_own && !WalletOpsOwnsRelation(mvoid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of materialized view %s", name),
@@ -617,7 +601,7 @@ fetch_due(Oid only_relid, List *exclude, Oid owner, MemoryContext cxt)
 		DueView    *dv;
 
 		if (list_member_oid(exclude, mvoid) ||
-			(OidIsValid(owner) && !role_owns_relation(mvoid, owner)))
+			(OidIsValid(owner) && !WalletOpsOwnsRelation(mvoid, owner)))
 			continue;
 		dv = palloc(sizeof(DueView));
 		dv->mvoid = mvoid;
@@ -650,7 +634,7 @@ check_managed(Oid mvoid, Oid owner)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("materialized view \"%s\" is not managed", name),
 				 errhint("Call wallet_ops.manage_matview() first, or wallet_ops.refresh_matview() to refresh it once.")));
-	if (OidIsValid(owner) && !role_owns_relation(mvoid, owner))
+	if (OidIsValid(owner) && !WalletOpsOwnsRelation(mvoid, owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of materialized view %s", name)));
