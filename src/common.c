@@ -50,6 +50,7 @@ bool		wallet_ops_enabled = true;
 char	   *wallet_ops_role = NULL;
 char	   *wallet_ops_databases = NULL;
 int			wallet_ops_job_log_retention = 30 * 24 * 60;
+int			wallet_ops_max_workers = 2;
 bool		wallet_ops_preloaded = false;
 
 void
@@ -108,6 +109,17 @@ WalletOpsDefineSettings(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MIN,
 							NULL, NULL, NULL);
+
+	/* a postmaster setting can only be defined while the server starts */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("wallet_ops.max_workers",
+								"Sets how many wallet_ops workers may run at once, whatever the number of databases.",
+								"Each counts against max_worker_processes, as does the launcher.",
+								&wallet_ops_max_workers,
+								2, 1, 64,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("wallet_ops");

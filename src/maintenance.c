@@ -112,6 +112,13 @@ MaintenanceStepObjects(MaintenanceStep step, Oid only_relid)
 	return NIL;					/* keep compiler quiet */
 }
 
+bool
+MaintenanceNeedsTicks(void)
+{
+	return PartitionsManagedTables() != NIL || VerificationAnyScheduled() ||
+		MatviewsNeedTicks();
+}
+
 void
 MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at, Oid as_role,
 				   ActionReport *report)

@@ -59,4 +59,12 @@ extern List *MaintenanceStepObjects(MaintenanceStep step, Oid only_relid);
 extern void MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at,
 							   Oid as_role, ActionReport *report);
 
+/*
+ * Whether this database needs a tick every naptime: something has its
+ * partitions managed or its verification scheduled, a view is refreshed
+ * at intervals or is due now.  Otherwise a tick comes only when something
+ * wakes the launcher (a view's source changed, something was managed).
+ */
+extern bool MaintenanceNeedsTicks(void);
+
 #endif							/* WALLET_OPS_MAINTENANCE_H */

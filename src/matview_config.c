@@ -43,6 +43,7 @@
 
 #include "matview_config.h"
 #include "common.h"
+#include "pool.h"
 
 /* The caller's user, saved while a statement runs as the tables' owner. */
 typedef struct OwnerSpi
@@ -187,6 +188,9 @@ MatviewConfigAdd(Oid mvoid, Interval *every, bool on_change,
 			elog(ERROR, "could not record view state: %s", SPI_result_code_string(ret));
 	}
 	owner_spi_finish(&owner);
+	/* the database may have had nothing for the worker to do until now */
+	if (added)
+		PoolWakeAtCommit(false);
 	return added;
 }
 
@@ -249,22 +253,34 @@ MatviewConfigOnChangeViews(void)
 	return mvs;
 }
 
-bool
-MatviewConfigAnyOnChange(void)
+/* Whether a row of wallet_ops.matviews satisfies query (a SELECT 1). */
+static bool
+matviews_any(const char *query)
 {
 	OwnerSpi	owner;
 	int			ret;
 	bool		found;
 
 	owner_spi_connect(&owner);
-	ret = SPI_execute("SELECT 1 FROM wallet_ops.matviews WHERE on_change LIMIT 1",
-					  false, 1);
+	ret = SPI_execute(query, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.matviews: %s",
 			 SPI_result_code_string(ret));
 	found = SPI_processed > 0;
 	owner_spi_finish(&owner);
 	return found;
+}
+
+bool
+MatviewConfigAnyOnChange(void)
+{
+	return matviews_any("SELECT 1 FROM wallet_ops.matviews WHERE on_change LIMIT 1");
+}
+
+bool
+MatviewConfigAnyTimed(void)
+{
+	return matviews_any("SELECT 1 FROM wallet_ops.matviews WHERE refresh_every IS NOT NULL LIMIT 1");
 }
 
 List *
@@ -472,6 +488,9 @@ MatviewConfigRecordChange(Oid relid)
 
 	if (!OidIsValid(changes))
 		elog(ERROR, "relation \"%s.matview_changes\" does not exist", WALLET_OPS_SCHEMA);
+
+	/* a database whose views were all fresh gets no ticks until this */
+	PoolWakeAtCommit(false);
 
 	rel = table_open(changes, RowExclusiveLock);
 	if (!rel->rd_rel->relhasindex && RelationGetDescr(rel)->natts == 3)

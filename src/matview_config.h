@@ -49,6 +49,9 @@ extern List *MatviewConfigOnChangeViews(void);
 /* True when some managed view is refreshed on change. */
 extern bool MatviewConfigAnyOnChange(void);
 
+/* Whether a managed view is refreshed at least every some interval. */
+extern bool MatviewConfigAnyTimed(void);
+
 /* Forget managed views no longer in pg_class; returns their OIDs. */
 extern List *MatviewConfigDeleteVanished(void);
 

@@ -508,6 +508,14 @@ MatviewsDueViews(void)
 	return MatviewConfigDue(InvalidOid, NULL);
 }
 
+bool
+MatviewsNeedTicks(void)
+{
+	if (!MatviewConfigInstalled())
+		return false;
+	return MatviewConfigAnyTimed() || MatviewConfigDue(InvalidOid, NULL) != NIL;
+}
+
 /*
  * Forget the change rows every view has seen, in a subtransaction: a
  * failure here is only a warning, and does not undo the refreshes.

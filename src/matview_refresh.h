@@ -32,6 +32,13 @@ extern void MatviewsRunMaintenance(Oid only_relid, ActionReport *report);
 extern List *MatviewsDueViews(void);
 
 /*
+ * Whether the views need the worker at intervals: one has a refresh_every,
+ * or one is due now (a refresh may fail and must be retried).  Views
+ * refreshed only on change need it only when a change wakes the launcher.
+ */
+extern bool MatviewsNeedTicks(void);
+
+/*
  * Removes, and records in job_log, the configuration of managed views that
  * were dropped behind the event triggers' back.
  */

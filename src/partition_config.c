@@ -31,6 +31,7 @@
 #include "job_log.h"
 #include "partition_config.h"
 #include "common.h"
+#include "pool.h"
 
 /* Limits on input. */
 #define MAX_PREMAKE		1000
@@ -234,6 +235,7 @@ PartitionConfigInsert(const PartConfig *cfg)
 		elog(ERROR, "could not insert into wallet_ops.partition_config: %s",
 			 SPI_result_code_string(ret));
 	SPI_finish();
+	PoolWakeAtCommit(false);
 }
 
 bool

@@ -387,6 +387,23 @@ VerificationRunScheduled(Oid only_relid, ActionReport *report)
 }
 
 bool
+VerificationAnyScheduled(void)
+{
+	WalletOpsOwnerContext owner_ctx;
+	bool		found;
+
+	SPI_connect();
+	WalletOpsOwnerBegin(&owner_ctx);
+	if (SPI_execute("SELECT 1 FROM wallet_ops.verification_schedule LIMIT 1",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read wallet_ops.verification_schedule");
+	found = SPI_processed > 0;
+	WalletOpsOwnerEnd(&owner_ctx);
+	SPI_finish();
+	return found;
+}
+
+bool
 VerificationIsScheduled(Oid relid)
 {
 	Oid			types[1] = {OIDOID};

@@ -24,7 +24,8 @@
  */
 extern void VerificationRunScheduled(Oid only_relid, ActionReport *report);
 
-/* Whether relid's verification is scheduled. */
+/* Whether relid's verification is scheduled; whether any table's is. */
 extern bool VerificationIsScheduled(Oid relid);
+extern bool VerificationAnyScheduled(void);
 
 #endif							/* WALLET_OPS_SCHEDULED_VERIFY_H */

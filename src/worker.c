@@ -1,28 +1,36 @@
 /*-------------------------------------------------------------------------
  *
  * worker.c
- *		The background workers of wallet_ops: a launcher, and one
- *		maintenance worker per database where the extension is installed.
+ *		The background workers of wallet_ops: a launcher, and a bounded
+ *		pool of workers that each do one database's tick and leave.
  *
  * The launcher is a static worker started when the server is ready for
  * connections (BgWorkerStart_RecoveryFinished: never on a hot standby, at
- * promotion otherwise).  It connects to no database, reads pg_database every
- * wallet_ops.naptime and starts a dynamic worker for each database that
- * allows connections, is not a template, is allowed by wallet_ops.databases
- * and has no worker yet.  The workers register themselves in a small array
- * in shared memory.  A worker whose database turns out not to have the
- * extension marks its slot "no extension" and exits; it is not started again
- * until CREATE EXTENSION wallet_ops (whose script calls _worker_notify())
- * commits in that database and pokes the launcher.  DROP EXTENSION pokes
- * the worker, which then finds the extension gone and exits; DROP DATABASE
- * stops it so that the drop is not refused because of it.
+ * promotion otherwise).  It connects to no database.  It keeps, in its own
+ * memory, every database that allows connections, is not a template and is
+ * allowed by wallet_ops.databases, with when its next tick is due and what
+ * its last worker found there:
  *
- * Each tick of a worker: one transaction to read the configuration and
- * purge old job_log rows, then one transaction per managed table (each
- * maintained in a subtransaction that catches and records its errors, with
- * DDL waiting at most wallet_ops.lock_timeout), then one for the
- * materialised views.  Any error that escapes is logged, recorded in
- * job_log, and the worker carries on with its next tick.
+ *	- no extension: never again, until CREATE EXTENSION wakes the launcher;
+ *	- nothing that needs the worker at intervals: only when woken (a source
+ *	  of a managed view changed, something was managed);
+ *	- recurring work: a tick one naptime after the last one started.
+ *
+ * Whenever one of the wallet_ops.max_workers slots is free, it starts a
+ * worker for the database whose tick is the most overdue.  The worker does
+ * that tick and exits: no database keeps a connection (CREATE DATABASE ...
+ * TEMPLATE works), none waits for a slot another holds while idle, and with
+ * D databases and W slots every database gets its tick within about
+ * naptime * ceil(D / W) plus the longest tick.  A database seen for the
+ * first time (the launcher started, CREATE EXTENSION, a new database) gets
+ * its first tick one naptime later, so that a migration that has just
+ * created the extension is not raced.
+ *
+ * A tick: one transaction to read the configuration, then each object of
+ * each maintenance step (maintenance.c) in a transaction of its own, with
+ * DDL waiting at most wallet_ops.lock_timeout; any error that escapes is
+ * logged and recorded in job_log, and the launcher schedules the next tick
+ * as usual.
  *
  * Copyright (c) 2026, wallet_ops developers
  *
@@ -36,17 +44,14 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/objectaccess.h"
 #include "catalog/pg_database.h"
-#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -55,13 +60,11 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
-#include "storage/lwlock.h"
 #include "storage/proc.h"
-#include "storage/shmem.h"
-#include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -74,74 +77,73 @@
 #include "common.h"
 #include "job_log.h"
 #include "maintenance.h"
+#include "pool.h"
 #include "worker.h"
-
-PG_FUNCTION_INFO_V1(wallet_ops_worker_notify);
 
 /* Exported for the postmaster to find them. */
 PGDLLEXPORT void WalletOpsLauncherMain(Datum main_arg);
 PGDLLEXPORT void WalletOpsWorkerMain(Datum main_arg);
 
-#define WORKER_SLOTS		64
-/* A database's worker is not started again sooner than this after a start. */
-#define RESTART_DELAY_MS	5000
-/* A slot claimed for a worker that never showed up is freed after this. */
+/* A failed worker is retried after this, doubled per failure up to naptime. */
+#define RETRY_DELAY_MS		5000
+/* After a failed start (no free background worker slot), wait this long. */
+#define SHORTAGE_RETRY_MS	5000
+/* A shortage is over when no start failed for this long. */
+#define SHORTAGE_FORGET_MS	600000
+/* A slot reserved for a worker that never showed up is freed after this. */
 #define START_TIMEOUT_MS	60000
-/* After DROP DATABASE stopped a worker, its database is left alone so long. */
-#define HOLD_AFTER_DROP_MS	10000
 
-typedef struct WorkerSlot
+/* The launcher's knowledge of one database. */
+typedef struct DatabaseEntry
 {
-	Oid			dboid;			/* InvalidOid: free */
-	pid_t		pid;			/* 0 until the worker has started */
-	bool		no_extension;	/* the database has no wallet_ops */
-	bool		recheck;		/* worker: look for the extension again */
-	TimestampTz started;		/* when the launcher started the worker */
-	TimestampTz hold_until;		/* do not start before (DROP DATABASE) */
-} WorkerSlot;
+	Oid			dboid;			/* hash key */
+	PoolFinding work;			/* what its last worker found; NOTHING: not
+								 * known yet */
+	TimestampTz due;			/* next tick; 0: none scheduled */
+	TimestampTz last_start;		/* when its last worker was started */
+	TimestampTz anchor;			/* a regular tick comes one naptime after */
+	int64		last_run_ms;	/* how long its last worker ran */
+	int			failures;		/* workers in a row that did not report */
+	int			slot;			/* its running worker's slot, or -1 */
+	bool		woken;			/* woken while its worker ran */
+	bool		woken_by_extension;
+	bool		listed;			/* in the last scan of pg_database */
+} DatabaseEntry;
 
-typedef struct WorkerShared
-{
-	slock_t		mutex;
-	pid_t		launcher_pid;
-	Oid			poked_dboid;	/* CREATE EXTENSION committed there */
-	WorkerSlot	slots[WORKER_SLOTS];
-} WorkerShared;
-
-static WorkerShared *worker_shared = NULL;
-
-#if PG_VERSION_NUM >= 150000
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static object_access_hook_type prev_object_access_hook = NULL;
-
-/* Backend side: pokes to send when the current transaction commits. */
-static bool poke_launcher_at_commit = false;
-static bool poke_worker_at_commit = false;
-static bool xact_callback_registered = false;
+/* Launcher side */
+static HTAB *databases = NULL;
+static BackgroundWorkerHandle **handles = NULL;
+/* workers running when a shortage began (-1: none), and its last failure */
+static int	shortage_running = -1;
+static TimestampTz last_start_failure = 0;
 
 /* Worker side */
 static int	my_slot = -1;
 static char my_dbname[NAMEDATALEN];
 static uint32 wait_event_main = 0;
 
-static void worker_shmem_request(void);
-static void worker_shmem_startup(void);
-static void worker_object_access(ObjectAccessType access, Oid classId,
-								 Oid objectId, int subId, void *arg);
-static void worker_xact_callback(XactEvent event, void *arg);
-static bool launcher_tick(BackgroundWorkerHandle **handles);
-static bool database_allowed(const char *dbname);
-static bool start_worker(Oid dboid, BackgroundWorkerHandle **handle);
-static void worker_detach(int code, Datum arg);
 static void launcher_detach(int code, Datum arg);
-static bool worker_tick(bool check_only);
+static void launcher_reap(TimestampTz now);
+static void launcher_take_wakes(TimestampTz now, bool *rescan);
+static void launcher_scan(TimestampTz now);
+static TimestampTz launcher_start_due(TimestampTz now);
+static void launcher_publish(void);
+static void schedule_wake(DatabaseEntry *db, bool extension_created, TimestampTz now);
+static void reschedule_all(void);
+static bool database_allowed(const char *dbname);
+static void worker_detach(int code, Datum arg);
+static PoolFinding worker_tick(void);
 static void wait_for(long timeout_ms);
 static void record_failure(const char *what, ErrorData *edata);
 
+static inline long
+naptime_ms(void)
+{
+	return (long) wallet_ops_naptime * 1000L;
+}
+
 /* ------------------------------------------------------------------------
- * Registration and shared memory
+ * Registration
  * ------------------------------------------------------------------------
  */
 
@@ -154,16 +156,7 @@ WalletOpsRegisterLauncher(void)
 	if (IsBinaryUpgrade)
 		return;
 
-#if PG_VERSION_NUM >= 150000
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = worker_shmem_request;
-#else
-	worker_shmem_request();
-#endif
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = worker_shmem_startup;
-	prev_object_access_hook = object_access_hook;
-	object_access_hook = worker_object_access;
+	PoolInstall();
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -176,165 +169,6 @@ WalletOpsRegisterLauncher(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-static void
-worker_shmem_request(void)
-{
-#if PG_VERSION_NUM >= 150000
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-#endif
-	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
-}
-
-static void
-worker_shmem_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	worker_shared = ShmemInitStruct("wallet_ops workers", sizeof(WorkerShared), &found);
-	if (!found)
-	{
-		memset(worker_shared, 0, sizeof(WorkerShared));
-		SpinLockInit(&worker_shared->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/* Slot of dboid, or -1; caller holds the mutex. */
-static int
-find_slot(Oid dboid)
-{
-	int			i;
-
-	for (i = 0; i < WORKER_SLOTS; i++)
-	{
-		if (worker_shared->slots[i].dboid == dboid)
-			return i;
-	}
-	return -1;
-}
-
-/* ------------------------------------------------------------------------
- * Backend side: CREATE EXTENSION, DROP EXTENSION and DROP DATABASE
- * ------------------------------------------------------------------------
- */
-
-static void
-register_xact_callback(void)
-{
-	if (!xact_callback_registered)
-	{
-		RegisterXactCallback(worker_xact_callback, NULL);
-		xact_callback_registered = true;
-	}
-}
-
-/*
- * Called by the install script: once CREATE EXTENSION commits, the launcher
- * starts a worker for this database.  Does nothing when the library was not
- * preloaded (there is no worker then).
- */
-Datum
-wallet_ops_worker_notify(PG_FUNCTION_ARGS)
-{
-	if (worker_shared != NULL)
-	{
-		register_xact_callback();
-		poke_launcher_at_commit = true;
-	}
-	PG_RETURN_VOID();
-}
-
-static void
-worker_object_access(ObjectAccessType access, Oid classId, Oid objectId,
-					 int subId, void *arg)
-{
-	if (prev_object_access_hook)
-		prev_object_access_hook(access, classId, objectId, subId, arg);
-
-	if (access != OAT_DROP || worker_shared == NULL)
-		return;
-
-	if (classId == ExtensionRelationId &&
-		objectId == get_extension_oid("wallet_ops", true))
-	{
-		/* the worker leaves once the drop is committed */
-		register_xact_callback();
-		poke_worker_at_commit = true;
-	}
-	else if (classId == DatabaseRelationId)
-	{
-		int			i;
-		pid_t		pid = 0;
-
-		/*
-		 * DROP DATABASE refuses to run while other sessions are connected:
-		 * stop our worker there and keep the launcher away for a while.
-		 */
-		SpinLockAcquire(&worker_shared->mutex);
-		i = find_slot(objectId);
-		if (i >= 0)
-		{
-			pid = worker_shared->slots[i].pid;
-			worker_shared->slots[i].hold_until =
-				TimestampTzPlusMilliseconds(GetCurrentTimestamp(), HOLD_AFTER_DROP_MS);
-		}
-		SpinLockRelease(&worker_shared->mutex);
-		if (pid > 0)
-			(void) kill(pid, SIGTERM);
-	}
-}
-
-static void
-worker_xact_callback(XactEvent event, void *arg)
-{
-	int			i;
-	pid_t		pid = 0;
-
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-	{
-		poke_launcher_at_commit = false;
-		poke_worker_at_commit = false;
-		return;
-	}
-	if (event != XACT_EVENT_COMMIT ||
-		(!poke_launcher_at_commit && !poke_worker_at_commit))
-		return;
-
-	SpinLockAcquire(&worker_shared->mutex);
-	i = find_slot(MyDatabaseId);
-	if (poke_launcher_at_commit)
-	{
-		/*
-		 * Forget that this database had no extension.  A worker may still be
-		 * finding that out from a snapshot taken before this commit: tell it,
-		 * so that it does not leave a marker behind (worker_leave).
-		 */
-		if (i >= 0 && worker_shared->slots[i].no_extension)
-			memset(&worker_shared->slots[i], 0, sizeof(WorkerSlot));
-		else if (i >= 0)
-			worker_shared->slots[i].recheck = true;
-		worker_shared->poked_dboid = MyDatabaseId;
-		pid = worker_shared->launcher_pid;
-	}
-	else if (i >= 0)
-	{
-		worker_shared->slots[i].recheck = true;
-		pid = worker_shared->slots[i].pid;
-	}
-	SpinLockRelease(&worker_shared->mutex);
-	poke_launcher_at_commit = false;
-	poke_worker_at_commit = false;
-
-	/* a background worker's SIGUSR1 handler sets its latch */
-	if (pid > 0)
-		(void) kill(pid, SIGUSR1);
-}
-
 /* ------------------------------------------------------------------------
  * The launcher
  * ------------------------------------------------------------------------
@@ -343,18 +177,18 @@ worker_xact_callback(XactEvent event, void *arg)
 static void
 launcher_detach(int code, Datum arg)
 {
-	SpinLockAcquire(&worker_shared->mutex);
-	if (worker_shared->launcher_pid == MyProcPid)
-		worker_shared->launcher_pid = 0;
-	SpinLockRelease(&worker_shared->mutex);
+	SpinLockAcquire(&pool_shared->mutex);
+	if (pool_shared->launcher_pid == MyProcPid)
+		pool_shared->launcher_pid = 0;
+	SpinLockRelease(&pool_shared->mutex);
 }
 
 void
 WalletOpsLauncherMain(Datum main_arg)
 {
-	BackgroundWorkerHandle *handles[WORKER_SLOTS];
-	MemoryContext tick_cxt;
-	bool		pending;
+	HASHCTL		ctl;
+	MemoryContext loop_cxt;
+	TimestampTz last_scan = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -364,35 +198,267 @@ WalletOpsLauncherMain(Datum main_arg)
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	pgstat_report_appname("wallet_ops launcher");
 
-	memset(handles, 0, sizeof(handles));
-	SpinLockAcquire(&worker_shared->mutex);
-	worker_shared->launcher_pid = MyProcPid;
-	SpinLockRelease(&worker_shared->mutex);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(DatabaseEntry);
+	databases = hash_create("wallet_ops databases", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	handles = MemoryContextAllocZero(TopMemoryContext,
+									 sizeof(BackgroundWorkerHandle *) * pool_shared->nslots);
+
+	SpinLockAcquire(&pool_shared->mutex);
+	pool_shared->launcher_pid = MyProcPid;
+	pool_shared->launcher_started = GetCurrentTimestamp();
+	/* every database is looked at anew: its wake-ups are covered */
+	pool_shared->nwakes = 0;
+	pool_shared->wake_overflow = false;
+	SpinLockRelease(&pool_shared->mutex);
 	before_shmem_exit(launcher_detach, (Datum) 0);
 
-	tick_cxt = AllocSetContextCreate(TopMemoryContext, "wallet_ops launcher",
+	loop_cxt = AllocSetContextCreate(TopMemoryContext, "wallet_ops launcher",
 									 ALLOCSET_DEFAULT_SIZES);
-	ereport(LOG, (errmsg("wallet_ops launcher started")));
+	ereport(LOG,
+			(errmsg("wallet_ops launcher started with %d worker slots",
+					pool_shared->nslots)));
 
 	for (;;)
 	{
 		MemoryContext old;
+		TimestampTz now;
+		TimestampTz next;
+		bool		rescan = false;
+		long		secs;
+		int			usecs;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
+			int			old_naptime = wallet_ops_naptime;
+
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			/* wallet_ops.databases may have changed */
+			rescan = true;
+			if (wallet_ops_naptime != old_naptime)
+				reschedule_all();
 		}
 
-		old = MemoryContextSwitchTo(tick_cxt);
-		pending = launcher_tick(handles);
+		old = MemoryContextSwitchTo(loop_cxt);
+		now = GetCurrentTimestamp();
+		launcher_reap(now);
+		launcher_take_wakes(now, &rescan);
+		if (rescan || last_scan == 0 ||
+			TimestampDifferenceExceeds(last_scan, now, naptime_ms()))
+		{
+			launcher_scan(now);
+			last_scan = now;
+		}
+		next = launcher_start_due(now);
+		launcher_publish();
 		MemoryContextSwitchTo(old);
-		MemoryContextReset(tick_cxt);
+		MemoryContextReset(loop_cxt);
 
-		/* come back sooner when a stopped worker waits for its restart */
-		wait_for(pending ? Min((long) wallet_ops_naptime * 1000L, RESTART_DELAY_MS) :
-				 (long) wallet_ops_naptime * 1000L);
+		/* the next scan of pg_database, at the latest */
+		next = Min(next, TimestampTzPlusMilliseconds(last_scan, naptime_ms()));
+		TimestampDifference(GetCurrentTimestamp(), next, &secs, &usecs);
+		wait_for(secs * 1000L + usecs / 1000 + 1);
+	}
+}
+
+/*
+ * Frees the slots of workers that are gone, and schedules their database's
+ * next tick from what they found.
+ */
+static void
+launcher_reap(TimestampTz now)
+{
+	int			i;
+
+	for (i = 0; i < pool_shared->nslots; i++)
+	{
+		PoolSlot	slot;
+		pid_t		pid;
+		bool		gone = false;
+		DatabaseEntry *db;
+
+		SpinLockAcquire(&pool_shared->mutex);
+		slot = pool_shared->slots[i];
+		SpinLockRelease(&pool_shared->mutex);
+		if (!OidIsValid(slot.dboid))
+			continue;
+
+		if (handles[i] != NULL)
+		{
+			if (GetBackgroundWorkerPid(handles[i], &pid) == BGWH_STOPPED)
+			{
+				pfree(handles[i]);
+				handles[i] = NULL;
+				gone = true;
+			}
+		}
+		else
+		{
+			/* left by an earlier launcher: the worker says when it is done */
+			gone = slot.exited ||
+				(slot.pid == 0 &&
+				 TimestampDifferenceExceeds(slot.started, now, START_TIMEOUT_MS));
+		}
+		if (!gone)
+			continue;
+
+		SpinLockAcquire(&pool_shared->mutex);
+		memset(&pool_shared->slots[i], 0, sizeof(PoolSlot));
+		SpinLockRelease(&pool_shared->mutex);
+
+		db = hash_search(databases, &slot.dboid, HASH_FIND, NULL);
+		if (db == NULL || db->slot != i)
+			continue;
+		db->slot = -1;
+		db->last_run_ms = (now - db->last_start) / 1000;
+		switch (slot.finding)
+		{
+			case POOL_FOUND_NOTHING:
+				/* it failed or was stopped: again soon, then less often */
+				db->failures++;
+				db->due = TimestampTzPlusMilliseconds(now,
+													  Min((long) RETRY_DELAY_MS << Min(db->failures - 1, 10),
+														  Max(naptime_ms(), RETRY_DELAY_MS)));
+				break;
+			case POOL_FOUND_NO_EXTENSION:
+			case POOL_FOUND_IDLE:
+				db->failures = 0;
+				db->work = slot.finding;
+				db->due = 0;
+				break;
+			case POOL_FOUND_RECURRING:
+				db->failures = 0;
+				db->work = slot.finding;
+				db->anchor = db->last_start;
+				db->due = TimestampTzPlusMilliseconds(db->anchor, naptime_ms());
+				break;
+		}
+		if (db->woken)
+		{
+			db->woken = false;
+			schedule_wake(db, db->woken_by_extension, now);
+			db->woken_by_extension = false;
+		}
+	}
+}
+
+/*
+ * A database was woken: CREATE EXTENSION there, or something to maintain
+ * changed.  Its next tick comes no later than one naptime after its last
+ * one started (or after now, for a database not yet known).
+ */
+static void
+schedule_wake(DatabaseEntry *db, bool extension_created, TimestampTz now)
+{
+	TimestampTz due;
+
+	if (db->slot >= 0)
+	{
+		/* its running worker may have read too early: decide when it ends */
+		db->woken = true;
+		db->woken_by_extension |= extension_created;
+		return;
+	}
+	if (extension_created || db->work == POOL_FOUND_NO_EXTENSION)
+		db->work = POOL_FOUND_NOTHING;
+	if (extension_created || db->last_start == 0)
+		due = TimestampTzPlusMilliseconds(now, naptime_ms());
+	else
+		due = Max(now, TimestampTzPlusMilliseconds(db->last_start, naptime_ms()));
+	if (db->due == 0 || due < db->due)
+	{
+		db->due = due;
+		db->anchor = TimestampTzPlusMilliseconds(due, -naptime_ms());
+	}
+}
+
+/*
+ * A new naptime applies at once: a database waiting for the old, longer
+ * one gets its tick if the new one has already passed.
+ */
+static void
+reschedule_all(void)
+{
+	HASH_SEQ_STATUS status;
+	DatabaseEntry *db;
+
+	hash_seq_init(&status, databases);
+	while ((db = hash_seq_search(&status)) != NULL)
+	{
+		if (db->due != 0 && db->failures == 0)
+			db->due = TimestampTzPlusMilliseconds(db->anchor, naptime_ms());
+	}
+}
+
+static DatabaseEntry *
+database_entry(Oid dboid, TimestampTz now)
+{
+	DatabaseEntry *db;
+	bool		found;
+
+	db = hash_search(databases, &dboid, HASH_ENTER, &found);
+	if (!found)
+	{
+		db->work = POOL_FOUND_NOTHING;
+		db->due = TimestampTzPlusMilliseconds(now, naptime_ms());
+		db->anchor = now;
+		db->last_start = 0;
+		db->last_run_ms = 0;
+		db->failures = 0;
+		db->slot = -1;
+		db->woken = false;
+		db->woken_by_extension = false;
+		db->listed = false;
+	}
+	return db;
+}
+
+static void
+launcher_take_wakes(TimestampTz now, bool *rescan)
+{
+	PoolWake	wakes[POOL_WAKES];
+	int			nwakes = 0;
+	bool		overflow;
+	int			i;
+
+	SpinLockAcquire(&pool_shared->mutex);
+	for (i = 0; i < pool_shared->nwakes; i++)
+	{
+		if (!pool_shared->wakes[i].seen)
+		{
+			wakes[nwakes++] = pool_shared->wakes[i];
+			pool_shared->wakes[i].seen = true;
+		}
+	}
+	overflow = pool_shared->wake_overflow;
+	pool_shared->wake_overflow = false;
+	SpinLockRelease(&pool_shared->mutex);
+
+	for (i = 0; i < nwakes; i++)
+	{
+		DatabaseEntry *db;
+
+		db = hash_search(databases, &wakes[i].dboid, HASH_FIND, NULL);
+		if (db == NULL)
+		{
+			/* a database created since the last scan: check it is allowed */
+			db = database_entry(wakes[i].dboid, now);
+			*rescan = true;
+		}
+		schedule_wake(db, wakes[i].extension_created, now);
+	}
+	if (overflow)
+	{
+		HASH_SEQ_STATUS status;
+		DatabaseEntry *db;
+
+		/* more databases woke at once than the list holds: wake them all */
+		hash_seq_init(&status, databases);
+		while ((db = hash_seq_search(&status)) != NULL)
+			schedule_wake(db, false, now);
 	}
 }
 
@@ -421,10 +487,61 @@ database_allowed(const char *dbname)
 	return found;
 }
 
+/*
+ * Brings the list of databases up to date with pg_database: templates and
+ * databases that refuse connections are never served (CREATE DATABASE
+ * needs its template idle), nor those wallet_ops.databases leaves out.
+ */
+static void
+launcher_scan(TimestampTz now)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	HASH_SEQ_STATUS status;
+	DatabaseEntry *db;
+
+	if (RecoveryInProgress())
+		return;
+
+	hash_seq_init(&status, databases);
+	while ((db = hash_seq_search(&status)) != NULL)
+		db->listed = false;
+
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database form = (Form_pg_database) GETSTRUCT(tup);
+
+		if (!form->datallowconn || form->datistemplate)
+			continue;
+		if (!database_allowed(NameStr(form->datname)))
+			continue;
+		db = database_entry(form->oid, now);
+		db->listed = true;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+
+	/* dropped, or no longer to be served; a running worker leaves by itself */
+	hash_seq_init(&status, databases);
+	while ((db = hash_seq_search(&status)) != NULL)
+	{
+		if (!db->listed && db->slot < 0)
+			(void) hash_search(databases, &db->dboid, HASH_REMOVE, NULL);
+	}
+}
+
 static bool
-start_worker(Oid dboid, BackgroundWorkerHandle **handle)
+start_worker(int slot, Oid dboid)
 {
 	BackgroundWorker worker;
+	MemoryContext old;
+	bool		started;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -434,198 +551,164 @@ start_worker(Oid dboid, BackgroundWorkerHandle **handle)
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "WalletOpsWorkerMain");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "wallet_ops worker for database %u", dboid);
 	snprintf(worker.bgw_type, BGW_MAXLEN, "wallet_ops worker");
-	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+	worker.bgw_main_arg = Int32GetDatum(slot);
 	worker.bgw_notify_pid = MyProcPid;
 
-	return RegisterDynamicBackgroundWorker(&worker, handle);
-}
-
-/* When the launcher last started a worker for each database. */
-static Oid	recent_db[WORKER_SLOTS];
-static TimestampTz recent_start[WORKER_SLOTS];
-
-static bool
-restart_allowed(Oid dboid, TimestampTz now)
-{
-	int			i;
-
-	for (i = 0; i < WORKER_SLOTS; i++)
-	{
-		if (recent_db[i] == dboid)
-			return TimestampDifferenceExceeds(recent_start[i], now, RESTART_DELAY_MS);
-	}
-	return true;
-}
-
-static void
-note_start(Oid dboid, TimestampTz now)
-{
-	int			i;
-	int			oldest = 0;
-
-	for (i = 0; i < WORKER_SLOTS; i++)
-	{
-		if (recent_db[i] == dboid || !OidIsValid(recent_db[i]))
-		{
-			oldest = i;
-			break;
-		}
-		if (recent_start[i] < recent_start[oldest])
-			oldest = i;
-	}
-	recent_db[oldest] = dboid;
-	recent_start[oldest] = now;
+	/* the handle outlives the loop's memory context */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	started = RegisterDynamicBackgroundWorker(&worker, &handles[slot]);
+	MemoryContextSwitchTo(old);
+	return started;
 }
 
 /*
- * One pass of the launcher: start a worker for every database that should
- * have one and has none.  handles[i] belongs to slot i.  Returns true when
- * a database still waits for its worker (restart delay, no free slot).
+ * Starts workers for the most overdue databases while slots are free.
+ * Returns when the launcher must look again at the latest (a worker's exit
+ * wakes it sooner).
  */
-static bool
-launcher_tick(BackgroundWorkerHandle **handles)
+static TimestampTz
+launcher_start_due(TimestampTz now)
 {
-	bool		pending = false;
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	List	   *dbs = NIL;
-	ListCell   *lc;
-	TimestampTz now = GetCurrentTimestamp();
-	int			i;
-	Oid			poked;
+	TimestampTz next = DT_NOEND;
 
-	/* a database where the extension was just created waits for nothing */
-	SpinLockAcquire(&worker_shared->mutex);
-	poked = worker_shared->poked_dboid;
-	worker_shared->poked_dboid = InvalidOid;
-	SpinLockRelease(&worker_shared->mutex);
-	for (i = 0; OidIsValid(poked) && i < WORKER_SLOTS; i++)
+	if (!wallet_ops_enabled || RecoveryInProgress())
+		return next;
+
+	for (;;)
 	{
-		if (recent_db[i] == poked)
-			recent_db[i] = InvalidOid;
-	}
+		HASH_SEQ_STATUS status;
+		DatabaseEntry *db;
+		DatabaseEntry *most_overdue = NULL;
+		int			slot = -1;
+		int			running;
+		int			i;
+		bool		held = false;
+		bool		shortage_over;
 
-	/* forget workers that are gone or never started, and expired holds */
-	for (i = 0; i < WORKER_SLOTS; i++)
-	{
-		WorkerSlot *slot = &worker_shared->slots[i];
-		pid_t		pid;
-		bool		stopped = false;
-
-		if (handles[i] != NULL &&
-			GetBackgroundWorkerPid(handles[i], &pid) == BGWH_STOPPED)
+		SpinLockAcquire(&pool_shared->mutex);
+		running = 0;
+		for (i = 0; i < pool_shared->nslots; i++)
 		{
-			pfree(handles[i]);
-			handles[i] = NULL;
-			stopped = true;
+			if (OidIsValid(pool_shared->slots[i].dboid) || handles[i] != NULL)
+				running++;
+			else if (slot < 0)
+				slot = i;
 		}
-		SpinLockAcquire(&worker_shared->mutex);
-		if (OidIsValid(slot->dboid) && slot->pid == 0 && !slot->no_extension)
+		hash_seq_init(&status, databases);
+		while ((db = hash_seq_search(&status)) != NULL)
 		{
-			if (slot->hold_until != 0)
+			if (db->slot >= 0 || db->due == 0 || db->work == POOL_FOUND_NO_EXTENSION)
+				continue;
+			if (db->due > now)
 			{
-				if (slot->hold_until <= now)
-					memset(slot, 0, sizeof(WorkerSlot));
+				next = Min(next, db->due);
+				continue;
 			}
-			else if (stopped ||
-					 (handles[i] == NULL &&
-					  TimestampDifferenceExceeds(slot->started, now, START_TIMEOUT_MS)))
-				slot->dboid = InvalidOid;
-		}
-		SpinLockRelease(&worker_shared->mutex);
-	}
-
-	if (!RecoveryInProgress())
-	{
-		StartTransactionCommand();
-		(void) GetTransactionSnapshot();
-		rel = table_open(DatabaseRelationId, AccessShareLock);
-		scan = table_beginscan_catalog(rel, 0, NULL);
-		while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
-		{
-			Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
-
-			/* templates are never connected to: CREATE DATABASE needs them idle */
-			if (!db->datallowconn || db->datistemplate)
+			if (PoolHeld(db->dboid, now))
+			{
+				held = true;
 				continue;
-			if (!database_allowed(NameStr(db->datname)))
-				continue;
-			dbs = lappend_oid(dbs, db->oid);
+			}
+			if (most_overdue == NULL || db->due < most_overdue->due)
+				most_overdue = db;
 		}
-		table_endscan(scan);
-		table_close(rel, AccessShareLock);
-		CommitTransactionCommand();
+		SpinLockRelease(&pool_shared->mutex);
 
-		/* markers of databases that are gone or no longer served */
-		SpinLockAcquire(&worker_shared->mutex);
-		for (i = 0; i < WORKER_SLOTS; i++)
+		/* a DROP DATABASE keeps it waiting: look again in a second */
+		if (held)
+			next = Min(next, TimestampTzPlusMilliseconds(now, 1000));
+		if (most_overdue == NULL || slot < 0)
+			return next;	/* a worker's exit wakes the launcher */
+
+		/* short of slots: no more than then until the next retry */
+		if (shortage_running >= 0 && running >= shortage_running &&
+			!TimestampDifferenceExceeds(last_start_failure, now, SHORTAGE_RETRY_MS))
+			return Min(next, TimestampTzPlusMilliseconds(last_start_failure, SHORTAGE_RETRY_MS));
+
+		SpinLockAcquire(&pool_shared->mutex);
+		memset(&pool_shared->slots[slot], 0, sizeof(PoolSlot));
+		pool_shared->slots[slot].dboid = most_overdue->dboid;
+		pool_shared->slots[slot].started = now;
+		SpinLockRelease(&pool_shared->mutex);
+
+		if (!start_worker(slot, most_overdue->dboid))
 		{
-			WorkerSlot *slot = &worker_shared->slots[i];
+			handles[slot] = NULL;
+			SpinLockAcquire(&pool_shared->mutex);
+			memset(&pool_shared->slots[slot], 0, sizeof(PoolSlot));
+			pool_shared->start_failures++;
+			if (pool_shared->shortage_since == 0)
+				pool_shared->shortage_since = now;
+			SpinLockRelease(&pool_shared->mutex);
+			last_start_failure = now;
 
-			if (OidIsValid(slot->dboid) && slot->no_extension &&
-				!list_member_oid(dbs, slot->dboid))
-				memset(slot, 0, sizeof(WorkerSlot));
+			/*
+			 * Once per shortage, not at every attempt.  The shortage lasts
+			 * until more workers run at once than did when it began.
+			 */
+			if (shortage_running < 0)
+			{
+				shortage_running = running;
+				ereport(LOG,
+						(errmsg("wallet_ops: no background worker slot is free for a wallet_ops worker; databases wait for their maintenance"),
+						 errdetail("%d of wallet_ops.max_workers = %d workers run; max_worker_processes is %d, and the launcher, these workers, other extensions and parallel queries share it.",
+								   running, pool_shared->nslots, max_worker_processes),
+						 errhint("Raise max_worker_processes (needs a restart), or lower wallet_ops.max_workers. The launcher tries again every %d seconds and logs when more workers start.",
+								 SHORTAGE_RETRY_MS / 1000)));
+			}
+			return Min(next, TimestampTzPlusMilliseconds(now, SHORTAGE_RETRY_MS));
 		}
-		SpinLockRelease(&worker_shared->mutex);
-	}
 
-	foreach(lc, dbs)
-	{
-		Oid			dboid = lfirst_oid(lc);
-		int			free_slot = -1;
-		bool		start = false;
-
-		SpinLockAcquire(&worker_shared->mutex);
-		if (find_slot(dboid) >= 0)
+		running++;
+		/* over, when more run than could, or nothing failed for a while */
+		shortage_over = shortage_running >= 0 &&
+			(running > shortage_running ||
+			 TimestampDifferenceExceeds(last_start_failure, now, SHORTAGE_FORGET_MS));
+		SpinLockAcquire(&pool_shared->mutex);
+		pool_shared->workers_started++;
+		if (shortage_over)
+			pool_shared->shortage_since = 0;
+		SpinLockRelease(&pool_shared->mutex);
+		if (shortage_over)
 		{
-			/* a worker is there, or the database has no extension */
-			SpinLockRelease(&worker_shared->mutex);
-			continue;
-		}
-		SpinLockRelease(&worker_shared->mutex);
-
-		/* a worker that stopped is not started again at once */
-		if (!restart_allowed(dboid, now))
-		{
-			pending = true;
-			continue;
-		}
-
-		SpinLockAcquire(&worker_shared->mutex);
-		for (i = 0; i < WORKER_SLOTS && free_slot < 0; i++)
-		{
-			if (!OidIsValid(worker_shared->slots[i].dboid) && handles[i] == NULL)
-				free_slot = i;
-		}
-		if (free_slot >= 0)
-		{
-			WorkerSlot *slot = &worker_shared->slots[free_slot];
-
-			memset(slot, 0, sizeof(WorkerSlot));
-			slot->dboid = dboid;
-			slot->started = now;
-			start = true;
-		}
-		SpinLockRelease(&worker_shared->mutex);
-
-		if (!start)
-			pending = true;
-		if (start)
-			note_start(dboid, now);
-		if (start && !start_worker(dboid, &handles[free_slot]))
-		{
+			shortage_running = -1;
 			ereport(LOG,
-					(errmsg("wallet_ops: could not start worker for database %u", dboid),
-					 errhint("Raise max_worker_processes.")));
-			SpinLockAcquire(&worker_shared->mutex);
-			worker_shared->slots[free_slot].dboid = InvalidOid;
-			SpinLockRelease(&worker_shared->mutex);
-			handles[free_slot] = NULL;
-			pending = true;
+					(errmsg("wallet_ops: background worker slots are free again: %d wallet_ops workers run",
+							running)));
 		}
+
+		most_overdue->slot = slot;
+		most_overdue->last_start = now;
+		most_overdue->due = 0;
 	}
-	return pending;
+}
+
+/* Figures for health() and metrics(). */
+static void
+launcher_publish(void)
+{
+	HASH_SEQ_STATUS status;
+	DatabaseEntry *db;
+	int			known = 0;
+	int			recurring = 0;
+	int64		longest = 0;
+
+	hash_seq_init(&status, databases);
+	while ((db = hash_seq_search(&status)) != NULL)
+	{
+		if (db->work == POOL_FOUND_NO_EXTENSION)
+			continue;
+		known++;
+		/* not yet visited: may well need ticks */
+		if (db->work == POOL_FOUND_RECURRING || db->work == POOL_FOUND_NOTHING)
+			recurring++;
+		longest = Max(longest, db->last_run_ms);
+	}
+	SpinLockAcquire(&pool_shared->mutex);
+	pool_shared->databases_known = known;
+	pool_shared->databases_recurring = recurring;
+	pool_shared->longest_tick_ms = longest;
+	SpinLockRelease(&pool_shared->mutex);
 }
 
 /* Waits for the latch or timeout_ms, whichever comes first. */
@@ -644,127 +727,66 @@ wait_for(long timeout_ms)
 }
 
 /* ------------------------------------------------------------------------
- * The per-database worker
+ * A worker: one tick of one database
  * ------------------------------------------------------------------------
  */
 
 static void
 worker_detach(int code, Datum arg)
 {
-	if (my_slot < 0)
-		return;
-	SpinLockAcquire(&worker_shared->mutex);
-	if (worker_shared->slots[my_slot].pid == MyProcPid)
+	SpinLockAcquire(&pool_shared->mutex);
+	if (pool_shared->slots[my_slot].pid == MyProcPid)
 	{
-		worker_shared->slots[my_slot].pid = 0;
-
-		/*
-		 * Keep the slot as a marker when the database has no extension, or
-		 * while DROP DATABASE holds the launcher off.
-		 */
-		if (!worker_shared->slots[my_slot].no_extension &&
-			worker_shared->slots[my_slot].hold_until == 0)
-			worker_shared->slots[my_slot].dboid = InvalidOid;
+		pool_shared->slots[my_slot].pid = 0;
+		pool_shared->slots[my_slot].exited = true;
 	}
-	SpinLockRelease(&worker_shared->mutex);
-}
-
-/* Leaves quietly: the database has no extension, or is not to be served. */
-static void
-worker_leave(bool no_extension)
-{
-	SpinLockAcquire(&worker_shared->mutex);
-	/* not when CREATE EXTENSION committed since we looked: start again */
-	if (my_slot >= 0 && no_extension && !worker_shared->slots[my_slot].recheck)
-		worker_shared->slots[my_slot].no_extension = true;
-	SpinLockRelease(&worker_shared->mutex);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	proc_exit(0);
+	SpinLockRelease(&pool_shared->mutex);
 }
 
 void
 WalletOpsWorkerMain(Datum main_arg)
 {
-	Oid			dboid = DatumGetObjectId(main_arg);
-	MemoryContext tick_cxt;
-	TimestampTz last_tick;
+	int			slot = DatumGetInt32(main_arg);
+	Oid			dboid = InvalidOid;
+	PoolFinding finding;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	/*
-	 * Take the slot the launcher reserved; leave if there is none (the
-	 * launcher gave up waiting for us) or another worker has it.
-	 */
-	SpinLockAcquire(&worker_shared->mutex);
-	my_slot = find_slot(dboid);
-	if (my_slot >= 0 && worker_shared->slots[my_slot].pid == 0 &&
-		!worker_shared->slots[my_slot].no_extension)
-		worker_shared->slots[my_slot].pid = MyProcPid;
-	else
-		my_slot = -1;
-	SpinLockRelease(&worker_shared->mutex);
-	if (my_slot < 0)
+	/* take the slot the launcher reserved; leave if it gave up waiting */
+	SpinLockAcquire(&pool_shared->mutex);
+	if (slot >= 0 && slot < pool_shared->nslots &&
+		OidIsValid(pool_shared->slots[slot].dboid) &&
+		pool_shared->slots[slot].pid == 0 && !pool_shared->slots[slot].exited)
+	{
+		pool_shared->slots[slot].pid = MyProcPid;
+		dboid = pool_shared->slots[slot].dboid;
+	}
+	SpinLockRelease(&pool_shared->mutex);
+	if (!OidIsValid(dboid))
 		proc_exit(0);
+	my_slot = slot;
 	before_shmem_exit(worker_detach, (Datum) 0);
 
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("wallet_ops worker");
 
-	tick_cxt = AllocSetContextCreate(TopMemoryContext, "wallet_ops worker",
-									 ALLOCSET_DEFAULT_SIZES);
+	/* what committed before this is seen by the tick: no need to wake again */
+	PoolTakeWakes(dboid);
 
-	/* leave at once if the extension is not installed here */
-	MemoryContextSwitchTo(tick_cxt);
-	(void) worker_tick(true);
-	MemoryContextSwitchTo(TopMemoryContext);
-	MemoryContextReset(tick_cxt);
-	ereport(LOG,
-			(errmsg("wallet_ops worker started for database \"%s\"", my_dbname)));
+	SpinLockAcquire(&pool_shared->mutex);
+	pool_shared->slots[my_slot].tick_started = GetCurrentTimestamp();
+	SpinLockRelease(&pool_shared->mutex);
 
-	/* the first tick comes one naptime after start */
-	last_tick = GetCurrentTimestamp();
-	for (;;)
-	{
-		TimestampTz now;
-		long		secs;
-		int			usecs;
-		long		remaining;
-		bool		recheck = false;
+	finding = worker_tick();
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-			/* wallet_ops.databases may have left this database out */
-			recheck = true;
-		}
-		if (my_slot >= 0)
-		{
-			SpinLockAcquire(&worker_shared->mutex);
-			recheck |= worker_shared->slots[my_slot].recheck;
-			worker_shared->slots[my_slot].recheck = false;
-			SpinLockRelease(&worker_shared->mutex);
-		}
-
-		now = GetCurrentTimestamp();
-		TimestampDifference(last_tick, now, &secs, &usecs);
-		remaining = (long) wallet_ops_naptime * 1000L - (secs * 1000L + usecs / 1000);
-		if (remaining <= 0 || recheck)
-		{
-			MemoryContext old = MemoryContextSwitchTo(tick_cxt);
-
-			if (remaining <= 0)
-				last_tick = now;
-			(void) worker_tick(remaining > 0);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(tick_cxt);
-			continue;
-		}
-		wait_for(remaining);
-	}
+	SpinLockAcquire(&pool_shared->mutex);
+	pool_shared->slots[my_slot].tick_finished = GetCurrentTimestamp();
+	pool_shared->slots[my_slot].finding = finding;
+	SpinLockRelease(&pool_shared->mutex);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
 }
 
 /* Records an error that escaped a step of the tick, in its own transaction. */
@@ -818,17 +840,16 @@ record_failure(const char *what, ErrorData *edata)
 	} while (0)
 
 /*
- * Looks up the extension and what the worker should run as; leaves when the
- * extension is gone or the database is no longer to be served.  Returns the
- * role, or InvalidOid when the tick must be skipped.
+ * Looks up the extension, what the worker should run as and whether this
+ * database needs ticks at intervals.  Returns the role, or InvalidOid when
+ * there is nothing to do here (*finding says why).
  */
 static Oid
-tick_prepare(void)
+tick_prepare(PoolFinding *finding)
 {
 	Oid			role = InvalidOid;
 	Oid			owner = InvalidOid;
 	bool		have_extension;
-	bool		allowed;
 	char	   *dbname = get_database_name(MyDatabaseId);
 
 	if (dbname)
@@ -848,20 +869,21 @@ tick_prepare(void)
 	}
 	SPI_finish();
 
-	allowed = database_allowed(dbname);
-	if (!have_extension || !allowed)
+	if (!have_extension)
 	{
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		if (!have_extension)
-			ereport(DEBUG1,
-					(errmsg("wallet_ops worker: extension not installed in database \"%s\"", dbname)));
-		else
-			ereport(LOG,
-					(errmsg("wallet_ops worker for database \"%s\" stops: not in wallet_ops.databases",
-							dbname)));
-		worker_leave(!have_extension);
+		ereport(DEBUG1,
+				(errmsg("wallet_ops worker: extension not installed in database \"%s\"", my_dbname)));
+		*finding = POOL_FOUND_NO_EXTENSION;
+		return InvalidOid;
 	}
+	/* the launcher leaves this database out from its next scan on */
+	if (!database_allowed(my_dbname) || !wallet_ops_enabled)
+	{
+		*finding = POOL_FOUND_RECURRING;
+		return InvalidOid;
+	}
+
+	*finding = MaintenanceNeedsTicks() ? POOL_FOUND_RECURRING : POOL_FOUND_IDLE;
 
 	if (wallet_ops_role && wallet_ops_role[0] != '\0')
 	{
@@ -879,32 +901,65 @@ tick_prepare(void)
 }
 
 /*
- * One tick; with check_only, only make sure the extension is still there.
+ * Records the tick in wallet_ops.worker_state, for health(): absent in a
+ * database whose extension is still at 1.0.0 (not yet updated).
  */
-static bool
-worker_tick(bool check_only)
+static void
+record_tick(TimestampTz started, TimestampTz finished)
+{
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[2];
+	bool		isnull;
+
+	values[0] = TimestampTzGetDatum(started);
+	values[1] = TimestampTzGetDatum(finished);
+	SPI_connect();
+	if (SPI_execute("SELECT pg_catalog.to_regclass('wallet_ops.worker_state') IS NOT NULL",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look for wallet_ops.worker_state");
+	if (SPI_processed == 1 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+								   &isnull)))
+	{
+		if (SPI_execute_with_args("INSERT INTO wallet_ops.worker_state AS s"
+								  " (last_tick_started, last_tick_finished, ticks)"
+								  " VALUES ($1, $2, 1)"
+								  " ON CONFLICT (singleton) DO UPDATE"
+								  " SET last_tick_started = excluded.last_tick_started,"
+								  "     last_tick_finished = excluded.last_tick_finished,"
+								  "     ticks = s.ticks OPERATOR(pg_catalog.+) 1",
+								  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not update wallet_ops.worker_state");
+	}
+	SPI_finish();
+}
+
+/*
+ * One tick: the steps of run_maintenance() (maintenance.c), each object in
+ * a transaction of its own, so that locks are released table by table and
+ * readers see a refreshed view as soon as it is done.  Returns what the
+ * launcher should know for the next one.
+ */
+static PoolFinding
+worker_tick(void)
 {
 	static Oid	role;
+	static PoolFinding finding;
+	TimestampTz started = GetCurrentTimestamp();
 	int			step;
 	ActionReport report;
 
 	memset(&report, 0, sizeof(report));
 	role = InvalidOid;
+	/* a tick that fails before it knows is tried again at the usual pace */
+	finding = POOL_FOUND_RECURRING;
 
 	RUN_STEP("tick", {
-		role = tick_prepare();
+		role = tick_prepare(&finding);
 	});
-	if (check_only || !wallet_ops_enabled || !OidIsValid(role))
-	{
-		pgstat_report_activity(STATE_IDLE, NULL);
-		return false;
-	}
+	if (!OidIsValid(role))
+		return finding;
 
-	/*
-	 * The steps of run_maintenance() (maintenance.c), each object in a
-	 * transaction of its own: locks are released table by table, and readers
-	 * see a refreshed view as soon as it is done.
-	 */
 	for (step = 0; step < MAINT_NUM_STEPS; step++)
 	{
 		const char *name = MaintenanceStepName(step);
@@ -930,6 +985,8 @@ worker_tick(bool check_only)
 		}
 	}
 
-	pgstat_report_activity(STATE_IDLE, NULL);
-	return true;
+	RUN_STEP("tick", {
+		record_tick(started, GetCurrentTimestamp());
+	});
+	return finding;
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * worker.h
- *		The background workers: a launcher that finds the databases where
- *		the extension is installed, and one maintenance worker per database.
+ *		The background workers: a launcher that knows which databases are
+ *		due for maintenance, and a bounded pool of workers that each do one
+ *		database's tick.
  *
  * Copyright (c) 2026, wallet_ops developers
  *

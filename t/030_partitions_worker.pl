@@ -1,12 +1,15 @@
-# The worker: started by CREATE EXTENSION, made to tick by a reload, makes
+# The worker pool in one database: the launcher learns of it from CREATE
+# EXTENSION, a reload to a short naptime makes it tick at once, it makes
 # partitions and moves rows out of the default partition without any call,
-# survives a broken table, SIGKILL and SIGTERM, stops with DROP EXTENSION and
-# follows wallet_ops.databases.
+# survives a broken table, SIGKILL and SIGTERM, stops with DROP EXTENSION,
+# follows wallet_ops.databases and leaves a database with nothing managed
+# alone.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('worker');
 $node->init;
@@ -20,26 +23,22 @@ wallet_ops.lock_timeout = 500
 });
 $node->start;
 
-my $workers_in_app = "SELECT count(*) FROM pg_stat_activity"
-  . " WHERE backend_type = 'wallet_ops worker' AND datname = 'app'";
-my $worker_pid = "SELECT pid FROM pg_stat_activity"
-  . " WHERE backend_type = 'wallet_ops worker' AND datname = 'app'";
+my $ticks = 'SELECT ticks FROM wallet_ops.worker_state';
 
 ok( $node->poll_query_until('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops launcher'"
 		  . " AND application_name = 'wallet_ops launcher'", '1'),
 	'launcher runs');
 
+# "postgres" has the extension and nothing managed: it is the observer.
+$node->safe_psql('postgres', 'CREATE EXTENSION wallet_ops');
 $node->safe_psql('postgres', 'CREATE DATABASE app');
-is($node->safe_psql('postgres', $workers_in_app), '0',
-	'no worker before the extension exists');
 $node->safe_psql('app', 'CREATE EXTENSION wallet_ops');
-ok($node->poll_query_until('postgres', $workers_in_app, '1'),
-	'CREATE EXTENSION starts a worker for its database');
 ok( $node->poll_query_until('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker'"
-		  . " AND datname <> 'app'", '0'),
-	'no worker stays in databases without the extension');
+		'SELECT databases_known FROM wallet_ops._worker_pool()', '2'),
+	'CREATE EXTENSION makes the database known to the launcher');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker'"),
+	'0', 'no worker connects before the first tick is due');
 
 # Tables configured as a restore from pg_dump leaves them: rows in
 # partition_config, no call to manage_partitions() or run_maintenance().
@@ -53,10 +52,9 @@ CREATE TABLE broken_odd PARTITION OF broken
 INSERT INTO wallet_ops.partition_config (relid, period, premake)
 VALUES ('broken', 'month', 2), ('ev', 'month', 2);
 });
-my $pid = $node->safe_psql('postgres', $worker_pid);
 
-# The worker was started with naptime = 3600 and would not tick for an hour:
-# a reload makes it tick every second.
+# The database was seen with naptime = 3600 and would get no tick for an
+# hour: a reload makes its tick due at once, and every second after.
 $node->append_conf('postgresql.conf', "wallet_ops.naptime = 1\n");
 $node->reload;
 ok( $node->poll_query_until('app',
@@ -89,7 +87,9 @@ ok( $node->poll_query_until('app',
 is( $node->safe_psql('app',
 		"SELECT last_result FROM wallet_ops.partition_config WHERE relid = 'broken'::regclass"),
 	'error', 'and its configuration says so');
-is($node->safe_psql('postgres', $worker_pid), $pid, 'the worker keeps running');
+my $t = $node->safe_psql('app', $ticks);
+ok($node->poll_query_until('app', "SELECT ticks > $t FROM wallet_ops.worker_state"),
+	'the ticks go on');
 ok($node->log_contains('wallet_ops: maintenance of "public.broken" failed'),
 	'the error is in the server log');
 
@@ -104,27 +104,61 @@ ok( $node->poll_query_until('app',
 		  . " AND (SELECT count(*) FROM ev) = 100 AND (SELECT sum(v) FROM ev) = 5050"),
 	'the worker moved them into their partitions, none lost');
 
-# SIGKILL: the server restarts every process and the launcher a new worker.
+# Catch a worker in app: a session holds a lock on ev, so that each tick
+# waits for it up to wallet_ops.lock_timeout (500 ms).
+sub hold_lock_on_ev
+{
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAtq', '-d', $node->connstr('app'),
+		  '-c', 'BEGIN; LOCK ev; SELECT pg_sleep(60)' ],
+		'>', \$out, '2>', \$err);
+	return $h;
+}
+
+sub catch_worker
+{
+	for (1 .. 600)
+	{
+		my $pid = $node->safe_psql('postgres',
+			"SELECT pid FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker' AND datname = 'app'");
+		return $pid if $pid ne '';
+		select(undef, undef, undef, 0.01);
+	}
+	return undef;
+}
+
+# SIGKILL: the server restarts every process, and the database gets its
+# ticks again.
+my $locker = hold_lock_on_ev();
+my $pid = catch_worker();
+ok(defined $pid, 'a worker is caught in the middle of a tick');
+my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
+$locker->finish;
 ok( $node->poll_query_until('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker'"
-		  . " AND datname = 'app' AND pid <> $pid", '1'),
-	'a worker killed with SIGKILL comes back');
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops launcher'", '1'),
+	'the launcher is back after SIGKILL of a worker');
+ok($node->log_contains('terminated by signal 9', $log_offset), 'SIGKILL made a crash restart');
 $node->safe_psql('app',
 	"UPDATE wallet_ops.partition_config SET premake = 4 WHERE relid = 'ev'::regclass");
 ok( $node->poll_query_until('app',
 		"SELECT count(*) FROM pg_inherits WHERE inhparent = 'ev'::regclass", '7'),
-	'and goes on working');
+	'and the database is maintained again');
 
-# SIGTERM stops it at once; the launcher starts another one.
-$pid = $node->safe_psql('postgres', $worker_pid);
-$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
-ok( $node->poll_query_until('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker'"
-		  . " AND datname = 'app' AND pid <> $pid", '1'),
-	'a worker stopped with SIGTERM is started again');
+# SIGTERM stops a worker at once; its database gets a tick again soon.
+$locker = hold_lock_on_ev();
+$pid = catch_worker();
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)") if defined $pid;
+$node->safe_psql('postgres', q{
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+ WHERE datname = 'app' AND backend_type = 'client backend' AND query LIKE '%pg_sleep(60)%'});
+$locker->finish;
 ok($node->log_contains('terminating background worker "wallet_ops worker" due to administrator command'),
 	'SIGTERM terminated it');
+$t = $node->safe_psql('app', $ticks);
+ok($node->poll_query_until('app', "SELECT ticks > $t FROM wallet_ops.worker_state"),
+	'and the database gets its ticks again');
 
 # job_log rows older than wallet_ops.job_log_retention are purged.
 $node->safe_psql('app',
@@ -144,28 +178,41 @@ ok( $node->poll_query_until('app',
 $node->append_conf('postgresql.conf', "wallet_ops.role = ''\n");
 $node->reload;
 
-# wallet_ops.databases restricts the worker.
+# wallet_ops.databases restricts the pool.
 $node->append_conf('postgresql.conf', "wallet_ops.databases = 'postgres'\n");
 $node->reload;
-ok($node->poll_query_until('postgres', $workers_in_app, '0'),
-	'a database left out of wallet_ops.databases loses its worker');
+sleep 2;
+$t = $node->safe_psql('app', $ticks);
+sleep 3;
+is($node->safe_psql('app', $ticks), $t, 'a database left out of wallet_ops.databases gets no tick');
 $node->append_conf('postgresql.conf', "wallet_ops.databases = ''\n");
 $node->reload;
-ok($node->poll_query_until('postgres', $workers_in_app, '1'),
-	'and gets it back');
+ok($node->poll_query_until('app', "SELECT ticks > $t FROM wallet_ops.worker_state"),
+	'and gets them again');
 
-# DROP EXTENSION stops the worker, CREATE EXTENSION starts it again.
+# A database with nothing managed gets no ticks at intervals.
+$t = $node->safe_psql('postgres', $ticks);
+sleep 4;
+ok($node->safe_psql('postgres', $ticks) <= $t + 1,
+	'a database with nothing managed is left alone (naptime 1 s, 4 s)');
+
+# DROP EXTENSION: the next tick finds it gone and the launcher forgets the
+# database; CREATE EXTENSION makes it known again.
 $node->safe_psql('app', 'DROP EXTENSION wallet_ops');
-ok($node->poll_query_until('postgres', $workers_in_app, '0'),
-	'DROP EXTENSION stops the worker');
+ok( $node->poll_query_until('postgres',
+		'SELECT databases_known FROM wallet_ops._worker_pool()', '1'),
+	'after DROP EXTENSION the launcher leaves the database alone');
 $node->safe_psql('app', 'CREATE EXTENSION wallet_ops');
-ok($node->poll_query_until('postgres', $workers_in_app, '1'),
-	'CREATE EXTENSION starts it again');
+ok( $node->poll_query_until('postgres',
+		'SELECT databases_known FROM wallet_ops._worker_pool()', '2'),
+	'CREATE EXTENSION makes it known again');
+ok($node->poll_query_until('app', 'SELECT ticks > 0 FROM wallet_ops.worker_state'),
+	'and it gets its first tick');
 
-# DROP DATABASE is not refused because of the worker.
+# DROP DATABASE is never refused because of a worker.
 $node->safe_psql('postgres', 'DROP DATABASE app');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'app'"),
-	'0', 'DROP DATABASE succeeds while the worker was connected');
+	'0', 'DROP DATABASE succeeds');
 
 $node->stop;
 done_testing();

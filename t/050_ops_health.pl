@@ -115,14 +115,14 @@ ok( $node->poll_query_until('postgres', q{SELECT count(*) FROM wallet_ops.job_lo
 ok($node->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.job_log}) > 0,
 	'and keeps the recent ones');
 
-# wallet_ops.enabled = off: the worker runs but does nothing, a warning
+# wallet_ops.enabled = off: the launcher starts no worker, a warning
 $node->safe_psql('postgres', q{SELECT wallet_ops.unschedule_verification('entity_history')});
 $node->safe_psql('postgres', q{DELETE FROM wallet_ops.verification_state});
 $node->append_conf('postgresql.conf', "wallet_ops.enabled = off\n");
 $node->reload;
 ok( $node->poll_query_until('postgres',
 		q{SELECT wallet_ops.health()->>'status' || ' ' || (SELECT c->>'detail' FROM jsonb_array_elements(wallet_ops.health()->'checks') c WHERE c->>'check' = 'worker')},
-		'warning wallet_ops.enabled is off: the worker runs but does no maintenance'),
+		'warning wallet_ops.enabled is off: no maintenance is done'),
 	'wallet_ops.enabled = off makes health() a warning that says so');
 
 # without shared_preload_libraries there is no worker: critical, and why

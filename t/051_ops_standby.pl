@@ -85,11 +85,13 @@ $h->finish;
 like($seen, qr/^wallet_ops\.verify_chain\(entity_history\): partition \d+ of \d+ \(entity_history_\w+\), [1-9]\d* rows checked$/,
 	'another session sees the progress of the verification in wallet_ops.verification_progress');
 
-# promotion: the worker starts, the scheduled verification runs, health ok
+# promotion: the pool starts, the scheduled verification runs, health ok
 $standby->promote;
 ok( $standby->poll_query_until('postgres',
-		q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker' AND datname = 'postgres'}, '1'),
-	'after promotion the worker runs');
+		q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops launcher'}, '1'),
+	'after promotion the launcher runs');
+ok($standby->poll_query_until('postgres', q{SELECT ticks > 0 FROM wallet_ops.worker_state}),
+	'and a worker ticks in the database');
 $standby->safe_psql('postgres', q{SELECT wallet_ops.schedule_verification('entity_history', '1 second')});
 ok( $standby->poll_query_until('postgres',
 		q{SELECT count(*) > 0 FROM wallet_ops.job_log WHERE object = 'public.entity_history'

@@ -91,8 +91,8 @@ SELECT count(*), sum((row_data->'payload'->>'state')::int)
 	  + 3991 + 3992 + 3993 + 3994 + 3995 + 3996 + 3997 + 3998 + 3999 + 4000),
 	'replay on the restore gives each entity its last state');
 ok( $restored->poll_query_until('postgres',
-		q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops worker' AND datname = 'postgres'}, '1'),
-	'the restored cluster runs its worker');
+		q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops launcher'}, '1'),
+	'the restored cluster runs its launcher');
 is($restored->safe_psql('postgres', q{SELECT wallet_ops.health()->>'status'}), 'ok',
 	'health() of the restore is ok');
 

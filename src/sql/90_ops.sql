@@ -100,6 +100,8 @@ BEGIN
     VALUES (tbl, every, full_every)
     ON CONFLICT (relid) DO UPDATE SET every = EXCLUDED.every, full_every = EXCLUDED.full_every,
                                       scheduled_at = pg_catalog.now(), scheduled_by = CURRENT_USER;
+    -- the database may have had nothing for the worker to do until now
+    PERFORM wallet_ops._worker_wake();
 END
 $$;
 COMMENT ON FUNCTION wallet_ops.schedule_verification(pg_catalog.regclass, interval, interval) IS
@@ -188,15 +190,28 @@ COMMENT ON FUNCTION wallet_ops._preloaded() IS
   'Internal: true when the library was loaded through shared_preload_libraries (the worker can run)';
 REVOKE ALL ON FUNCTION wallet_ops._preloaded() FROM PUBLIC;
 
--- The worker of this database, as pg_stat_activity shows it.
+-- The worker pool as this database sees it: the settings, the launcher's
+-- figures, the worker serving this database now (if any), its last tick,
+-- and tick_bound, the longest a database with something to maintain waits
+-- between ticks: naptime * ceil(databases / workers) + the longest tick.
 CREATE FUNCTION wallet_ops._worker_state(
     OUT preloaded boolean, OUT enabled boolean, OUT in_recovery boolean,
     OUT database_allowed boolean, OUT worker_pid integer,
-    OUT worker_started timestamptz, OUT naptime interval)
+    OUT worker_started timestamptz, OUT naptime interval,
+    OUT launcher_pid integer, OUT pool_size integer, OUT databases integer,
+    OUT tick_bound interval, OUT start_failures bigint,
+    OUT shortage_since timestamptz, OUT needs_ticks boolean,
+    OUT last_tick_started timestamptz, OUT last_tick_finished timestamptz,
+    OUT waiting_since timestamptz)
 RETURNS record
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+    WITH p AS (SELECT * FROM wallet_ops._worker_pool()),
+    n AS (SELECT pg_catalog.make_interval(secs => COALESCE(
+               (SELECT s.setting::pg_catalog.float8 FROM pg_catalog.pg_settings s
+                 WHERE s.name = 'wallet_ops.naptime'), 60)) AS naptime),
+    t AS (SELECT * FROM wallet_ops.worker_state LIMIT 1)
     SELECT wallet_ops._preloaded(),
            COALESCE(pg_catalog.current_setting('wallet_ops.enabled', true), 'on') = 'on',
            pg_catalog.pg_is_in_recovery(),
@@ -211,13 +226,108 @@ AS $$
            (SELECT a.backend_start FROM pg_catalog.pg_stat_activity a
              WHERE a.backend_type = 'wallet_ops worker' AND a.datid = d.oid
              ORDER BY a.backend_start LIMIT 1),
-           pg_catalog.make_interval(secs => COALESCE(
-               (SELECT s.setting::pg_catalog.float8 FROM pg_catalog.pg_settings s
-                 WHERE s.name = 'wallet_ops.naptime'), 60))
+           n.naptime,
+           p.launcher_pid, p.pool_size, p.databases_recurring,
+           n.naptime * pg_catalog.ceil(GREATEST(p.databases_recurring, 1)::pg_catalog.numeric
+                                       / GREATEST(p.pool_size, 1))::float8
+             + pg_catalog.make_interval(secs => COALESCE(p.longest_tick_seconds, 0)),
+           p.start_failures, p.shortage_since,
+           EXISTS (SELECT 1 FROM wallet_ops.partition_config)
+             OR EXISTS (SELECT 1 FROM wallet_ops.verification_schedule)
+             OR EXISTS (SELECT 1 FROM wallet_ops.matviews m WHERE m.refresh_every IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM wallet_ops.matview_changes),
+           t.last_tick_started, t.last_tick_finished,
+           -- a tick is awaited from the last one, or since the extension
+           -- was created here or the launcher (re)started
+           GREATEST(COALESCE(t.last_tick_started, t.since), p.launcher_started)
       FROM pg_catalog.pg_database d
+      CROSS JOIN p CROSS JOIN n LEFT JOIN t ON true
      WHERE d.datname = pg_catalog.current_database()
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._worker_state() FROM PUBLIC;
+
+-- The worker check of health() as of `at`.
+CREATE FUNCTION wallet_ops._worker_check(at timestamptz, OUT status text, OUT detail text)
+RETURNS record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN NOT w.preloaded THEN 'critical'
+                WHEN w.in_recovery THEN 'ok'
+                WHEN NOT w.database_allowed THEN 'critical'
+                WHEN NOT w.enabled THEN 'warning'
+                WHEN w.launcher_pid IS NULL THEN 'critical'
+                WHEN w.needs_ticks AND wallet_ops._time_minus(at, w.waiting_since) > 2 * w.tick_bound THEN 'warning'
+                WHEN w.shortage_since IS NOT NULL THEN 'warning'
+                ELSE 'ok' END,
+           CASE WHEN NOT w.preloaded
+                  THEN 'wallet_ops is not loaded through shared_preload_libraries: no worker maintains partitions, refreshes views or runs scheduled verifications; add wallet_ops to shared_preload_libraries and restart the server'
+                WHEN w.in_recovery
+                  THEN 'hot standby: the worker starts when this server is promoted'
+                WHEN NOT w.database_allowed
+                  THEN 'database ' || pg_catalog.quote_ident(pg_catalog.current_database()) || ' is not listed in wallet_ops.databases: no worker serves it'
+                WHEN NOT w.enabled
+                  THEN 'wallet_ops.enabled is off: no maintenance is done'
+                WHEN w.launcher_pid IS NULL
+                  THEN 'no wallet_ops launcher is running: no worker serves database ' || pg_catalog.quote_ident(pg_catalog.current_database())
+                       || '; the postmaster restarts it within 10 seconds, else see the server log'
+                WHEN w.needs_ticks AND wallet_ops._time_minus(at, w.waiting_since) > 2 * w.tick_bound
+                  THEN 'no tick in database ' || pg_catalog.quote_ident(pg_catalog.current_database())
+                       || ' for ' || pg_catalog.round(pg_catalog.date_part('epoch', wallet_ops._time_minus(at, w.waiting_since))::pg_catalog.numeric)
+                       || ' s, more than twice the bound of '
+                       || pg_catalog.round(pg_catalog.date_part('epoch', w.tick_bound)::pg_catalog.numeric)
+                       || ' s (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
+                       || CASE WHEN w.shortage_since IS NOT NULL
+                               THEN '; no background worker slot was free since '
+                                    || pg_catalog.to_char(w.shortage_since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC: raise max_worker_processes'
+                               ELSE '; see wallet_ops.job_log and the server log' END
+                WHEN w.shortage_since IS NOT NULL
+                  THEN 'no background worker slot was free for a wallet_ops worker since '
+                       || pg_catalog.to_char(w.shortage_since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+                       || ' UTC: databases wait for their ticks; raise max_worker_processes'
+                WHEN NOT w.needs_ticks
+                  THEN 'nothing here needs the worker at intervals: a tick comes when something is managed or a source of a managed view changes'
+                ELSE 'last tick ' || COALESCE(pg_catalog.to_char(w.last_tick_started AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', 'not yet')
+                     || '; a tick at least every '
+                     || pg_catalog.round(pg_catalog.date_part('epoch', w.tick_bound)::pg_catalog.numeric)
+                     || ' s (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
+           END
+      FROM wallet_ops._worker_state() w
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._worker_check(timestamptz) FROM PUBLIC;
+
+-- The worker's metric samples as of `at` (see _metric_samples).
+CREATE FUNCTION wallet_ops._worker_metric_samples(at timestamptz)
+RETURNS TABLE (family_order int, metric text, help text, metric_type text,
+               label_names text[], label_values text[], value float8)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH w AS (SELECT * FROM wallet_ops._worker_state())
+    SELECT 2, 'wallet_ops_preloaded', '1 when wallet_ops is loaded through shared_preload_libraries, so that its worker can run.', 'gauge',
+           '{}'::text[], '{}'::text[], CASE WHEN w.preloaded THEN 1 ELSE 0 END::float8 FROM w
+    UNION ALL
+    SELECT 3, 'wallet_ops_worker_running', '1 when the wallet_ops launcher runs and serves this database (its workers come for each tick and leave).', 'gauge',
+           '{}', '{}', CASE WHEN w.launcher_pid IS NOT NULL AND w.database_allowed AND w.enabled THEN 1 ELSE 0 END FROM w
+    UNION ALL
+    SELECT 6, 'wallet_ops_worker_tick_age_seconds', 'Seconds since the last tick in this database began (or since the worker was first awaited here).', 'gauge',
+           '{}', '{}', GREATEST(pg_catalog.date_part('epoch', wallet_ops._time_minus(at, w.waiting_since)), 0)
+      FROM w WHERE w.waiting_since IS NOT NULL
+    UNION ALL
+    SELECT 7, 'wallet_ops_worker_tick_bound_seconds', 'Longest a database with something to maintain waits between ticks: naptime * ceil(databases / wallet_ops.max_workers) + the longest tick.', 'gauge',
+           '{}', '{}', pg_catalog.date_part('epoch', w.tick_bound)
+      FROM w WHERE w.tick_bound IS NOT NULL
+    UNION ALL
+    SELECT 8, 'wallet_ops_worker_needs_ticks', '1 when this database has something the worker maintains at intervals.', 'gauge',
+           '{}', '{}', CASE WHEN w.needs_ticks THEN 1 ELSE 0 END FROM w
+    UNION ALL
+    SELECT 9, 'wallet_ops_worker_slot_shortage', '1 while the launcher cannot start a worker for want of a free background worker slot (raise max_worker_processes).', 'gauge',
+           '{}', '{}', CASE WHEN w.shortage_since IS NOT NULL THEN 1 ELSE 0 END FROM w WHERE w.preloaded
+    UNION ALL
+    SELECT 9, 'wallet_ops_worker_start_failures_total', 'Worker starts that failed for want of a background worker slot since the server started.', 'counter',
+           '{}', '{}', COALESCE(w.start_failures, 0) FROM w WHERE w.preloaded
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._worker_metric_samples(timestamptz) FROM PUBLIC;
 
 -- Live figures of a table whose partitions are managed, as of `at`:
 -- runway_until is the end of the partitions that follow on, without a gap,
@@ -444,29 +554,9 @@ RETURNS TABLE (check_name text, object text, status text, detail text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH w AS (SELECT * FROM wallet_ops._worker_state()),
-    s AS (SELECT * FROM wallet_ops._status_at(at))
-    SELECT 'worker', pg_catalog.current_database(),
-           CASE WHEN NOT w.preloaded THEN 'critical'
-                WHEN w.in_recovery THEN 'ok'
-                WHEN NOT w.database_allowed THEN 'critical'
-                WHEN NOT w.enabled THEN 'warning'
-                WHEN w.worker_pid IS NULL THEN 'critical'
-                ELSE 'ok' END,
-           CASE WHEN NOT w.preloaded
-                  THEN 'wallet_ops is not loaded through shared_preload_libraries: no worker maintains partitions, refreshes views or runs scheduled verifications; add wallet_ops to shared_preload_libraries and restart the server'
-                WHEN w.in_recovery
-                  THEN 'hot standby: the worker starts when this server is promoted'
-                WHEN NOT w.database_allowed
-                  THEN 'database ' || pg_catalog.quote_ident(pg_catalog.current_database()) || ' is not listed in wallet_ops.databases: no worker serves it'
-                WHEN NOT w.enabled
-                  THEN 'wallet_ops.enabled is off: the worker runs but does no maintenance'
-                WHEN w.worker_pid IS NULL
-                  THEN 'no wallet_ops worker is running for database ' || pg_catalog.quote_ident(pg_catalog.current_database())
-                ELSE 'worker running as process ' || w.worker_pid || ' since '
-                     || pg_catalog.to_char(w.worker_started AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
-           END
-      FROM w
+    WITH s AS (SELECT * FROM wallet_ops._status_at(at))
+    SELECT 'worker', pg_catalog.current_database(), w.status, w.detail
+      FROM wallet_ops._worker_check(at) w
     UNION ALL
     -- partitions: an INSERT may fail without a default partition and
     -- without a partition for the coming period; less than one period of
@@ -570,18 +660,13 @@ RETURNS TABLE (family_order int, metric text, help text, metric_type text,
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH w AS (SELECT * FROM wallet_ops._worker_state()),
-    s AS (SELECT * FROM wallet_ops._status_at(at)),
+    WITH s AS (SELECT * FROM wallet_ops._status_at(at)),
     h AS (SELECT * FROM wallet_ops._health_checks(at)),
     lvl AS (SELECT h.*, CASE h.status WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END AS level FROM h)
     SELECT 1, 'wallet_ops_up', 'Always 1: wallet_ops answered this scrape.', 'gauge',
            '{}'::text[], '{}'::text[], 1::float8
     UNION ALL
-    SELECT 2, 'wallet_ops_preloaded', '1 when wallet_ops is loaded through shared_preload_libraries, so that its worker can run.', 'gauge',
-           '{}', '{}', CASE WHEN w.preloaded THEN 1 ELSE 0 END FROM w
-    UNION ALL
-    SELECT 3, 'wallet_ops_worker_running', '1 when the wallet_ops worker of this database is running.', 'gauge',
-           '{}', '{}', CASE WHEN w.worker_pid IS NOT NULL THEN 1 ELSE 0 END FROM w
+    SELECT * FROM wallet_ops._worker_metric_samples(at)
     UNION ALL
     SELECT 4, 'wallet_ops_health_status', 'Overall result of wallet_ops.health(): 0 ok, 1 warning, 2 critical.', 'gauge',
            '{}', '{}', COALESCE((SELECT pg_catalog.max(level) FROM lvl), 0)
