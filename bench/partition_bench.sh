@@ -5,8 +5,9 @@
 #        vs partman.create_parent(t, ..., p_premake => 131, p_start_partition => this month)
 #   2. a maintenance run with nothing to do, on one table:
 #        wallet_ops.run_maintenance(t) vs partman.run_maintenance(t)
-#   3. the idle worker: CPU (utime + stime in /proc/<pid>/stat) of the
-#      launcher and of the database's worker over 30 s with naptime = 60.
+#   3. the idle launcher: CPU (utime + stime in /proc/<pid>/stat) over 30 s
+#      with naptime = 60 (workers come for a tick and leave: their cost,
+#      for 1 to 300 databases, is measured by bench/pool_bench.sh).
 #
 #   sudo PG_CONFIG=/path/to/pg_config bash bench/partition_bench.sh
 #
@@ -126,7 +127,7 @@ SELECT 'ratio ' || rpad(test, 9) || ' wallet_ops / pg_partman = '
   FROM per_rep GROUP BY test ORDER BY test;
 SQL
 
-# 3. The idle worker, naptime 60, over $idle_secs s.
+# 3. The idle launcher (and a worker, should one be ticking), naptime 60, over $idle_secs s.
 pids=$(q -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type IN ('wallet_ops launcher', 'wallet_ops worker')")
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -A before
