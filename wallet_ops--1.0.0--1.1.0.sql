@@ -138,7 +138,7 @@ BEGIN
                           'date'::pg_catalog.regtype) THEN
         RAISE EXCEPTION 'column "%" of table % is of type %, not a time', col, tbl, coltype
             USING ERRCODE = 'datatype_mismatch',
-                  HINT = 'time_column must be of type timestamptz, timestamp or date.';
+                  HINT = 'Pass as time_column a column of type timestamptz, timestamp or date.';
     END IF;
 
     -- the chain's name as verify_chain() gives it

@@ -201,7 +201,9 @@ check_matview(Oid mvoid, bool must_own)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a materialized view", name),
-				 errhint("Only materialized views can be refreshed by wallet_ops.")));
+				 errhint("%s", get_rel_relkind(mvoid) == RELKIND_VIEW ?
+						 psprintf("Create a materialized view over it, as in CREATE MATERIALIZED VIEW ... AS SELECT * FROM %s, and pass that one.", name) :
+						 "Pass a materialized view, created with CREATE MATERIALIZED VIEW.")));
 	if (must_own && !WalletOpsOwnsRelation(mvoid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -357,7 +359,7 @@ wallet_ops_unmanage_matview(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("materialized view \"%s\" is not managed", name),
-				 errhint("wallet_ops.matview_freshness lists the managed views.")));
+				 errhint("Look up the managed views in wallet_ops.matview_freshness.")));
 	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 	MatviewSyncWatchers();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -763,7 +765,7 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 						(errcode(edata->sqlerrcode),
 						 errmsg("could not refresh materialized view \"%s\"", name),
 						 errdetail("%s", edata->message),
-						 errhint("The refresh is retried on the next maintenance tick.")));
+						 errhint("Remove the cause given in the detail; the refresh is retried on every tick until it succeeds, and wallet_ops.matview_freshness shows its last error.")));
 				MatviewConfigRecordFailure(dv->mvoid, edata);
 				MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,
