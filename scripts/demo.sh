@@ -5,7 +5,13 @@
 # throw-away cluster with shared_preload_libraries = 'wallet_ops', loads the
 # seed's schema (entity_history by month, audit_log by quarter,
 # mv_effective_access) and runs demo/*.sql against it, then removes the
-# cluster.  KEEP=1 leaves the cluster running and prints how to connect.
+# cluster.  It also links wallet_ops_verify into /usr/local/bin, so that it
+# runs by name (scripts/link-verify.sh).
+#
+#   KEEP=1 bash scripts/demo.sh
+#
+# leaves the cluster running and prints how to connect to it, for the
+# README's quick tour.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +25,7 @@ bindir=$("$PG_CONFIG" --bindir)
 cd "$top"
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+bash "$top/scripts/link-verify.sh" "$bindir"
 
 run=$(mktemp -d /tmp/wallet_ops-demo.XXXXXX)
 chown postgres: "$run"
