@@ -43,8 +43,17 @@ CONF
 as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
 cleanup() {
   if [ "${KEEP:-0}" = 1 ]; then
-    echo "cluster left running: psql -h $run -p $port -U postgres wallet_demo"
-    echo "stop it with: runuser -u postgres -- $bindir/pg_ctl -D $run/data stop"
+    # the socket directory is the postgres user's: root connects
+    local sudo= psql=psql
+    [ -n "${SUDO_USER:-}" ] && sudo="sudo "
+    command -v psql >/dev/null || psql=$bindir/psql
+    echo
+    echo "cluster left running (KEEP=1); connect with"
+    echo "  ${sudo}$psql -h $run -p $port -U postgres wallet_demo"
+    echo "the README's quick tour runs in a database of its own, from the repository root:"
+    echo "  cd $top && ${sudo}$psql -h $run -p $port -U postgres -c 'CREATE DATABASE tour' && ${sudo}$psql -h $run -p $port -U postgres tour"
+    echo "stop the cluster with"
+    echo "  ${sudo}runuser -u postgres -- $bindir/pg_ctl -D $run/data stop"
   else
     as_pg pg_ctl -D "$run/data" -m fast -w stop >/dev/null || true
     rm -rf "$run"
