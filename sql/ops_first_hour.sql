@@ -195,7 +195,18 @@ RESET client_min_messages;
 SELECT m AS metric FROM regexp_split_to_table(wallet_ops.metrics(), E'\n') m
  WHERE m LIKE 'wallet_ops_job_failures{object="fh.fragile"%';
 
+-- ---- hints that say what to do ----------------------------------------------
+CREATE TABLE fh.two_keys (a text NOT NULL, b int NOT NULL, v text);
+SELECT wallet_ops.enable_hash_chain('fh.two_keys', '{a,b}');
+SELECT * FROM wallet_ops.verify_chain('fh.two_keys', '["a"]');
+CREATE TABLE fh.by_day (at timestamptz NOT NULL) PARTITION BY RANGE (at);
+SELECT * FROM wallet_ops.manage_partitions('fh.by_day', 'fortnight');
+CREATE MATERIALIZED VIEW fh.unmanaged AS SELECT 1 AS x;
+SELECT wallet_ops.unmanage_matview('fh.unmanaged');
+SELECT wallet_ops.refresh_matview('fh.plain_view');
+
 -- ---- clean up ---------------------------------------------------------------
+SELECT wallet_ops.release_append_only('fh.two_keys');
 SELECT wallet_ops.release_append_only('fh.ledger');
 SELECT wallet_ops.release_append_only('fh.unaudited');
 SELECT wallet_ops.unmanage_partitions('fh.events');
