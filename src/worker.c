@@ -425,6 +425,8 @@ static bool
 start_worker(Oid dboid, BackgroundWorkerHandle **handle)
 {
 	BackgroundWorker worker;
+	MemoryContext old;
+	bool		started;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -437,7 +439,11 @@ start_worker(Oid dboid, BackgroundWorkerHandle **handle)
 	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
 	worker.bgw_notify_pid = MyProcPid;
 
-	return RegisterDynamicBackgroundWorker(&worker, handle);
+	/* the handle outlives the tick: launcher_tick frees it once stopped */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	started = RegisterDynamicBackgroundWorker(&worker, handle);
+	MemoryContextSwitchTo(old);
+	return started;
 }
 
 /* When the launcher last started a worker for each database. */
@@ -494,6 +500,7 @@ launcher_tick(BackgroundWorkerHandle **handles)
 	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 	Oid			poked;
+	MemoryContext tick_cxt = CurrentMemoryContext;
 
 	/* a database where the extension was just created waits for nothing */
 	SpinLockAcquire(&worker_shared->mutex);
@@ -551,11 +558,19 @@ launcher_tick(BackgroundWorkerHandle **handles)
 				continue;
 			if (!database_allowed(NameStr(db->datname)))
 				continue;
-			dbs = lappend_oid(dbs, db->oid);
+			/* the list is used after the transaction: not in its context */
+			{
+				MemoryContext old = MemoryContextSwitchTo(tick_cxt);
+
+				dbs = lappend_oid(dbs, db->oid);
+				MemoryContextSwitchTo(old);
+			}
 		}
 		table_endscan(scan);
 		table_close(rel, AccessShareLock);
 		CommitTransactionCommand();
+		/* PostgreSQL 17 returns here by itself, 15 to TopMemoryContext */
+		MemoryContextSwitchTo(tick_cxt);
 
 		/* markers of databases that are gone or no longer served */
 		SpinLockAcquire(&worker_shared->mutex);
