@@ -17,6 +17,11 @@ RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    naptime interval;
+    old record;
+    rescheduled boolean;
+    full_interval interval;
 BEGIN
     IF tbl IS NULL OR every IS NULL THEN
         RAISE EXCEPTION 'table and interval must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -55,10 +60,50 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('every = %s, full_every = %s; at most 100 years.', every, COALESCE(full_every::text, 'NULL'));
     END IF;
+    -- the worker looks for due verifications once a tick: a shorter
+    -- interval would verify the table in full or in part on every tick
+    PERFORM wallet_ops._preloaded();    -- loads the library, which defines wallet_ops.naptime
+    naptime := pg_catalog.make_interval(secs => COALESCE(
+        (SELECT s.setting::pg_catalog.float8 FROM pg_catalog.pg_settings s WHERE s.name = 'wallet_ops.naptime'), 60));
+    IF every < naptime THEN
+        RAISE EXCEPTION 'verification interval of table "%" is shorter than wallet_ops.naptime', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('The worker looks for due verifications every %s; every is %s.',
+                                             wallet_ops._interval_words(naptime), wallet_ops._interval_words(every)),
+                  HINT = pg_catalog.format('Schedule it at least %s apart, or lower wallet_ops.naptime.',
+                                           wallet_ops._interval_words(naptime));
+    END IF;
+    -- a setting not named is kept
+    SELECT s.every, s.full_every INTO old
+      FROM wallet_ops.verification_schedule s WHERE s.relid = tbl FOR UPDATE;
+    rescheduled := FOUND;
+    full_interval := COALESCE(full_every, old.full_every);
+    IF full_interval < every THEN
+        RAISE EXCEPTION 'full verification interval of table "%" is shorter than its verification interval', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('every = %s, full_every = %s%s.', wallet_ops._interval_words(every),
+                                             wallet_ops._interval_words(full_interval),
+                                             CASE WHEN full_every IS NULL THEN ' (kept from the current schedule)' ELSE '' END),
+                  HINT = CASE WHEN full_every IS NULL
+                              THEN 'Pass a full_every at least as long as every, or call wallet_ops.unschedule_verification() first to drop the full verifications.'
+                              ELSE 'Pass a full_every at least as long as every; with full_every equal to every, every verification is full.' END;
+    END IF;
     INSERT INTO wallet_ops.verification_schedule AS s (relid, every, full_every)
-    VALUES (tbl, every, full_every)
+    VALUES (tbl, every, full_interval)
     ON CONFLICT (relid) DO UPDATE SET every = EXCLUDED.every, full_every = EXCLUDED.full_every,
                                       scheduled_at = pg_catalog.now(), scheduled_by = CURRENT_USER;
+    IF rescheduled THEN
+        RAISE NOTICE 'verification of table "%" rescheduled: every %, %', tbl,
+            wallet_ops._interval_words(every)
+            || CASE WHEN old.every = every THEN ' (unchanged)'
+                    ELSE ' (was ' || wallet_ops._interval_words(old.every) || ')' END,
+            CASE WHEN full_interval IS NULL THEN 'no periodic full verification'
+                 ELSE 'in full every ' || wallet_ops._interval_words(full_interval) END
+            || CASE WHEN full_every IS NULL AND old.full_every IS NOT NULL THEN ' (kept)'
+                    WHEN old.full_every IS NOT DISTINCT FROM full_interval THEN ' (unchanged)'
+                    WHEN old.full_every IS NULL THEN ' (was none)'
+                    ELSE ' (was ' || wallet_ops._interval_words(old.full_every) || ')' END;
+    END IF;
     -- the database may have had nothing for the worker to do until now
     PERFORM wallet_ops._worker_wake();
 END
@@ -140,7 +185,7 @@ BEGIN
                           'date'::pg_catalog.regtype) THEN
         RAISE EXCEPTION 'column "%" of table % is of type %, not a time', col, tbl, coltype
             USING ERRCODE = 'datatype_mismatch',
-                  HINT = 'time_column must be of type timestamptz, timestamp or date.';
+                  HINT = 'Pass as time_column a column of type timestamptz, timestamp or date.';
     END IF;
 
     -- the chain's name as verify_chain() gives it
@@ -201,11 +246,6 @@ REVOKE ALL ON FUNCTION wallet_ops._matviews_ddl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_ops._matviews_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_ops._preloaded() FROM PUBLIC;
 
--- ---------------------------------------------------------------------------
--- A bounded worker pool (wallet_ops.max_workers): workers come for a
--- database's tick and leave; the launcher is woken when something is
--- managed or a source of a managed view changes; health() and metrics()
--- report the pool and each database's last tick.
 -- ---------------------------------------------------------------------------
 -- When this database's last tick ran, for health(); not dumped (a restored
 -- database has not been ticked yet).
@@ -327,10 +367,9 @@ AS $$
                        || '; the postmaster restarts it within 10 seconds, else see the server log'
                 WHEN w.needs_ticks AND wallet_ops._time_minus(at, w.waiting_since) > 2 * w.tick_bound
                   THEN 'no tick in database ' || pg_catalog.quote_ident(pg_catalog.current_database())
-                       || ' for ' || pg_catalog.round(pg_catalog.date_part('epoch', wallet_ops._time_minus(at, w.waiting_since))::pg_catalog.numeric)
-                       || ' s, more than twice the bound of '
-                       || pg_catalog.round(pg_catalog.date_part('epoch', w.tick_bound)::pg_catalog.numeric)
-                       || ' s (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
+                       || ' for ' || wallet_ops._interval_words(wallet_ops._time_minus(at, w.waiting_since))
+                       || ', more than twice the bound of ' || wallet_ops._interval_words(w.tick_bound)
+                       || ' (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
                        || CASE WHEN w.shortage_since IS NOT NULL
                                THEN '; no background worker slot was free since '
                                     || pg_catalog.to_char(w.shortage_since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC: raise max_worker_processes'
@@ -342,9 +381,8 @@ AS $$
                 WHEN NOT w.needs_ticks
                   THEN 'nothing here needs the worker at intervals: a tick comes when something is managed or a source of a managed view changes'
                 ELSE 'last tick ' || COALESCE(pg_catalog.to_char(w.last_tick_started AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', 'not yet')
-                     || '; a tick at least every '
-                     || pg_catalog.round(pg_catalog.date_part('epoch', w.tick_bound)::pg_catalog.numeric)
-                     || ' s (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
+                     || '; a tick at least every ' || wallet_ops._interval_words(w.tick_bound)
+                     || ' (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
            END
       FROM wallet_ops._worker_state() w
 $$;
@@ -376,10 +414,10 @@ AS $$
            '{}', '{}', CASE WHEN w.needs_ticks THEN 1 ELSE 0 END FROM w
     UNION ALL
     SELECT 9, 'wallet_ops_worker_slot_shortage', '1 while the launcher cannot start a worker for want of a free background worker slot (raise max_worker_processes).', 'gauge',
-           '{}', '{}', CASE WHEN w.shortage_since IS NOT NULL THEN 1 ELSE 0 END FROM w WHERE w.preloaded
+           '{}', '{}', CASE WHEN w.shortage_since IS NOT NULL THEN 1 ELSE 0 END FROM w
     UNION ALL
     SELECT 9, 'wallet_ops_worker_start_failures_total', 'Worker starts that failed for want of a background worker slot since the server started.', 'counter',
-           '{}', '{}', COALESCE(w.start_failures, 0) FROM w WHERE w.preloaded
+           '{}', '{}', COALESCE(w.start_failures, 0) FROM w
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._worker_metric_samples(timestamptz) FROM PUBLIC;
 
@@ -413,6 +451,61 @@ EXCEPTION WHEN datetime_field_overflow OR interval_field_overflow THEN
 END
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._time_minus(timestamptz, timestamptz) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- An interval in the words a person reads: its largest unit and, when not
+-- zero, the next one ("3 days 4 hours", "2 hours", "5 minutes 3 seconds",
+-- "1 month").  Hours beyond a day are counted as days, days are never
+-- counted as months (a month has no fixed length), and fractions of a
+-- second are dropped.  For the details of health(), wallet_ops.status and
+-- wallet_ops.health_checks.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION wallet_ops._interval_words(i interval)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    j interval;
+    units text[] := ARRAY['year', 'month', 'day', 'hour', 'minute', 'second'];
+    amounts float8[];
+    words text := '';
+BEGIN
+    IF NOT pg_catalog.isfinite(i) THEN
+        RETURN i::text;
+    END IF;
+    j := pg_catalog.justify_hours(i);
+    amounts := ARRAY[pg_catalog.date_part('year', j), pg_catalog.date_part('month', j),
+                     pg_catalog.date_part('day', j), pg_catalog.date_part('hour', j),
+                     pg_catalog.date_part('minute', j), pg_catalog.date_part('second', j)];
+    -- fields of both signs ('1 month -3 days'): counted in 30-day months
+    IF 0 < ANY (amounts) AND 0 > ANY (amounts) THEN
+        j := pg_catalog.justify_interval(i);
+    END IF;
+    IF j < interval '0' THEN
+        RETURN '-' || wallet_ops._interval_words(-j);
+    END IF;
+    IF j = interval '0' THEN
+        RETURN '0 seconds';
+    ELSIF j < interval '1 second' THEN
+        RETURN 'less than a second';
+    END IF;
+    amounts := ARRAY[pg_catalog.date_part('year', j), pg_catalog.date_part('month', j),
+                     pg_catalog.date_part('day', j), pg_catalog.date_part('hour', j),
+                     pg_catalog.date_part('minute', j), pg_catalog.floor(pg_catalog.date_part('second', j))];
+    FOR k IN 1 .. 6 LOOP
+        CONTINUE WHEN amounts[k] = 0;
+        words := amounts[k]::numeric::text || ' ' || units[k] || CASE WHEN amounts[k] = 1 THEN '' ELSE 's' END;
+        IF k < 6 AND amounts[k + 1] <> 0 THEN
+            words := words || ' ' || amounts[k + 1]::numeric::text || ' ' || units[k + 1]
+                     || CASE WHEN amounts[k + 1] = 1 THEN '' ELSE 's' END;
+        END IF;
+        RETURN words;
+    END LOOP;
+    RETURN words;
+END
+$$;
+REVOKE ALL ON FUNCTION wallet_ops._interval_words(interval) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION wallet_ops._matviews_due(only_mv pg_catalog.regclass DEFAULT NULL)
 RETURNS TABLE (mv pg_catalog.regclass, reason text)
@@ -488,7 +581,7 @@ AS $$
     -- (twice, for the refresh itself) and refresh_every plus that
     SELECT m.mv::text, 'matview',
            GREATEST(s.last_refresh, s.last_error_at), s.last_result, s.last_error,
-           CASE WHEN f.stale THEN 'stale for ' || COALESCE(pg_catalog.date_trunc('second', st.staleness)::text, 'an unknown time')
+           CASE WHEN f.stale THEN 'stale for ' || COALESCE(wallet_ops._interval_words(st.staleness), 'an unknown time')
                 ELSE 'fresh' END
            || COALESCE(', refreshed ' || pg_catalog.to_char(s.last_refresh AT TIME ZONE 'UTC',
                                                            'YYYY-MM-DD HH24:MI:SS') || ' UTC',
@@ -540,7 +633,7 @@ AS $$
                 ELSE 'verified clean ' || pg_catalog.to_char(v.last_verified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
                      || ' UTC (' || v.last_mode || ')' END
            || CASE WHEN sc.relid IS NULL THEN ', not scheduled'
-                   ELSE ', every ' || sc.every::text END,
+                   ELSE ', every ' || wallet_ops._interval_words(sc.every) END,
            NULL, NULL, NULL, v.last_verified,
            NULL, NULL, NULL, NULL, NULL, COALESCE(v.problems, 0),
            -- NULL when the schedule's interval cannot be added (health() warns)
@@ -571,11 +664,9 @@ AS $$
                 WHEN s.runway_until IS NULL OR s.runway_until < at + s.period_length THEN 'warning'
                 ELSE 'ok' END,
            CASE WHEN s.runway_until IS NULL THEN 'no partition holds the current time'
-                ELSE 'partitions up to ' || pg_catalog.to_char(s.runway_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC ('
-                     || COALESCE(pg_catalog.round((pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at))
-                                                   / pg_catalog.date_part('epoch', s.period_length))::numeric, 2)::text,
-                                 'unknown')
-                     || ' periods of ' || s.period_length::text || ')' END
+                ELSE 'partitions up to ' || pg_catalog.to_char(s.runway_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC, '
+                     || COALESCE(wallet_ops._interval_words(wallet_ops._time_minus(s.runway_until, at)), 'an unknown time')
+                     || ' ahead (at least ' || wallet_ops._interval_words(s.period_length) || ' is ok)' END
            || CASE WHEN NOT s.has_default
                      THEN '; there is no default partition, so an INSERT outside the partitions fails'
                    ELSE '' END
@@ -600,8 +691,8 @@ AS $$
                 ELSE 'ok' END,
            CASE WHEN s.staleness IS NULL THEN 'staleness cannot be computed: a time is out of range'
                 WHEN s.staleness > interval '0'
-                  THEN 'stale for ' || pg_catalog.date_trunc('second', s.staleness)::text
-                       || ' (allowed ' || s.allowed_staleness::text || ')'
+                  THEN 'stale for ' || wallet_ops._interval_words(s.staleness)
+                       || ' (at most ' || wallet_ops._interval_words(s.allowed_staleness) || ' is ok)'
                 ELSE 'fresh' END
            || CASE WHEN s.refresh_overdue THEN '; its refresh_every is overdue'
                    WHEN s.refresh_overdue IS NULL THEN '; its refresh_every is out of range, so whether it is overdue is unknown'
@@ -692,6 +783,12 @@ AS $$
            ARRAY['table'], ARRAY[s.object], s.verification_overdue::int
       FROM s WHERE s.kind = 'hash_chain'
     UNION ALL
+    SELECT 43, 'wallet_ops_chain_audit_age_seconds', 'Seconds since the last verification of a hash-chained table that found no problem; for a table never verified clean, since it was hash-chained.', 'gauge',
+           ARRAY['table'], ARRAY[s.object],
+           GREATEST(pg_catalog.date_part('epoch', wallet_ops._time_minus(at, COALESCE(s.last_verified, h.enabled_at))), 0)
+      FROM s JOIN wallet_ops.hash_chains h ON h.relid::text = s.object
+     WHERE s.kind = 'hash_chain'
+    UNION ALL
     SELECT 50, 'wallet_ops_last_run_timestamp_seconds', 'Unix time of the last maintenance, refresh or verification run of an object.', 'gauge',
            ARRAY['object', 'kind'], ARRAY[s.object, s.kind], pg_catalog.date_part('epoch', s.last_run)
       FROM s WHERE s.last_run IS NOT NULL
@@ -700,8 +797,105 @@ AS $$
            ARRAY['object', 'kind'], ARRAY[s.object, s.kind], CASE WHEN s.last_result = 'error' THEN 1 ELSE 0 END
       FROM s WHERE s.last_run IS NOT NULL
     UNION ALL
-    SELECT 52, 'wallet_ops_job_failures', 'Failed runs recorded in wallet_ops.job_log (kept for wallet_ops.job_log_retention), per object.', 'gauge',
-           ARRAY['object'], ARRAY[j.object], pg_catalog.count(*)
-      FROM wallet_ops.job_log j WHERE j.outcome = 'error' GROUP BY j.object
+    SELECT 52, 'wallet_ops_job_failures', 'Failed runs recorded in wallet_ops.job_log (kept for wallet_ops.job_log_retention), per object and kind; 0 for every managed object and for the worker of the database until one fails.', 'gauge',
+           ARRAY['object', 'kind'], ARRAY[o.object, o.kind],
+           (SELECT pg_catalog.count(*) FROM wallet_ops.job_log j
+             WHERE j.object = o.object AND j.kind = o.kind AND j.outcome = 'error')
+      FROM (SELECT s.object, s.kind FROM s
+            UNION
+            SELECT pg_catalog.current_database()::text, 'worker'
+            UNION
+            SELECT j.object, j.kind FROM wallet_ops.job_log j WHERE j.outcome = 'error') o
     ORDER BY 1, 6
 $$;
+
+-- ---------------------------------------------------------------------------
+-- A bounded worker pool (wallet_ops.max_workers): workers come for a
+-- database's tick and leave; the launcher is woken when something is
+-- managed or a source of a managed view changes; health() and metrics()
+-- report the pool and each database's last tick.
+-- ---------------------------------------------------------------------------
+-- A DBA's first hour (issue 21): nothing changes silently, alerts can fire
+-- from the day an object is managed, and what people read is in words.
+--
+-- schedule_verification() refuses an interval shorter than
+-- wallet_ops.naptime and a full_every shorter than every, and keeps the
+-- full_every not named (above); a view never refreshed under management is
+-- stale since it was managed, and says why; wallet_ops.health_checks is
+-- health() for people; every chained table has an audit age and every
+-- managed object a failure count from the start (_metric_samples above).
+-- ---------------------------------------------------------------------------
+COMMENT ON FUNCTION wallet_ops.schedule_verification(pg_catalog.regclass, interval, interval) IS
+  'The worker verifies a hash-chained table every `every` (at least wallet_ops.naptime), incrementally from the last clean verification, in full every full_every (at least every; NULL keeps the current one); table owner';
+
+CREATE OR REPLACE VIEW wallet_ops.matview_freshness AS
+    SELECT m.mv,
+           m.on_change,
+           m.refresh_every,
+           s.refresh_mode,
+           wallet_ops._matview_next_mode(m.mv) AS next_refresh_mode,
+           s.last_refresh,
+           GREATEST(s.last_change, p.last_pending) AS last_change,
+           p.first_pending IS NOT NULL OR (m.on_change AND s.refreshed_snapshot IS NULL) AS stale,
+           -- a view never refreshed under management is stale since it
+           -- was managed: what it shows is not known
+           CASE WHEN m.on_change AND s.refreshed_snapshot IS NULL
+                THEN wallet_ops._time_minus(pg_catalog.now(), m.managed_at)
+                WHEN p.first_pending IS NOT NULL
+                THEN pg_catalog.now() - p.first_pending
+                ELSE pg_catalog.make_interval() END AS staleness,
+           s.last_result,
+           s.last_error,
+           s.last_error_at,
+           s.last_duration,
+           s.refreshes,
+           s.failures,
+           ARRAY(SELECT src
+                   FROM pg_catalog.unnest(wallet_ops.matview_sources(m.mv)) AS src
+                   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) src
+                  WHERE m.on_change AND c.relkind IN ('r', 'p')
+                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                                     WHERE t.tgrelid OPERATOR(pg_catalog.=) src
+                                       AND t.tgname OPERATOR(pg_catalog.=) 'wallet_ops_matview_watch'
+                                       AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
+                  ORDER BY src::pg_catalog.text) AS unwatched_sources,
+           CASE WHEN m.on_change AND s.refreshed_snapshot IS NULL
+                  THEN 'not refreshed since it was managed'
+                WHEN p.first_pending IS NOT NULL
+                  THEN 'a source changed after the last refresh'
+           END AS stale_reason
+      FROM wallet_ops.matviews m
+      LEFT JOIN wallet_ops.matview_state s ON s.mv = m.mv
+      LEFT JOIN LATERAL (
+            SELECT pg_catalog.min(ch.changed_at) AS first_pending,
+                   pg_catalog.max(ch.changed_at) AS last_pending
+              FROM wallet_ops.matview_changes ch
+             WHERE m.on_change
+               AND ch.source OPERATOR(pg_catalog.=) ANY (wallet_ops.matview_sources(m.mv))
+               AND (s.refreshed_snapshot IS NULL
+                    OR NOT wallet_ops._matview_change_seen(ch.xid, ch.changed_at,
+                               s.refreshed_snapshot, s.refreshed_xid, s.last_refresh))) p ON true;
+COMMENT ON VIEW wallet_ops.matview_freshness IS
+  'Per managed materialised view: when its sources last changed, when it was last refreshed and how, whether it is stale, for how long and why, the last result, and the sources whose watcher is missing or disabled';
+
+COMMENT ON VIEW wallet_ops.status IS
+  'One row per managed object: kind, last run, last result, last error and the headline figure (partition runway, rows in the default partition, view staleness, chain last verified); members of pg_monitor may read it';
+
+COMMENT ON FUNCTION wallet_ops.health() IS
+  'Overall status ok, warning or critical, with one entry per check: worker, partition runway, default partition rows, view staleness, append-only protection, chain verification; JSON for machines (wallet_ops.health_checks is the same for people); members of pg_monitor may call it';
+
+-- The checks of health() for people, one row each, the worst first.
+CREATE VIEW wallet_ops.health_checks AS
+    SELECT h.check_name, h.object, h.status, h.detail
+      FROM wallet_ops._health_checks(pg_catalog.now()) h
+     ORDER BY CASE h.status WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+              h.check_name, h.object;
+COMMENT ON VIEW wallet_ops.health_checks IS
+  'The checks of wallet_ops.health(), one row each, the worst first, with details in words; members of pg_monitor may read it';
+
+COMMENT ON FUNCTION wallet_ops.metrics() IS
+  'The figures of wallet_ops.status and wallet_ops.health() in Prometheus text exposition format (version 0.0.4); members of pg_monitor may call it';
+
+REVOKE ALL ON wallet_ops.health_checks FROM PUBLIC;
+GRANT SELECT ON wallet_ops.health_checks TO pg_monitor;
+GRANT EXECUTE ON FUNCTION wallet_ops._health_checks(timestamptz) TO pg_monitor;

@@ -1,9 +1,19 @@
 -- The seed's schema, as far as wallet_ops touches it (operations guide,
 -- section 5.2 and runbooks 9.5 and 9.6): entity_history partitioned by
--- month with a jsonb payload, audit_log partitioned by quarter, and the
--- access model under mv_effective_access.  Partitions for 2026 exist, as
--- they were made by hand; bounds are in UTC.
+-- month with a jsonb payload, audit_log partitioned by quarter, the
+-- access model under mv_effective_access, and the ingest service's role
+-- wallet_ingest.  Partitions for 2026 exist, as they were made by hand;
+-- bounds are in UTC.  The README's quick tour starts with \i of this file.
 SET TimeZone = 'UTC';
+
+-- Roles belong to the cluster, not the database: made once, kept if there.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'wallet_ingest') THEN
+        CREATE ROLE wallet_ingest;
+    END IF;
+END
+$$;
 
 CREATE TABLE identities (
     identity_id  uuid PRIMARY KEY,

@@ -28,15 +28,9 @@ INSERT INTO audit_log (occurred_at, actor, action, target_type, target_id)
 VALUES ('2026-06-15 12:00+00', 'demo', 'wallet.freeze', 'wallet', '42');
 SELECT count(*) AS audit_rows FROM audit_log;
 
--- The ingest role of the seed: INSERT (and the identity sequence) on the
--- table and its partitions, present and future; nothing else.
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_ingest') THEN
-        CREATE ROLE wallet_ingest;
-    END IF;
-END
-$$;
+-- The ingest role of the seed (made by 01_seed_schema.sql): INSERT (and
+-- the identity sequence) on the table and its partitions, present and
+-- future; nothing else.
 SELECT wallet_ops.grant_ingest('audit_log', 'wallet_ingest');
 SET ROLE wallet_ingest;
 INSERT INTO audit_log (occurred_at, actor, action) VALUES ('2026-06-15 12:01+00', 'ingest', 'wallet.update');

@@ -19,11 +19,10 @@ SELECT object, action, detail FROM wallet_ops.run_maintenance()
 -- What operators look at: one row per managed object, its headline figure.
 SELECT object, kind, last_result, headline FROM wallet_ops.status;
 
--- The health endpoint: overall status and the checks that are not ok.
+-- The health endpoint, for machines: health() is JSON; its overall status.
 SELECT wallet_ops.health()->>'status' AS health;
-SELECT c->>'check' AS "check", c->>'object' AS object, c->>'status' AS status, c->>'detail' AS detail
-  FROM jsonb_array_elements(wallet_ops.health()->'checks') c
- WHERE c->>'status' <> 'ok' OR c->>'check' = 'worker';
+-- The same checks for people, the worst first: those not ok, and the worker.
+SELECT * FROM wallet_ops.health_checks WHERE status <> 'ok' OR check_name = 'worker';
 
 -- The same figures for Prometheus (an excerpt).
 SELECT line AS metrics FROM regexp_split_to_table(wallet_ops.metrics(), E'\n') line

@@ -18,7 +18,7 @@ BEGIN
 END $$;
 
 BEGIN;
-SELECT plan(48);
+SELECT plan(56);
 
 -- ---- the objects and who may read them ------------------------------------
 SELECT has_view('wallet_ops', 'status', 'wallet_ops.status is a view');
@@ -149,6 +149,28 @@ SELECT ok(wallet_ops.metrics() ~ E'\nwallet_ops_health_status 2\n'
           'metrics(): wallet_ops_health_status 2 and the default partition missing');
 SELECT ok((SELECT headline FROM wallet_ops.status WHERE object = 'public.ops_ev') LIKE '%no default partition%',
           'status headline says the default partition is missing');
+
+-- ---- health_checks: the same checks, for people ----------------------------
+SELECT has_view('wallet_ops', 'health_checks', 'wallet_ops.health_checks is a view');
+SELECT is(ARRAY(SELECT attname::text FROM pg_attribute
+                 WHERE attrelid = 'wallet_ops.health_checks'::regclass AND attnum > 0 ORDER BY attnum),
+          ARRAY['check_name', 'object', 'status', 'detail'], 'health_checks has the documented columns');
+SELECT ok(NOT has_table_privilege('public', 'wallet_ops.health_checks', 'SELECT'), 'PUBLIC may not read health_checks');
+SELECT is((SELECT status || ' ' || check_name || ' ' || object FROM wallet_ops.health_checks LIMIT 1),
+          'critical runway public.ops_ev', 'health_checks lists the critical check first');
+SELECT matches((SELECT detail FROM wallet_ops.health_checks WHERE check_name = 'runway' AND object = 'public.ops_ev'),
+               '^partitions up to \d{4}-\d\d-\d\d 00:00 UTC, \d+ [a-z]+( \d+ [a-z]+)? ahead \(at least 1 month is ok\); there is no default partition',
+               'the runway detail says how long ahead in words');
+SELECT ok(wallet_ops.metrics() ~ E'\nwallet_ops_job_failures\\{object="public.ops_mv",kind="matview"\\} 0\n'
+          AND wallet_ops.metrics() ~ E'\nwallet_ops_job_failures\\{object="public.ops_ev",kind="partitions"\\} 0\n',
+          'metrics(): wallet_ops_job_failures is 0 for managed objects that never failed');
+SET ROLE tap_ops_monitor;
+SELECT is((SELECT count(*) FROM wallet_ops.health_checks), jsonb_array_length(wallet_ops.health()->'checks')::bigint,
+          'a pg_monitor member reads health_checks: one row per check of health()');
+RESET ROLE;
+SET ROLE tap_ops_nobody;
+SELECT throws_ok('SELECT * FROM wallet_ops.health_checks', '42501', NULL, 'a role outside pg_monitor may not read health_checks');
+RESET ROLE;
 
 -- maintenance brings it back: default partition and runway are made again
 SELECT ok((SELECT count(*) FROM wallet_ops.run_maintenance('ops_ev')) >= 4, 'run_maintenance() repairs ops_ev');

@@ -5,7 +5,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS wallet_ops;
 BEGIN;
-SELECT plan(42);
+SELECT plan(50);
 
 CREATE TABLE ops_led (
     id        bigint GENERATED ALWAYS AS IDENTITY,
@@ -36,6 +36,21 @@ SELECT throws_ok($$SELECT wallet_ops.schedule_verification('ops_led', NULL)$$, '
                  'a null interval is refused');
 SELECT throws_ok($$SELECT wallet_ops.unschedule_verification('ops_led')$$, '42704', NULL,
                  'unscheduling what is not scheduled is an error');
+SELECT throws_ok($$SELECT wallet_ops.schedule_verification('ops_led', '59 minutes')$$, '22023',
+                 'verification interval of table "public.ops_led" is shorter than wallet_ops.naptime',
+                 'an interval shorter than wallet_ops.naptime (1 hour here) is refused');
+SELECT throws_ok($$SELECT wallet_ops.schedule_verification('ops_led', '1 day', full_every => '1 hour')$$, '22023',
+                 'full verification interval of table "public.ops_led" is shorter than its verification interval',
+                 'a full_every shorter than every is refused');
+SELECT lives_ok($$SELECT wallet_ops.schedule_verification('ops_led', '1 day', full_every => '7 days')$$,
+                'a weekly full verification of a daily one is accepted');
+SELECT lives_ok($$SELECT wallet_ops.schedule_verification('ops_led', '2 days')$$,
+                'scheduling again without full_every is accepted');
+SELECT is((SELECT full_every FROM wallet_ops.verification_schedule WHERE relid = 'ops_led'::regclass),
+          interval '7 days', 'and keeps the full_every set before');
+SELECT throws_ok($$SELECT wallet_ops.schedule_verification('ops_led', '8 days')$$, '22023', NULL,
+                 'an every longer than the full_every kept is refused');
+SELECT lives_ok($$SELECT wallet_ops.unschedule_verification('ops_led')$$, 'unscheduled, to drop the full verifications');
 SELECT lives_ok($$SELECT wallet_ops.schedule_verification('ops_led', '1 day')$$, 'ops_led scheduled daily');
 SELECT is((SELECT every FROM wallet_ops.verification_schedule WHERE relid = 'ops_led'::regclass),
           interval '1 day', 'the schedule is stored');
@@ -44,6 +59,9 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'wallet_ops'
           'the schedule is kept by pg_dump');
 SELECT is((SELECT headline FROM wallet_ops.status WHERE object = 'public.ops_led' AND kind = 'hash_chain'),
           'never verified, every 1 day', 'status: scheduled, never verified');
+SELECT is(substring(wallet_ops._metrics_at(now() + interval '3 days')
+                    FROM E'\nwallet_ops_chain_audit_age_seconds\\{table="public.ops_led"\\} ([0-9.e+]+)\n')::float8,
+          259200::float8, 'metrics(): a table never verified has an audit age, counted from when it was chained');
 
 -- ---- a scheduled verification, run by the maintenance pass ----------------
 SELECT results_eq($$SELECT action, detail FROM wallet_ops.run_maintenance('ops_led') WHERE action IN ('verified', 'problems')$$,

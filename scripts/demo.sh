@@ -5,7 +5,13 @@
 # throw-away cluster with shared_preload_libraries = 'wallet_ops', loads the
 # seed's schema (entity_history by month, audit_log by quarter,
 # mv_effective_access) and runs demo/*.sql against it, then removes the
-# cluster.  KEEP=1 leaves the cluster running and prints how to connect.
+# cluster.  It also links wallet_ops_verify into /usr/local/bin, so that it
+# runs by name (scripts/link-verify.sh).
+#
+#   KEEP=1 bash scripts/demo.sh
+#
+# leaves the cluster running and prints how to connect to it, for the
+# README's quick tour.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +25,7 @@ bindir=$("$PG_CONFIG" --bindir)
 cd "$top"
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+bash "$top/scripts/link-verify.sh" "$bindir"
 
 run=$(mktemp -d /tmp/wallet_ops-demo.XXXXXX)
 chown postgres: "$run"
@@ -36,8 +43,17 @@ CONF
 as_pg pg_ctl -D "$run/data" -l "$run/server.log" -w start >/dev/null
 cleanup() {
   if [ "${KEEP:-0}" = 1 ]; then
-    echo "cluster left running: psql -h $run -p $port -U postgres wallet_demo"
-    echo "stop it with: runuser -u postgres -- $bindir/pg_ctl -D $run/data stop"
+    # the socket directory is the postgres user's: root connects
+    local sudo= psql=psql
+    [ -n "${SUDO_USER:-}" ] && sudo="sudo "
+    command -v psql >/dev/null || psql=$bindir/psql
+    echo
+    echo "cluster left running (KEEP=1); connect with"
+    echo "  ${sudo}$psql -h $run -p $port -U postgres wallet_demo"
+    echo "the README's quick tour runs in a database of its own, from the repository root:"
+    echo "  cd $top && ${sudo}$psql -h $run -p $port -U postgres -c 'CREATE DATABASE tour' && ${sudo}$psql -h $run -p $port -U postgres tour"
+    echo "stop the cluster with"
+    echo "  ${sudo}runuser -u postgres -- $bindir/pg_ctl -D $run/data stop"
   else
     as_pg pg_ctl -D "$run/data" -m fast -w stop >/dev/null || true
     rm -rf "$run"

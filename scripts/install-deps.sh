@@ -14,7 +14,8 @@ packages=(
   libtap-parser-sourcehandler-pgtap-perl
   libipc-run-perl
   postgresql-15-partman
-  python3-prometheus-client
+  python3-prometheus-client   # t/050: metrics() read by Prometheus' own parser
+  prometheus                  # promtool: t/071 tests the alert rules of docs/operations.md
 )
 
 missing=()
@@ -34,5 +35,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ ! -f /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
     echo "create_main_cluster = false" >> /etc/postgresql-common/createcluster.conf
   fi
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # promtool comes only with the Prometheus server: the tests need the tool,
+  # so the server is neither started now (policy-rc.d) nor at boot.
+  policy_made=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy_made=1
+  fi
+  status=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v deb-systemd-helper >/dev/null; then
+    deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true
+  fi
+  [ "$status" -eq 0 ] || exit "$status"
 fi

@@ -139,7 +139,7 @@ chain_check_column(Relation rel, const char *name, bool is_key)
 					 errmsg("column \"%s\" of table \"%s\" has type %s, which cannot be a chain key",
 							name, RelationGetRelationName(rel),
 							format_type_be(att->atttypid)),
-					 errhint("Chain keys can be integers, text, varchar, char, name, uuid, boolean, inet or cidr.")));
+					 errhint("Use chain key columns of an integer, text, varchar, char, name, uuid, boolean, inet or cidr type.")));
 	}
 	else if (ChainTypeTag(att->atttypid, &is_array) == 0)
 		ereport(ERROR,

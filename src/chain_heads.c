@@ -155,7 +155,7 @@ chain_heads_serialization_failure(Oid rootrelid, const char *name)
 			 errmsg("could not serialize access to the head of hash chain \"%s\" of table \"%s\"",
 					name, get_rel_name(rootrelid)),
 			 errdetail("Another transaction changed the chain after this transaction's snapshot was taken."),
-			 errhint("The transaction might succeed if retried.")));
+			 errhint("Retry the transaction.")));
 }
 
 /*

@@ -944,7 +944,7 @@ verify_parse_chain_value(VerifyState *st, const char *chain_value)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("chain_value \"%s\" is not a JSON array of %d values", chain_value, info->nkeys),
-					 errhint("Chains of tables with several key columns are named like [\"a\", \"7\"].")));
+					 errhint("Name the chain of a table with several key columns as a JSON array of its key values, like [\"a\", \"7\"].")));
 		for (i = 0; i < info->nkeys; i++)
 		{
 			parts[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);

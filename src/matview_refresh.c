@@ -32,8 +32,10 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -69,7 +71,9 @@ typedef struct DueView
 	int			depth;			/* levels of materialised views under it */
 } DueView;
 
+static bool has_concurrent_refresh_index(Relation rel, StringInfo why);
 static bool can_refresh_concurrently(Oid mvoid);
+static void notice_plain_refresh(Oid mvoid, const char *name);
 static char *check_matview(Oid mvoid, bool must_own);
 static double interval_seconds(Interval *iv);
 static bool refresh_matview_locked(Oid mvoid, bool wait, bool as_worker,
@@ -110,55 +114,135 @@ index_is_btree(Oid indexoid)
 }
 
 /*
+ * Whether the materialised view rel has a unique index that REFRESH ...
+ * CONCURRENTLY accepts: valid, immediate, non-partial, btree, on plain
+ * columns (what PostgreSQL's matview.c requires).  When it has none and why
+ * is not NULL, a sentence saying why is appended to why.
+ */
+static bool
+has_concurrent_refresh_index(Relation rel, StringInfo why)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		usable = false;
+	int			unusable = 0;
+
+	foreach(lc, indexes)
+	{
+		Oid			indexoid = lfirst_oid(lc);
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		Form_pg_index idx;
+		const char *problem = NULL;
+		int			i;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		idx = (Form_pg_index) GETSTRUCT(tup);
+		if (!idx->indisunique)
+			problem = "is not unique";
+		else if (!idx->indisvalid)
+			problem = "is not valid";
+		else if (!idx->indimmediate)
+			problem = "is deferrable";
+		else if (!heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+			problem = "has a WHERE clause";
+		else if (!index_is_btree(indexoid))
+			problem = "is not a btree index";
+		else if (idx->indnatts == 0)
+			problem = "has no column";
+		else
+		{
+			for (i = 0; i < idx->indnatts; i++)
+				if (idx->indkey.values[i] <= 0)
+					problem = "is on an expression";
+		}
+		ReleaseSysCache(tup);
+		if (problem == NULL)
+		{
+			usable = true;
+			break;
+		}
+		if (why)
+		{
+			appendStringInfo(why, "%sndex \"%s\" %s",
+							 unusable == 0 ? "I" : "; i", get_rel_name(indexoid), problem);
+			unusable++;
+		}
+	}
+	list_free(indexes);
+	if (!usable && why)
+	{
+		if (unusable == 0)
+			appendStringInfoString(why, "It has no unique index.");
+		else
+			appendStringInfoString(why, unusable == 1 ?
+								   ", so it cannot be used by REFRESH ... CONCURRENTLY." :
+								   ", so none can be used by REFRESH ... CONCURRENTLY.");
+	}
+	return usable;
+}
+
+/*
  * Whether REFRESH ... CONCURRENTLY would be accepted: the view is populated
- * and has a valid, immediate, non-partial unique btree index on plain
- * columns (what PostgreSQL's matview.c requires).
+ * and has a unique index it can use.
  */
 static bool
 can_refresh_concurrently(Oid mvoid)
 {
 	Relation	rel;
-	List	   *indexes;
-	ListCell   *lc;
-	bool		usable = false;
+	bool		usable;
 
 	rel = table_open(mvoid, AccessShareLock);
-	if (rel->rd_rel->relkind != RELKIND_MATVIEW || !RelationIsPopulated(rel))
-	{
-		table_close(rel, AccessShareLock);
-		return false;
-	}
-
-	indexes = RelationGetIndexList(rel);
-	foreach(lc, indexes)
-	{
-		HeapTuple	tup = SearchSysCache1(INDEXRELID,
-										  ObjectIdGetDatum(lfirst_oid(lc)));
-		Form_pg_index idx;
-		int			i;
-		bool		plain = true;
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		idx = (Form_pg_index) GETSTRUCT(tup);
-		if (idx->indisunique && idx->indimmediate && idx->indisvalid &&
-			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
-			index_is_btree(idx->indexrelid) &&
-			idx->indnatts > 0)
-		{
-			for (i = 0; i < idx->indnatts; i++)
-				if (idx->indkey.values[i] <= 0)
-					plain = false;
-			if (plain)
-				usable = true;
-		}
-		ReleaseSysCache(tup);
-		if (usable)
-			break;
-	}
-	list_free(indexes);
+	usable = rel->rd_rel->relkind == RELKIND_MATVIEW && RelationIsPopulated(rel) &&
+		has_concurrent_refresh_index(rel, NULL);
 	table_close(rel, AccessShareLock);
 	return usable;
+}
+
+/*
+ * When the materialised view mvoid has no unique index that REFRESH ...
+ * CONCURRENTLY can use, says so at NOTICE: every refresh will be plain, and
+ * readers wait for it.  The hint names an index that would do, on the
+ * view's columns that btree can index (right when no two rows are equal).
+ */
+static void
+notice_plain_refresh(Oid mvoid, const char *name)
+{
+	Relation	rel = table_open(mvoid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData why;
+	StringInfoData cols;
+	int			i;
+
+	initStringInfo(&why);
+	if (has_concurrent_refresh_index(rel, &why))
+	{
+		table_close(rel, AccessShareLock);
+		return;
+	}
+	initStringInfo(&cols);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || !OidIsValid(GetDefaultOpClass(att->atttypid, BTREE_AM_OID)))
+			continue;
+		appendStringInfo(&cols, "%s%s", cols.len > 0 ? ", " : "",
+						 quote_identifier(NameStr(att->attname)));
+	}
+	table_close(rel, AccessShareLock);
+
+	if (cols.len > 0)
+		ereport(NOTICE,
+				(errmsg("materialized view \"%s\" will be refreshed without CONCURRENTLY", name),
+				 errdetail("%s Readers of the view wait for each refresh.", why.data),
+				 errhint("Create a unique index on columns that identify each row, for example on all of them if no two rows are equal: CREATE UNIQUE INDEX ON %s (%s);",
+						 name, cols.data)));
+	else
+		ereport(NOTICE,
+				(errmsg("materialized view \"%s\" will be refreshed without CONCURRENTLY", name),
+				 errdetail("%s Readers of the view wait for each refresh.", why.data),
+				 errhint("Add to the view a column that identifies each row, and create a unique index on it.")));
 }
 
 /*
@@ -201,7 +285,9 @@ check_matview(Oid mvoid, bool must_own)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a materialized view", name),
-				 errhint("Only materialized views can be refreshed by wallet_ops.")));
+				 errhint("%s", get_rel_relkind(mvoid) == RELKIND_VIEW ?
+						 psprintf("Create a materialized view over it, as in CREATE MATERIALIZED VIEW ... AS SELECT * FROM %s, and pass that one.", name) :
+						 "Pass a materialized view, created with CREATE MATERIALIZED VIEW.")));
 	if (must_own && !WalletOpsOwnsRelation(mvoid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -332,6 +418,8 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 
+	notice_plain_refresh(mvoid, name);
+
 	PG_RETURN_VOID();
 }
 
@@ -357,7 +445,7 @@ wallet_ops_unmanage_matview(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("materialized view \"%s\" is not managed", name),
-				 errhint("wallet_ops.matview_freshness lists the managed views.")));
+				 errhint("Look up the managed views in wallet_ops.matview_freshness.")));
 	MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 	MatviewSyncWatchers();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -771,7 +859,7 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 						(errcode(edata->sqlerrcode),
 						 errmsg("could not refresh materialized view \"%s\"", name),
 						 errdetail("%s", edata->message),
-						 errhint("The refresh is retried on the next maintenance tick.")));
+						 errhint("Remove the cause given in the detail; the refresh is retried on every tick until it succeeds, and wallet_ops.matview_freshness shows its last error.")));
 				MatviewConfigRecordFailure(dv->mvoid, edata);
 				MatviewConfigBecomeOwner(&save_userid, &save_sec_context);
 				JobLogRecord(started, name, JOB_KIND, "refresh", JOB_ERROR,

@@ -62,7 +62,7 @@ parse_period(const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unrecognized partition period: \"%s\"", name),
-			 errhint("Valid periods are day, week, month, quarter and year.")));
+			 errhint("Use day, week, month, quarter or year.")));
 	return PERIOD_MONTH;		/* keep compiler quiet */
 }
 

@@ -209,7 +209,11 @@ CREATE VIEW wallet_ops.matview_freshness AS
            s.last_refresh,
            GREATEST(s.last_change, p.last_pending) AS last_change,
            p.first_pending IS NOT NULL OR (m.on_change AND s.refreshed_snapshot IS NULL) AS stale,
-           CASE WHEN p.first_pending IS NOT NULL
+           -- a view never refreshed under management is stale since it
+           -- was managed: what it shows is not known
+           CASE WHEN m.on_change AND s.refreshed_snapshot IS NULL
+                THEN wallet_ops._time_minus(pg_catalog.now(), m.managed_at)
+                WHEN p.first_pending IS NOT NULL
                 THEN pg_catalog.now() - p.first_pending
                 ELSE pg_catalog.make_interval() END AS staleness,
            s.last_result,
@@ -226,7 +230,12 @@ CREATE VIEW wallet_ops.matview_freshness AS
                                      WHERE t.tgrelid OPERATOR(pg_catalog.=) src
                                        AND t.tgname OPERATOR(pg_catalog.=) 'wallet_ops_matview_watch'
                                        AND t.tgenabled OPERATOR(pg_catalog.=) 'A')
-                  ORDER BY src::pg_catalog.text) AS unwatched_sources
+                  ORDER BY src::pg_catalog.text) AS unwatched_sources,
+           CASE WHEN m.on_change AND s.refreshed_snapshot IS NULL
+                  THEN 'not refreshed since it was managed'
+                WHEN p.first_pending IS NOT NULL
+                  THEN 'a source changed after the last refresh'
+           END AS stale_reason
       FROM wallet_ops.matviews m
       LEFT JOIN wallet_ops.matview_state s ON s.mv = m.mv
       LEFT JOIN LATERAL (
@@ -239,7 +248,7 @@ CREATE VIEW wallet_ops.matview_freshness AS
                     OR NOT wallet_ops._matview_change_seen(ch.xid, ch.changed_at,
                                s.refreshed_snapshot, s.refreshed_xid, s.last_refresh))) p ON true;
 COMMENT ON VIEW wallet_ops.matview_freshness IS
-  'Per managed materialised view: when its sources last changed, when it was last refreshed and how, whether it is stale and for how long, the last result, and the sources whose watcher is missing or disabled';
+  'Per managed materialised view: when its sources last changed, when it was last refreshed and how, whether it is stale, for how long and why, the last result, and the sources whose watcher is missing or disabled';
 REVOKE ALL ON wallet_ops.matview_freshness FROM PUBLIC;
 
 -- Event triggers: a dropped view loses its configuration and watchers; a

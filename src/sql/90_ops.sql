@@ -58,6 +58,11 @@ RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    naptime interval;
+    old record;
+    rescheduled boolean;
+    full_interval interval;
 BEGIN
     IF tbl IS NULL OR every IS NULL THEN
         RAISE EXCEPTION 'table and interval must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -96,16 +101,56 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('every = %s, full_every = %s; at most 100 years.', every, COALESCE(full_every::text, 'NULL'));
     END IF;
+    -- the worker looks for due verifications once a tick: a shorter
+    -- interval would verify the table in full or in part on every tick
+    PERFORM wallet_ops._preloaded();    -- loads the library, which defines wallet_ops.naptime
+    naptime := pg_catalog.make_interval(secs => COALESCE(
+        (SELECT s.setting::pg_catalog.float8 FROM pg_catalog.pg_settings s WHERE s.name = 'wallet_ops.naptime'), 60));
+    IF every < naptime THEN
+        RAISE EXCEPTION 'verification interval of table "%" is shorter than wallet_ops.naptime', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('The worker looks for due verifications every %s; every is %s.',
+                                             wallet_ops._interval_words(naptime), wallet_ops._interval_words(every)),
+                  HINT = pg_catalog.format('Schedule it at least %s apart, or lower wallet_ops.naptime.',
+                                           wallet_ops._interval_words(naptime));
+    END IF;
+    -- a setting not named is kept
+    SELECT s.every, s.full_every INTO old
+      FROM wallet_ops.verification_schedule s WHERE s.relid = tbl FOR UPDATE;
+    rescheduled := FOUND;
+    full_interval := COALESCE(full_every, old.full_every);
+    IF full_interval < every THEN
+        RAISE EXCEPTION 'full verification interval of table "%" is shorter than its verification interval', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('every = %s, full_every = %s%s.', wallet_ops._interval_words(every),
+                                             wallet_ops._interval_words(full_interval),
+                                             CASE WHEN full_every IS NULL THEN ' (kept from the current schedule)' ELSE '' END),
+                  HINT = CASE WHEN full_every IS NULL
+                              THEN 'Pass a full_every at least as long as every, or call wallet_ops.unschedule_verification() first to drop the full verifications.'
+                              ELSE 'Pass a full_every at least as long as every; with full_every equal to every, every verification is full.' END;
+    END IF;
     INSERT INTO wallet_ops.verification_schedule AS s (relid, every, full_every)
-    VALUES (tbl, every, full_every)
+    VALUES (tbl, every, full_interval)
     ON CONFLICT (relid) DO UPDATE SET every = EXCLUDED.every, full_every = EXCLUDED.full_every,
                                       scheduled_at = pg_catalog.now(), scheduled_by = CURRENT_USER;
+    IF rescheduled THEN
+        RAISE NOTICE 'verification of table "%" rescheduled: every %, %', tbl,
+            wallet_ops._interval_words(every)
+            || CASE WHEN old.every = every THEN ' (unchanged)'
+                    ELSE ' (was ' || wallet_ops._interval_words(old.every) || ')' END,
+            CASE WHEN full_interval IS NULL THEN 'no periodic full verification'
+                 ELSE 'in full every ' || wallet_ops._interval_words(full_interval) END
+            || CASE WHEN full_every IS NULL AND old.full_every IS NOT NULL THEN ' (kept)'
+                    WHEN old.full_every IS NOT DISTINCT FROM full_interval THEN ' (unchanged)'
+                    WHEN old.full_every IS NULL THEN ' (was none)'
+                    ELSE ' (was ' || wallet_ops._interval_words(old.full_every) || ')' END;
+    END IF;
     -- the database may have had nothing for the worker to do until now
     PERFORM wallet_ops._worker_wake();
 END
 $$;
 COMMENT ON FUNCTION wallet_ops.schedule_verification(pg_catalog.regclass, interval, interval) IS
-  'The worker verifies a hash-chained table every `every`, incrementally from the last clean verification, in full every full_every (table owner)';
+  'The worker verifies a hash-chained table every `every` (at least wallet_ops.naptime), incrementally from the last clean verification, in full every full_every (at least every; NULL keeps the current one); table owner';
 
 CREATE FUNCTION wallet_ops.unschedule_verification(tbl pg_catalog.regclass)
 RETURNS void
@@ -273,10 +318,9 @@ AS $$
                        || '; the postmaster restarts it within 10 seconds, else see the server log'
                 WHEN w.needs_ticks AND wallet_ops._time_minus(at, w.waiting_since) > 2 * w.tick_bound
                   THEN 'no tick in database ' || pg_catalog.quote_ident(pg_catalog.current_database())
-                       || ' for ' || pg_catalog.round(pg_catalog.date_part('epoch', wallet_ops._time_minus(at, w.waiting_since))::pg_catalog.numeric)
-                       || ' s, more than twice the bound of '
-                       || pg_catalog.round(pg_catalog.date_part('epoch', w.tick_bound)::pg_catalog.numeric)
-                       || ' s (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
+                       || ' for ' || wallet_ops._interval_words(wallet_ops._time_minus(at, w.waiting_since))
+                       || ', more than twice the bound of ' || wallet_ops._interval_words(w.tick_bound)
+                       || ' (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
                        || CASE WHEN w.shortage_since IS NOT NULL
                                THEN '; no background worker slot was free since '
                                     || pg_catalog.to_char(w.shortage_since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC: raise max_worker_processes'
@@ -288,9 +332,8 @@ AS $$
                 WHEN NOT w.needs_ticks
                   THEN 'nothing here needs the worker at intervals: a tick comes when something is managed or a source of a managed view changes'
                 ELSE 'last tick ' || COALESCE(pg_catalog.to_char(w.last_tick_started AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', 'not yet')
-                     || '; a tick at least every '
-                     || pg_catalog.round(pg_catalog.date_part('epoch', w.tick_bound)::pg_catalog.numeric)
-                     || ' s (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
+                     || '; a tick at least every ' || wallet_ops._interval_words(w.tick_bound)
+                     || ' (' || w.databases || ' databases, ' || w.pool_size || ' workers)'
            END
       FROM wallet_ops._worker_state() w
 $$;
@@ -322,10 +365,10 @@ AS $$
            '{}', '{}', CASE WHEN w.needs_ticks THEN 1 ELSE 0 END FROM w
     UNION ALL
     SELECT 9, 'wallet_ops_worker_slot_shortage', '1 while the launcher cannot start a worker for want of a free background worker slot (raise max_worker_processes).', 'gauge',
-           '{}', '{}', CASE WHEN w.shortage_since IS NOT NULL THEN 1 ELSE 0 END FROM w WHERE w.preloaded
+           '{}', '{}', CASE WHEN w.shortage_since IS NOT NULL THEN 1 ELSE 0 END FROM w
     UNION ALL
     SELECT 9, 'wallet_ops_worker_start_failures_total', 'Worker starts that failed for want of a background worker slot since the server started.', 'counter',
-           '{}', '{}', COALESCE(w.start_failures, 0) FROM w WHERE w.preloaded
+           '{}', '{}', COALESCE(w.start_failures, 0) FROM w
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._worker_metric_samples(timestamptz) FROM PUBLIC;
 
@@ -474,7 +517,7 @@ AS $$
     -- (twice, for the refresh itself) and refresh_every plus that
     SELECT m.mv::text, 'matview',
            GREATEST(s.last_refresh, s.last_error_at), s.last_result, s.last_error,
-           CASE WHEN f.stale THEN 'stale for ' || COALESCE(pg_catalog.date_trunc('second', st.staleness)::text, 'an unknown time')
+           CASE WHEN f.stale THEN 'stale for ' || COALESCE(wallet_ops._interval_words(st.staleness), 'an unknown time')
                 ELSE 'fresh' END
            || COALESCE(', refreshed ' || pg_catalog.to_char(s.last_refresh AT TIME ZONE 'UTC',
                                                            'YYYY-MM-DD HH24:MI:SS') || ' UTC',
@@ -526,7 +569,7 @@ AS $$
                 ELSE 'verified clean ' || pg_catalog.to_char(v.last_verified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
                      || ' UTC (' || v.last_mode || ')' END
            || CASE WHEN sc.relid IS NULL THEN ', not scheduled'
-                   ELSE ', every ' || sc.every::text END,
+                   ELSE ', every ' || wallet_ops._interval_words(sc.every) END,
            NULL, NULL, NULL, v.last_verified,
            NULL, NULL, NULL, NULL, NULL, COALESCE(v.problems, 0),
            -- NULL when the schedule's interval cannot be added (health() warns)
@@ -546,7 +589,7 @@ CREATE VIEW wallet_ops.status AS
       FROM wallet_ops._status_at(pg_catalog.now()) s
      ORDER BY s.kind, s.object;
 COMMENT ON VIEW wallet_ops.status IS
-  'One row per managed object: kind, last run, last result, last error and the headline figure (partition runway, rows in the default partition, view staleness, chain last verified)';
+  'One row per managed object: kind, last run, last result, last error and the headline figure (partition runway, rows in the default partition, view staleness, chain last verified); members of pg_monitor may read it';
 
 -- The checks of health() as of `at`, one row each.
 CREATE FUNCTION wallet_ops._health_checks(at timestamptz)
@@ -567,11 +610,9 @@ AS $$
                 WHEN s.runway_until IS NULL OR s.runway_until < at + s.period_length THEN 'warning'
                 ELSE 'ok' END,
            CASE WHEN s.runway_until IS NULL THEN 'no partition holds the current time'
-                ELSE 'partitions up to ' || pg_catalog.to_char(s.runway_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC ('
-                     || COALESCE(pg_catalog.round((pg_catalog.date_part('epoch', wallet_ops._time_minus(s.runway_until, at))
-                                                   / pg_catalog.date_part('epoch', s.period_length))::numeric, 2)::text,
-                                 'unknown')
-                     || ' periods of ' || s.period_length::text || ')' END
+                ELSE 'partitions up to ' || pg_catalog.to_char(s.runway_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC, '
+                     || COALESCE(wallet_ops._interval_words(wallet_ops._time_minus(s.runway_until, at)), 'an unknown time')
+                     || ' ahead (at least ' || wallet_ops._interval_words(s.period_length) || ' is ok)' END
            || CASE WHEN NOT s.has_default
                      THEN '; there is no default partition, so an INSERT outside the partitions fails'
                    ELSE '' END
@@ -596,8 +637,8 @@ AS $$
                 ELSE 'ok' END,
            CASE WHEN s.staleness IS NULL THEN 'staleness cannot be computed: a time is out of range'
                 WHEN s.staleness > interval '0'
-                  THEN 'stale for ' || pg_catalog.date_trunc('second', s.staleness)::text
-                       || ' (allowed ' || s.allowed_staleness::text || ')'
+                  THEN 'stale for ' || wallet_ops._interval_words(s.staleness)
+                       || ' (at most ' || wallet_ops._interval_words(s.allowed_staleness) || ' is ok)'
                 ELSE 'fresh' END
            || CASE WHEN s.refresh_overdue THEN '; its refresh_every is overdue'
                    WHEN s.refresh_overdue IS NULL THEN '; its refresh_every is out of range, so whether it is overdue is unknown'
@@ -651,7 +692,16 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT wallet_ops._health_at(pg_catalog.now()) $$;
 COMMENT ON FUNCTION wallet_ops.health() IS
-  'Overall status ok, warning or critical, with one entry per check: worker, partition runway, default partition rows, view staleness, append-only protection, chain verification';
+  'Overall status ok, warning or critical, with one entry per check: worker, partition runway, default partition rows, view staleness, append-only protection, chain verification; JSON for machines (wallet_ops.health_checks is the same for people); members of pg_monitor may call it';
+
+-- The checks of health() for people, one row each, the worst first.
+CREATE VIEW wallet_ops.health_checks AS
+    SELECT h.check_name, h.object, h.status, h.detail
+      FROM wallet_ops._health_checks(pg_catalog.now()) h
+     ORDER BY CASE h.status WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+              h.check_name, h.object;
+COMMENT ON VIEW wallet_ops.health_checks IS
+  'The checks of wallet_ops.health(), one row each, the worst first, with details in words; members of pg_monitor may read it';
 
 -- Metric samples: family, help, type, label names and values, value.
 CREATE FUNCTION wallet_ops._metric_samples(at timestamptz)
@@ -719,6 +769,12 @@ AS $$
            ARRAY['table'], ARRAY[s.object], s.verification_overdue::int
       FROM s WHERE s.kind = 'hash_chain'
     UNION ALL
+    SELECT 43, 'wallet_ops_chain_audit_age_seconds', 'Seconds since the last verification of a hash-chained table that found no problem; for a table never verified clean, since it was hash-chained.', 'gauge',
+           ARRAY['table'], ARRAY[s.object],
+           GREATEST(pg_catalog.date_part('epoch', wallet_ops._time_minus(at, COALESCE(s.last_verified, h.enabled_at))), 0)
+      FROM s JOIN wallet_ops.hash_chains h ON h.relid::text = s.object
+     WHERE s.kind = 'hash_chain'
+    UNION ALL
     SELECT 50, 'wallet_ops_last_run_timestamp_seconds', 'Unix time of the last maintenance, refresh or verification run of an object.', 'gauge',
            ARRAY['object', 'kind'], ARRAY[s.object, s.kind], pg_catalog.date_part('epoch', s.last_run)
       FROM s WHERE s.last_run IS NOT NULL
@@ -727,9 +783,15 @@ AS $$
            ARRAY['object', 'kind'], ARRAY[s.object, s.kind], CASE WHEN s.last_result = 'error' THEN 1 ELSE 0 END
       FROM s WHERE s.last_run IS NOT NULL
     UNION ALL
-    SELECT 52, 'wallet_ops_job_failures', 'Failed runs recorded in wallet_ops.job_log (kept for wallet_ops.job_log_retention), per object.', 'gauge',
-           ARRAY['object'], ARRAY[j.object], pg_catalog.count(*)
-      FROM wallet_ops.job_log j WHERE j.outcome = 'error' GROUP BY j.object
+    SELECT 52, 'wallet_ops_job_failures', 'Failed runs recorded in wallet_ops.job_log (kept for wallet_ops.job_log_retention), per object and kind; 0 for every managed object and for the worker of the database until one fails.', 'gauge',
+           ARRAY['object', 'kind'], ARRAY[o.object, o.kind],
+           (SELECT pg_catalog.count(*) FROM wallet_ops.job_log j
+             WHERE j.object = o.object AND j.kind = o.kind AND j.outcome = 'error')
+      FROM (SELECT s.object, s.kind FROM s
+            UNION
+            SELECT pg_catalog.current_database()::text, 'worker'
+            UNION
+            SELECT j.object, j.kind FROM wallet_ops.job_log j WHERE j.outcome = 'error') o
     ORDER BY 1, 6
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._metric_samples(timestamptz) FROM PUBLIC;
@@ -747,17 +809,24 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT wallet_ops._metrics_at(pg_catalog.now()) $$;
 COMMENT ON FUNCTION wallet_ops.metrics() IS
-  'The figures of wallet_ops.status and wallet_ops.health() in Prometheus text exposition format (version 0.0.4)';
+  'The figures of wallet_ops.status and wallet_ops.health() in Prometheus text exposition format (version 0.0.4); members of pg_monitor may call it';
 
 -- Monitoring: members of pg_monitor read these; nobody else unless granted.
+-- These are PostgreSQL's own privileges, as for its monitoring functions:
+-- grantable one by one, shown by \dp and \df+, kept by pg_dump.  The
+-- error of a role without them ("permission denied for function health")
+-- cannot carry a hint; docs/operations.md says what to grant.
 REVOKE ALL ON wallet_ops.status FROM PUBLIC;
+REVOKE ALL ON wallet_ops.health_checks FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_ops.health() FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet_ops.metrics() FROM PUBLIC;
 GRANT SELECT ON wallet_ops.status TO pg_monitor;
+GRANT SELECT ON wallet_ops.health_checks TO pg_monitor;
 GRANT EXECUTE ON FUNCTION wallet_ops.health() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION wallet_ops.metrics() TO pg_monitor;
--- the view calls this function with its reader's privileges
+-- the views call these functions with their reader's privileges
 GRANT EXECUTE ON FUNCTION wallet_ops._status_at(timestamptz) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION wallet_ops._health_checks(timestamptz) TO pg_monitor;
 
 -- ---------------------------------------------------------------------------
 -- Verified replay for disaster recovery: per chain, the last row at or
@@ -820,7 +889,7 @@ BEGIN
                           'date'::pg_catalog.regtype) THEN
         RAISE EXCEPTION 'column "%" of table % is of type %, not a time', col, tbl, coltype
             USING ERRCODE = 'datatype_mismatch',
-                  HINT = 'time_column must be of type timestamptz, timestamp or date.';
+                  HINT = 'Pass as time_column a column of type timestamptz, timestamp or date.';
     END IF;
 
     -- the chain's name as verify_chain() gives it
