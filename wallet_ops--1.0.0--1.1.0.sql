@@ -899,3 +899,18 @@ COMMENT ON FUNCTION wallet_ops.metrics() IS
 REVOKE ALL ON wallet_ops.health_checks FROM PUBLIC;
 GRANT SELECT ON wallet_ops.health_checks TO pg_monitor;
 GRANT EXECUTE ON FUNCTION wallet_ops._health_checks(timestamptz) TO pg_monitor;
+
+-- ---------------------------------------------------------------------------
+-- Parallel verification: verify_chain(tbl, chain_value, jobs).
+-- ---------------------------------------------------------------------------
+DROP FUNCTION wallet_ops.verify_chain(pg_catalog.regclass, pg_catalog.text);
+CREATE FUNCTION wallet_ops.verify_chain(tbl pg_catalog.regclass,
+                                        chain_value pg_catalog.text DEFAULT NULL,
+                                        jobs pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (chain_key pg_catalog.text, chain_seq pg_catalog.int8,
+               problem pg_catalog.text, detail pg_catalog.text)
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'wallet_ops_verify_chain';
+COMMENT ON FUNCTION wallet_ops.verify_chain(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) IS
+  'Recompute every row hash and link of a hash-chained table (or of one chain), with up to jobs parallel workers (NULL: wallet_ops.verify_jobs); one row per problem, none when intact';
+

@@ -31,7 +31,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 mkdir -p "$cache"
-exec 3>&1 1>>"$log" 2>&1
+# fd 3: the caller's stdout, which gets the path of pg_config and nothing
+# else; fd 4: the caller's stderr, for what the caller should read
+exec 3>&1 4>&2 1>>"$log" 2>&1
 echo "== building PostgreSQL $major ($(date -u))"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -63,7 +65,7 @@ for uri in $(awk '/^URIs:/ {print $2}' /etc/apt/sources.list.d/*.sources 2>/dev/
     printf 'deb-src %s %s main\n' "$uri" "$suite" >> "$apt_dir/sources.list"
   done
 done
-[ -s "$apt_dir/sources.list" ] || { echo "build-pg.sh: no Debian archive URI in /etc/apt" >&3; exit 1; }
+[ -s "$apt_dir/sources.list" ] || { echo "build-pg.sh: no Debian archive URI in /etc/apt" >&4; exit 1; }
 apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=/dev/null
           -o "Dir::State::Lists=$apt_dir/lists" -o APT::Get::List-Cleanup=0)
 apt-get "${apt_opts[@]}" update -qq
@@ -74,7 +76,7 @@ mkdir -p "$src"
 cd "$src"
 if [ ! -f "$prefix/.server-complete" ]; then
 apt-get "${apt_opts[@]}" source --download-only -qq "postgresql-$major" || {
-  echo "build-pg.sh: the archive serves no source of postgresql-$major" >&3; exit 1; }
+  echo "build-pg.sh: the archive serves no source of postgresql-$major" >&4; exit 1; }
 dpkg-source -x --skip-patches postgresql-"$major"_*.dsc pg >/dev/null
 cd pg
 ./configure --prefix="$prefix" --with-openssl --enable-tap-tests --without-icu \
@@ -103,7 +105,7 @@ if [ -n "$got_pgtap" ]; then
   make -s -C pgtap PG_CONFIG="$prefix/bin/pg_config" >/dev/null
   make -s -C pgtap PG_CONFIG="$prefix/bin/pg_config" install >/dev/null
 else
-  echo "build-pg.sh: no pgTAP source served; installing the SQL of postgresql-15-pgtap" >&3
+  echo "build-pg.sh: no pgTAP source served; installing the SQL of postgresql-15-pgtap" >&4
   if ! dpkg-query -W -f='${Status}' postgresql-15-pgtap 2>/dev/null | grep -q "install ok installed"; then
     apt-get install -y -qq --no-install-recommends postgresql-15-pgtap
   fi

@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -45,6 +46,8 @@
 #include "miscadmin.h"
 #include "partitioning/partdesc.h"
 #include "pgstat.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -157,6 +160,7 @@ typedef struct VerifyState
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
 	List	   *nullkey_details;	/* rows whose key is NULL */
+	bool		quiet;			/* a parallel worker: no progress reports */
 	SPIPlanPtr	ordered_plan;
 	int64		rows;
 	const char *activity;
@@ -327,6 +331,8 @@ verify_progress(VerifyState *st, const char *what)
 {
 	char		buf[256];
 
+	if (st->quiet)
+		return;
 	snprintf(buf, sizeof(buf), "wallet_ops.verify_chain(%s): %s, " INT64_FORMAT " rows checked",
 			 RelationGetRelationName(st->root), what, st->rows);
 	pgstat_report_activity(STATE_RUNNING, buf);
@@ -397,14 +403,16 @@ verify_collect_leaves(Relation rel, List **leaves)
 
 
 /*
- * A row of a chain in the first pass.  The chain's rows seen so far form
- * runs of consecutive chain_seq whose links were all checked; the row
- * extends a run at either end (checking the link), joins two runs, or
- * starts a new one.  Anything else (a duplicate, a broken link, a bad
- * genesis, too many runs) marks the chain for the ordered second pass.
+ * A run of rows of a chain in the first pass: one row (start = end), or a
+ * run a parallel worker saw.  The chain's rows seen so far form runs of
+ * consecutive chain_seq whose links were all checked; the new run extends
+ * a run at either end (checking the link), joins two runs, or starts a new
+ * one.  Anything else (a duplicate, a broken link, a bad genesis, too many
+ * runs) marks the chain for the ordered second pass.
  */
 static void
-verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
+verify_stream_run(VChain *c, int64 seq, const uint8 *prev, int64 end,
+				  const uint8 *hash)
 {
 	int			lo = 0,
 				hi = c->nsegs;
@@ -426,14 +434,14 @@ verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
 	a = lo > 0 ? &c->segs[lo - 1] : NULL;
 	b = lo < c->nsegs ? &c->segs[lo] : NULL;
 
-	if (seq < 1 || (a && seq <= a->end) ||
+	if (seq < 1 || end < seq || (a && seq <= a->end) || (b && end >= b->start) ||
 		(seq == 1 && memcmp(prev, c->genesis, CHAIN_HASH_LEN) != 0))
 	{
 		c->bad = true;
 		return;
 	}
 	joins_a = a && a->end == seq - 1;
-	joins_b = b && b->start == seq + 1;
+	joins_b = b && b->start == end + 1;
 	if ((joins_a && memcmp(prev, a->end_hash, CHAIN_HASH_LEN) != 0) ||
 		(joins_b && memcmp(b->start_prev, hash, CHAIN_HASH_LEN) != 0))
 	{
@@ -449,7 +457,7 @@ verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
 	}
 	else if (joins_a)
 	{
-		a->end = seq;
+		a->end = end;
 		memcpy(a->end_hash, hash, CHAIN_HASH_LEN);
 	}
 	else if (joins_b)
@@ -479,7 +487,8 @@ verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
 		}
 		memmove(&c->segs[lo + 1], &c->segs[lo], sizeof(VSegment) * (c->nsegs - lo));
 		n = &c->segs[lo];
-		n->start = n->end = seq;
+		n->start = seq;
+		n->end = end;
 		memcpy(n->start_prev, prev, CHAIN_HASH_LEN);
 		memcpy(n->end_hash, hash, CHAIN_HASH_LEN);
 		c->nsegs++;
@@ -487,7 +496,8 @@ verify_stream_row(VChain *c, int64 seq, const uint8 *prev, const uint8 *hash)
 }
 
 static void
-verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
+verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves,
+				 ParallelTableScanDesc pscan)
 {
 	Relation	leaf = table_open(leafid, AccessShareLock);
 	ChainRelInfo *info = ChainRelInfoBuild(leaf, &st->cfg);
@@ -509,7 +519,8 @@ verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
 			 RelationGetRelationName(leaf));
 	verify_progress(st, what);
 
-	scan = table_beginscan(leaf, GetActiveSnapshot(), 0, NULL);
+	scan = pscan ? table_beginscan_parallel(leaf, pscan) :
+		table_beginscan(leaf, GetActiveSnapshot(), 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		MemoryContext old;
@@ -617,7 +628,7 @@ verify_scan_leaf(VerifyState *st, Oid leafid, int leafno, int nleaves)
 			c->att_seen = true;
 			memcpy(c->att_seen_hash, hash, CHAIN_HASH_LEN);
 		}
-		verify_stream_row(c, seq, prev, hash);
+		verify_stream_run(c, seq, prev, seq, hash);
 next:
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(st->rowcxt);
@@ -886,7 +897,331 @@ verify_conclude(VerifyState *st)
 }
 
 static void
-verify_full(VerifyState *st)
+verify_close(VerifyState *st)
+{
+	relation_close(st->root, NoLock);
+	if (st->activity)
+		pgstat_report_activity(STATE_RUNNING, st->activity);
+}
+
+/* ---- the first pass in parallel ------------------------------------------ */
+
+/*
+ * With jobs > 1, the first pass is run by that many parallel workers
+ * (PostgreSQL's parallel machinery: the caller's snapshot, user and
+ * settings; a worker's error is raised in the caller; cancelling the caller
+ * stops them).  They share each leaf through a parallel sequential scan, so
+ * each block is read once, and each sends the runs it saw of each chain;
+ * the caller merges them as it would rows (verify_stream_run), so the
+ * result is the serial one: a chain whose rows two workers saw is two runs
+ * that join.  The second pass and the heads check stay in the caller.
+ */
+
+PGDLLEXPORT void WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc);
+
+#define PVERIFY_KEY_SHARED	UINT64CONST(0xB1A5E00000000001)
+#define PVERIFY_KEY_QUEUES	UINT64CONST(0xB1A5E00000000002)
+#define PVERIFY_KEY_SCAN(i) (UINT64CONST(0xB1A5E00000010000) + (i))
+#define PVERIFY_QUEUE_SIZE	((Size) 256 * 1024)
+
+typedef struct PVerifyShared
+{
+	Oid			relid;
+	int			nleaves;
+	Oid			leaves[FLEXIBLE_ARRAY_MEMBER];
+} PVerifyShared;
+
+/* What a worker sends: a chain's runs, a row without key, its row count. */
+typedef enum PVerifyMsg
+{
+	PVERIFY_CHAIN = 1,
+	PVERIFY_NULLKEY,
+	PVERIFY_ROWS
+} PVerifyMsg;
+
+static void
+pverify_send(shm_mq_handle *mqh, StringInfo msg)
+{
+#if PG_VERSION_NUM >= 150000
+	if (shm_mq_send(mqh, msg->len, msg->data, false, true) != SHM_MQ_SUCCESS)
+#else
+	if (shm_mq_send(mqh, msg->len, msg->data, false) != SHM_MQ_SUCCESS)
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("wallet_ops verification worker lost its leader")));
+}
+
+/* Every chain a worker saw, in messages its leader reads back. */
+static void
+pverify_send_state(VerifyState *st, shm_mq_handle *mqh)
+{
+	ChainRelInfo *info = st->rootinfo;
+	HASH_SEQ_STATUS status;
+	VChain	   *c;
+	StringInfoData msg;
+	ListCell   *lc;
+	int32		kind;
+
+	initStringInfo(&msg);
+	hash_seq_init(&status, st->chains);
+	while ((c = hash_seq_search(&status)) != NULL)
+	{
+		int32		bad = c->bad;
+		int32		nsegs = c->bad ? 0 : c->nsegs;
+		int32		namelen = strlen(c->name) + 1;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		resetStringInfo(&msg);
+		kind = PVERIFY_CHAIN;
+		appendBinaryStringInfo(&msg, (char *) &kind, sizeof(kind));
+		appendBinaryStringInfo(&msg, (char *) &bad, sizeof(bad));
+		appendBinaryStringInfo(&msg, (char *) &nsegs, sizeof(nsegs));
+		appendBinaryStringInfo(&msg, (char *) &namelen, sizeof(namelen));
+		appendBinaryStringInfo(&msg, c->name, namelen);
+		appendBinaryStringInfo(&msg, (char *) c->segs, sizeof(VSegment) * nsegs);
+		for (i = 0; i < info->nkeys; i++)
+		{
+			int16		typlen;
+			bool		typbyval;
+			Size		size;
+			char	   *at;
+
+			get_typlenbyval(info->keys[i].typid, &typlen, &typbyval);
+			size = datumEstimateSpace(c->keyvals[i], false, typbyval, typlen);
+			enlargeStringInfo(&msg, size);
+			at = msg.data + msg.len;
+			datumSerialize(c->keyvals[i], false, typbyval, typlen, &at);
+			msg.len += size;
+		}
+		pverify_send(mqh, &msg);
+	}
+	foreach(lc, st->nullkey_details)
+	{
+		resetStringInfo(&msg);
+		kind = PVERIFY_NULLKEY;
+		appendBinaryStringInfo(&msg, (char *) &kind, sizeof(kind));
+		appendStringInfoString(&msg, (char *) lfirst(lc));
+		pverify_send(mqh, &msg);
+	}
+	resetStringInfo(&msg);
+	kind = PVERIFY_ROWS;
+	appendBinaryStringInfo(&msg, (char *) &kind, sizeof(kind));
+	appendBinaryStringInfo(&msg, (char *) &st->rows, sizeof(st->rows));
+	pverify_send(mqh, &msg);
+}
+
+/* A worker's message, merged into the caller's state. */
+static void
+pverify_take(VerifyState *st, const char *data, Size len)
+{
+	ChainRelInfo *info = st->rootinfo;
+	const char *p = data;
+	int32		kind;
+
+	memcpy(&kind, p, sizeof(kind));
+	p += sizeof(kind);
+	if (kind == PVERIFY_ROWS)
+	{
+		int64		rows;
+
+		memcpy(&rows, p, sizeof(rows));
+		st->rows += rows;
+	}
+	else if (kind == PVERIFY_NULLKEY)
+		st->nullkey_details = lappend(st->nullkey_details,
+									  MemoryContextStrdup(st->cxt, pnstrdup(p, len - sizeof(kind))));
+	else if (kind == PVERIFY_CHAIN)
+	{
+		int32		bad,
+					nsegs,
+					namelen;
+		const VSegment *segs;
+		VChain	   *c;
+		int			i;
+
+		memcpy(&bad, p, sizeof(bad));
+		p += sizeof(bad);
+		memcpy(&nsegs, p, sizeof(nsegs));
+		p += sizeof(nsegs);
+		memcpy(&namelen, p, sizeof(namelen));
+		p += sizeof(namelen);
+		c = vchain_get(st, p, true);
+		p += namelen;
+		segs = (const VSegment *) p;
+		p += sizeof(VSegment) * nsegs;
+		if (!c->has_rows)
+		{
+			MemoryContext old = MemoryContextSwitchTo(st->cxt);
+			char	   *at = (char *) p;
+
+			c->has_rows = true;
+			c->keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+			for (i = 0; i < info->nkeys; i++)
+			{
+				bool		isnull;
+
+				c->keyvals[i] = datumRestore(&at, &isnull);
+			}
+			MemoryContextSwitchTo(old);
+			ChainGenesis(info, c->keyvals, c->genesis);
+		}
+		if (bad)
+			c->bad = true;
+		for (i = 0; i < nsegs && !c->bad; i++)
+		{
+			VSegment	run;
+
+			memcpy(&run, &segs[i], sizeof(VSegment));
+			verify_stream_run(c, run.start, run.start_prev, run.end, run.end_hash);
+		}
+	}
+	else
+		elog(ERROR, "unexpected message %d from a wallet_ops verification worker", kind);
+}
+
+void
+WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc)
+{
+	PVerifyShared *shared = shm_toc_lookup(toc, PVERIFY_KEY_SHARED, false);
+	char	   *queues = shm_toc_lookup(toc, PVERIFY_KEY_QUEUES, false);
+	shm_mq	   *mq = (shm_mq *) (queues + ParallelWorkerNumber * PVERIFY_QUEUE_SIZE);
+	shm_mq_handle *mqh;
+	VerifyState st;
+	int			i;
+
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+
+	memset(&st, 0, sizeof(st));
+	st.quiet = true;
+	verify_open(&st, shared->relid);
+	for (i = 0; i < shared->nleaves; i++)
+		verify_scan_leaf(&st, shared->leaves[i], i + 1, shared->nleaves,
+						 shm_toc_lookup(toc, PVERIFY_KEY_SCAN(i), false));
+	pverify_send_state(&st, mqh);
+	shm_mq_detach(mqh);
+	verify_close(&st);
+}
+
+/*
+ * The first pass by up to jobs parallel workers; false when none could be
+ * started (the caller then does it itself).
+ */
+static bool
+verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
+{
+	int			nleaves = list_length(leaves);
+	Size		sharedsize = add_size(offsetof(PVerifyShared, leaves),
+									  mul_size(sizeof(Oid), Max(nleaves, 1)));
+	Size	   *scansize = palloc(sizeof(Size) * Max(nleaves, 1));
+	Snapshot	snapshot = GetActiveSnapshot();
+	ParallelContext *pcxt;
+	PVerifyShared *shared;
+	char	   *queues;
+	shm_mq_handle **mqh;
+	char		what[128];
+	int			i;
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("wallet_ops", "WalletOpsVerifyParallelMain", jobs);
+	shm_toc_estimate_chunk(&pcxt->estimator, sharedsize);
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(PVERIFY_QUEUE_SIZE, jobs));
+	for (i = 0; i < nleaves; i++)
+	{
+		Relation	leaf = table_open(list_nth_oid(leaves, i), AccessShareLock);
+
+		scansize[i] = table_parallelscan_estimate(leaf, snapshot);
+		shm_toc_estimate_chunk(&pcxt->estimator, scansize[i]);
+		table_close(leaf, NoLock);
+	}
+	shm_toc_estimate_keys(&pcxt->estimator, 2 + nleaves);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		/* no dynamic shared memory: no workers either */
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+
+	shared = shm_toc_allocate(pcxt->toc, sharedsize);
+	shared->relid = RelationGetRelid(st->root);
+	shared->nleaves = nleaves;
+	for (i = 0; i < nleaves; i++)
+		shared->leaves[i] = list_nth_oid(leaves, i);
+	shm_toc_insert(pcxt->toc, PVERIFY_KEY_SHARED, shared);
+
+	queues = shm_toc_allocate(pcxt->toc, mul_size(PVERIFY_QUEUE_SIZE, jobs));
+	mqh = palloc(sizeof(shm_mq_handle *) * jobs);
+	for (i = 0; i < jobs; i++)
+	{
+		shm_mq	   *mq = shm_mq_create(queues + i * PVERIFY_QUEUE_SIZE, PVERIFY_QUEUE_SIZE);
+
+		shm_mq_set_receiver(mq, MyProc);
+		mqh[i] = shm_mq_attach(mq, pcxt->seg, NULL);
+	}
+	shm_toc_insert(pcxt->toc, PVERIFY_KEY_QUEUES, queues);
+
+	for (i = 0; i < nleaves; i++)
+	{
+		Relation	leaf = table_open(list_nth_oid(leaves, i), AccessShareLock);
+		ParallelTableScanDesc pscan = shm_toc_allocate(pcxt->toc, scansize[i]);
+
+		table_parallelscan_initialize(leaf, pscan, snapshot);
+		shm_toc_insert(pcxt->toc, PVERIFY_KEY_SCAN(i), pscan);
+		table_close(leaf, NoLock);
+	}
+
+	LaunchParallelWorkers(pcxt);
+	if (pcxt->nworkers_launched == 0)
+	{
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+	snprintf(what, sizeof(what), "%d parallel workers reading %d partitions",
+			 pcxt->nworkers_launched, nleaves);
+	verify_progress(st, what);
+	ereport(DEBUG1,
+			(errmsg_internal("verify_chain(%s): first pass by %d parallel workers",
+							 RelationGetRelationName(st->root), pcxt->nworkers_launched)));
+
+	/* a worker sends once it has read its share: drain them in turn */
+	for (i = 0; i < pcxt->nworkers_launched; i++)
+	{
+		shm_mq_set_handle(mqh[i], pcxt->worker[i].bgwhandle);
+		for (;;)
+		{
+			Size		len;
+			void	   *data;
+
+			if (shm_mq_receive(mqh[i], &len, &data, false) != SHM_MQ_SUCCESS)
+				break;			/* done, or gone: an error is raised below */
+			pverify_take(st, data, len);
+		}
+	}
+	WaitForParallelWorkersToFinish(pcxt);
+	DestroyParallelContext(pcxt);
+	ExitParallelMode();
+	return true;
+}
+
+/*
+ * Whether the first pass may run in parallel: not for a temporary table
+ * (only its own backend can read it), nor inside a parallel worker.
+ */
+static bool
+verify_may_parallelize(VerifyState *st, int jobs)
+{
+	return jobs > 1 && !IsInParallelMode() &&
+		st->root->rd_rel->relpersistence != RELPERSISTENCE_TEMP &&
+		max_parallel_workers > 0;
+}
+
+static void
+verify_full(VerifyState *st, int jobs)
 {
 	List	   *leaves = NIL;
 	ListCell   *lc;
@@ -894,18 +1229,15 @@ verify_full(VerifyState *st)
 
 	verify_load_heads(st, NULL);
 	verify_collect_leaves(st->root, &leaves);
-	foreach(lc, leaves)
-		verify_scan_leaf(st, lfirst_oid(lc), ++n, list_length(leaves));
+	if (leaves == NIL || !verify_may_parallelize(st, jobs) ||
+		!verify_scan_parallel(st, leaves, jobs))
+	{
+		foreach(lc, leaves)
+			verify_scan_leaf(st, lfirst_oid(lc), ++n, list_length(leaves), NULL);
+	}
 	verify_conclude(st);
 }
 
-static void
-verify_close(VerifyState *st)
-{
-	relation_close(st->root, NoLock);
-	if (st->activity)
-		pgstat_report_activity(STATE_RUNNING, st->activity);
-}
 
 /* ---- one chain -------------------------------------------------------------- */
 
@@ -992,18 +1324,30 @@ Datum
 wallet_ops_verify_chain(PG_FUNCTION_ARGS)
 {
 	VerifyState st;
+	int			jobs = wallet_ops_verify_jobs;
 
 	memset(&st, 0, sizeof(st));
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table must not be null")));
+	/* 1.0.0's two-argument declaration has no jobs */
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+	{
+		jobs = PG_GETARG_INT32(2);
+		if (jobs < 1 || jobs > WALLET_OPS_MAX_VERIFY_JOBS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("jobs must be between 1 and %d, not %d",
+							WALLET_OPS_MAX_VERIFY_JOBS, jobs),
+					 errhint("Pass 1 to verify in this process alone, or NULL for wallet_ops.verify_jobs.")));
+	}
 	verify_init_srf(fcinfo, &st);
 	verify_open(&st, PG_GETARG_OID(0));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (PG_ARGISNULL(1))
-		verify_full(&st);
+		verify_full(&st, jobs);
 	else
 		verify_one(&st, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	SPI_finish();
@@ -1391,7 +1735,7 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 		c->att_seq = digest.chains[r].seq;
 		memcpy(c->att_hash, digest.chains[r].hash, CHAIN_HASH_LEN);
 	}
-	verify_full(&st);
+	verify_full(&st, 1);
 	SPI_finish();
 	verify_close(&st);
 	return (Datum) 0;

@@ -51,6 +51,7 @@ char	   *wallet_ops_role = NULL;
 char	   *wallet_ops_databases = NULL;
 int			wallet_ops_job_log_retention = 30 * 24 * 60;
 int			wallet_ops_max_workers = 2;
+int			wallet_ops_verify_jobs = 1;
 bool		wallet_ops_preloaded = false;
 
 void
@@ -108,6 +109,15 @@ WalletOpsDefineSettings(void)
 							30 * 24 * 60, 1, INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("wallet_ops.verify_jobs",
+							"Sets how many parallel workers a full verification of a hash chain uses by default.",
+							"1 verifies in the calling process alone; more are bounded by max_parallel_workers and max_worker_processes.",
+							&wallet_ops_verify_jobs,
+							1, 1, WALLET_OPS_MAX_VERIFY_JOBS,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 
 	/* a postmaster setting can only be defined while the server starts */

@@ -39,6 +39,8 @@ extern char *wallet_ops_role;			/* role maintenance runs as */
 extern char *wallet_ops_databases;		/* databases the worker may serve */
 extern int	wallet_ops_job_log_retention;	/* minutes job_log rows are kept */
 extern int	wallet_ops_max_workers;		/* size of the worker pool */
+extern int	wallet_ops_verify_jobs;		/* parallel workers of a verification */
+#define WALLET_OPS_MAX_VERIFY_JOBS 64
 
 /* True when the library was loaded by shared_preload_libraries. */
 extern bool wallet_ops_preloaded;

@@ -1,4 +1,4 @@
-# verify_chain, chain_digest and verify_against_digest are read-only: they
+# verify_chain (serial and parallel), chain_digest and verify_against_digest are read-only: they
 # run on a hot standby, see what the primary wrote, and find tampering done
 # on the primary.
 use strict;
@@ -41,6 +41,9 @@ $primary->safe_psql('postgres', q{SET client_min_messages = error; SELECT wallet
 $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', q{SELECT chain_key || ' ' || chain_seq || ' ' || problem FROM wallet_ops.verify_chain('ledger')}),
 	'4 2 hash_mismatch', 'tampering on the primary is found on the standby');
+is( $standby->safe_psql('postgres', q{
+SELECT chain_key || ' ' || chain_seq || ' ' || problem FROM wallet_ops.verify_chain('ledger', NULL, 2)}),
+	'4 2 hash_mismatch', 'and by parallel workers on the standby');
 
 $standby->stop;
 $primary->stop;

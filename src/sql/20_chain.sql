@@ -48,13 +48,14 @@ COMMENT ON FUNCTION wallet_ops._chain_before_insert() IS
 -- function fires only as trigger zzz_wallet_ops_hash_chain.
 
 CREATE FUNCTION wallet_ops.verify_chain(tbl pg_catalog.regclass,
-                                        chain_value pg_catalog.text DEFAULT NULL)
+                                        chain_value pg_catalog.text DEFAULT NULL,
+                                        jobs pg_catalog.int4 DEFAULT NULL)
 RETURNS TABLE (chain_key pg_catalog.text, chain_seq pg_catalog.int8,
                problem pg_catalog.text, detail pg_catalog.text)
 LANGUAGE C CALLED ON NULL INPUT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_verify_chain';
-COMMENT ON FUNCTION wallet_ops.verify_chain(pg_catalog.regclass, pg_catalog.text) IS
-  'Recompute every row hash and link of a hash-chained table (or of one chain); one row per problem, none when intact';
+COMMENT ON FUNCTION wallet_ops.verify_chain(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) IS
+  'Recompute every row hash and link of a hash-chained table (or of one chain), with up to jobs parallel workers (NULL: wallet_ops.verify_jobs); one row per problem, none when intact';
 
 CREATE FUNCTION wallet_ops.chain_digest(tbl pg_catalog.regclass)
 RETURNS pg_catalog.jsonb
