@@ -5,6 +5,8 @@
 #        vs partman.create_parent(t, ..., p_premake => 131, p_start_partition => this month)
 #   2. a maintenance run with nothing to do, on one table:
 #        wallet_ops.run_maintenance(t) vs partman.run_maintenance(t)
+#      and the no-op pass over all of 10 and of 100 managed tables, each
+#      call in a fresh session: run_maintenance() vs partman.run_maintenance()
 #   3. the idle launcher: CPU (utime + stime in /proc/<pid>/stat) over 30 s
 #      with naptime = 60 (workers come for a tick and leave: their cost,
 #      for 1 to 300 databases, is measured by bench/pool_bench.sh).
@@ -105,6 +107,41 @@ END \$\$;
 SQL
 done
 echo "idle run made nothing: $(q -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'w_1'::regclass") partitions of w_1"
+
+# 2b. The no-op pass over every managed table, with 10 and 100 of them,
+# each call in a fresh session (the way a pool worker, which connects for
+# each tick, or cron calls it), after one warm-up call of each tool in the
+# same database; \timing excludes the connection itself.
+for n in 10 100; do
+  as_pg psql -h "$run" -p $port -d postgres -qc "CREATE DATABASE many_$n"
+  qn() { as_pg psql -h "$run" -p $port -d "many_$n" -X -qAt -v ON_ERROR_STOP=1 "$@"; }
+  qn >/dev/null <<SQL
+CREATE EXTENSION wallet_ops;
+CREATE SCHEMA partman;
+CREATE EXTENSION pg_partman SCHEMA partman;
+DO \$\$
+BEGIN
+    FOR k IN 1..$n LOOP
+        EXECUTE format('CREATE TABLE w_%s (id bigint NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)', k);
+        EXECUTE format('CREATE TABLE p_%s (id bigint NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)', k);
+        PERFORM count(*) FROM wallet_ops.manage_partitions(format('w_%s', k)::regclass, 'month', 4);
+        PERFORM partman.create_parent(format('public.p_%s', k), 'at', 'native', 'monthly', p_premake => 4,
+                                      p_start_partition => to_char(date_trunc('month', now()), 'YYYY-MM-DD'));
+    END LOOP;
+END \$\$;
+SQL
+  call_ms() { qn -c '\timing on' -c "$1" | awk '/^Time: / { print $2 }'; }
+  call_ms "SELECT count(*) FROM wallet_ops.run_maintenance()" >/dev/null
+  call_ms "SELECT partman.run_maintenance(p_jobmon => false)" >/dev/null
+  ours=(); theirs=()
+  for i in $(seq 1 "$reps"); do
+    ours+=("$(call_ms "SELECT count(*) FROM wallet_ops.run_maintenance()")")
+    theirs+=("$(call_ms "SELECT partman.run_maintenance(p_jobmon => false)")")
+  done
+  om=$(printf '%s\n' "${ours[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  tm=$(printf '%s\n' "${theirs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  echo "no-op pass over $n managed tables, fresh session per call: wallet_ops ${om} ms ($(awk -v a="$om" -v n="$n" 'BEGIN { printf "%.2f", a / n }') ms per table), pg_partman ${tm} ms ($(awk -v a="$tm" -v n="$n" 'BEGIN { printf "%.2f", a / n }') ms per table); ratio $(awk -v a="$om" -v b="$tm" 'BEGIN { printf "%.3f", a / b }')  target <= 0.1"
+done
 
 # Ratios: per rep, wallet_ops / pg_partman of that rep's medians (the two
 # are measured back to back, so load from other processes hits both); the

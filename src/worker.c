@@ -20,11 +20,11 @@
  * worker for the database whose tick is the most overdue.  The worker does
  * that tick and exits: no database keeps a connection (CREATE DATABASE ...
  * TEMPLATE works), none waits for a slot another holds while idle, and with
- * D databases and W slots every database gets its tick within about
- * naptime * ceil(D / W) plus the longest tick.  A database seen for the
- * first time (the launcher started, CREATE EXTENSION, a new database) gets
- * its first tick one naptime later, so that a migration that has just
- * created the extension is not raced.
+ * D databases and W slots every database gets its tick at least every
+ * naptime + (ceil(D / W) + 1) times the longest worker run (docs/worker.md).
+ * A database seen for the first time (the launcher started, CREATE
+ * EXTENSION, a new database) gets its first tick one naptime later, so that
+ * a migration that has just created the extension is not raced.
  *
  * A tick: one transaction to read the configuration, then each object of
  * each maintenance step (maintenance.c) in a transaction of its own, with

@@ -27,6 +27,7 @@ max_worker_processes = 8
 wallet_ops.max_workers = 2
 wallet_ops.naptime = $naptime
 wallet_ops.lock_timeout = 500
+track_commit_timestamp = on
 });
 $node->start;
 
@@ -104,30 +105,40 @@ my $sampler = IPC::Run::start(
 	'>', \$sample_out, '2>', \$sample_err);
 
 # Drop the last partition made ahead in every database; each comes back
-# within the bound health() computes.
+# within the bound health() computes.  The time each took is the server's:
+# from the DROP to the commit of the CREATE that made it again
+# (track_commit_timestamp), so the test's polling adds nothing to it.
 sub drop_and_wait
 {
 	my ($what) = @_;
-	my %dropped;
+	my (%dropped, %dropped_at);
 	for my $db (@dbs)
 	{
 		my $p = last_partition($db);
-		$node->safe_psql($db, "DROP TABLE $p");
+		$dropped_at{$db} = $node->safe_psql($db, "DROP TABLE $p; SELECT clock_timestamp()");
 		$dropped{$db} = $p;
 	}
 	my $start = time();
-	my $bound = $node->safe_psql($dbs[0],
-		'SELECT extract(epoch FROM tick_bound) FROM wallet_ops._worker_state()');
 	my @left = @dbs;
-	while (@left && time() - $start < 4 * $bound + 30)
+	while (@left && time() - $start < 120)
 	{
 		@left = grep { last_partition($_) ne $dropped{$_} } @left;
 		sleep 0.2 if @left;
 	}
-	my $elapsed = time() - $start;
 	is(scalar(@left), 0, "$what: the dropped partition is back in every database");
-	note(sprintf("%s: all %d databases served in %.1f s; bound %.1f s", $what, $ndb, $elapsed, $bound));
-	ok($elapsed <= $bound, "$what: within the documented bound ($bound s)");
+	my $longest = 0;
+	for my $db (@dbs)
+	{
+		my $took = $node->safe_psql($db, qq{
+SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - '$dropped_at{$db}'::timestamptz)
+  FROM pg_class WHERE relname = '$dropped{$db}'});
+		$longest = $took if $took > $longest;
+	}
+	my $bound = $node->safe_psql($dbs[0],
+		'SELECT extract(epoch FROM tick_bound) FROM wallet_ops._worker_state()');
+	note(sprintf("%s: the slowest of %d databases was served %.2f s after its change; bound %.2f s",
+			$what, $ndb, $longest, $bound));
+	ok($longest > 0 && $longest <= $bound, "$what: each within the documented bound");
 }
 
 drop_and_wait('running pool');

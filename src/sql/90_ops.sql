@@ -238,7 +238,9 @@ REVOKE ALL ON FUNCTION wallet_ops._preloaded() FROM PUBLIC;
 -- The worker pool as this database sees it: the settings, the launcher's
 -- figures, the worker serving this database now (if any), its last tick,
 -- and tick_bound, the longest a database with something to maintain waits
--- between ticks: naptime * ceil(databases / workers) + the longest tick.
+-- between ticks: naptime + (ceil(databases / workers) + 1) * the longest
+-- worker's run (docs/worker.md: the launcher serves the most overdue first,
+-- so each other database goes before it at most once).
 CREATE FUNCTION wallet_ops._worker_state(
     OUT preloaded boolean, OUT enabled boolean, OUT in_recovery boolean,
     OUT database_allowed boolean, OUT worker_pid integer,
@@ -273,9 +275,10 @@ AS $$
              ORDER BY a.backend_start LIMIT 1),
            n.naptime,
            p.launcher_pid, p.pool_size, p.databases_recurring,
-           n.naptime * pg_catalog.ceil(GREATEST(p.databases_recurring, 1)::pg_catalog.numeric
-                                       / GREATEST(p.pool_size, 1))::float8
-             + pg_catalog.make_interval(secs => COALESCE(p.longest_tick_seconds, 0)),
+           n.naptime
+             + pg_catalog.make_interval(secs => COALESCE(p.longest_tick_seconds, 0)
+                 * (pg_catalog.ceil(GREATEST(p.databases_recurring, 1)::pg_catalog.numeric
+                                    / GREATEST(p.pool_size, 1))::float8 + 1)),
            p.start_failures, p.shortage_since,
            EXISTS (SELECT 1 FROM wallet_ops.partition_config)
              OR EXISTS (SELECT 1 FROM wallet_ops.verification_schedule)
@@ -357,7 +360,7 @@ AS $$
            '{}', '{}', GREATEST(pg_catalog.date_part('epoch', wallet_ops._time_minus(at, w.waiting_since)), 0)
       FROM w WHERE w.waiting_since IS NOT NULL
     UNION ALL
-    SELECT 7, 'wallet_ops_worker_tick_bound_seconds', 'Longest a database with something to maintain waits between ticks: naptime * ceil(databases / wallet_ops.max_workers) + the longest tick.', 'gauge',
+    SELECT 7, 'wallet_ops_worker_tick_bound_seconds', 'Longest a database with something to maintain waits between ticks: naptime + (ceil(databases / wallet_ops.max_workers) + 1) * the longest worker run.', 'gauge',
            '{}', '{}', pg_catalog.date_part('epoch', w.tick_bound)
       FROM w WHERE w.tick_bound IS NOT NULL
     UNION ALL
