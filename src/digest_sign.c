@@ -364,8 +364,8 @@ wallet_ops_trust_digest_key(PG_FUNCTION_ARGS)
 	uint8		id[CHAIN_HASH_LEN];
 	char	   *key_id;
 	DigestKey	existing;
-	Oid			types[3] = {TEXTOID, TEXTOID, BYTEAOID};
-	Datum		values[3];
+	Oid			types[4] = {TEXTOID, TEXTOID, BYTEAOID, TEXTOID};
+	Datum		values[4];
 	bytea	   *b;
 
 	if (PG_ARGISNULL(1))
@@ -410,9 +410,10 @@ wallet_ops_trust_digest_key(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(key_id);
 	values[2] = PointerGetDatum(b);
+	values[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	digest_keys_execute("INSERT INTO wallet_ops.digest_keys (name, key_id, public_key, trusted_by)"
-						" VALUES ($1, $2, $3, pg_catalog.session_user())",
-						3, types, values, NULL, false, SPI_OK_INSERT);
+						" VALUES ($1, $2, $3, $4)",
+						4, types, values, NULL, false, SPI_OK_INSERT);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(key_id));
 }
@@ -427,17 +428,17 @@ Datum
 wallet_ops_revoke_digest_key(PG_FUNCTION_ARGS)
 {
 	char	   *name = digest_key_name_arg(fcinfo);
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
 	DigestKey	existing;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = CStringGetTextDatum(name);
-	digest_keys_execute("UPDATE wallet_ops.digest_keys SET revoked_at = pg_catalog.now(),"
-						"       revoked_by = pg_catalog.session_user()"
+	values[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	digest_keys_execute("UPDATE wallet_ops.digest_keys SET revoked_at = pg_catalog.now(), revoked_by = $2"
 						" WHERE name OPERATOR(pg_catalog.=) $1 AND revoked_at IS NULL",
-						1, types, values, NULL, false, SPI_OK_UPDATE);
+						2, types, values, NULL, false, SPI_OK_UPDATE);
 	if (SPI_processed == 0)
 	{
 		/* a key id matches no name: only the name is looked up here */
