@@ -1,7 +1,7 @@
 -- Signed digests: the trusted keys (trust_digest_key, revoke_digest_key,
 -- wallet_ops.digest_keys) and the signature member of a digest.  That a
 -- signature made outside verifies inside is checked in chain_vectors (a
--- signature made by tools/hash_reference.py) and t/014 (by
+-- signature made by tools/hash_reference.py) and t/018 (by
 -- wallet_ops_verify digest --sign-key).
 CREATE EXTENSION IF NOT EXISTS wallet_ops;
 SET client_min_messages = notice;

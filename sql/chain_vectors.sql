@@ -49,6 +49,30 @@ SELECT * FROM wallet_ops.verify_chain('vectors');
 SELECT d->>'merkle_root' = '5d036e3e70f23637d6b982fa6fbe17694d499e7baec28afc31472d5750d2a1a3' AS merkle_root_matches,
        d->'chain_count' AS chain_count
   FROM wallet_ops.chain_digest('vectors') d;
+-- the gaps table (docs/hash-format.md, "Reading stored values")
+CREATE TABLE gaps (
+    k1 text,
+    k2 char(3),
+    b boolean,
+    c char(4),
+    ip inet,
+    f8 double precision,
+    f4 real,
+    d date,
+    jb jsonb
+);
+SELECT wallet_ops.enable_hash_chain('gaps', '{k1,k2}');
+INSERT INTO gaps VALUES ('a"b\', 'x  ', false, 'é   ', '10.0.0.1/32', '-0', 'NaN', '1582-10-10', '{"s": "\u0001\u001f\u007f/\u00e9\u2028", "k\"ey": "\\"}');
+INSERT INTO gaps VALUES ('a"b\', 'x  ', true, 'ab  ', '2001:db8::/32', 'Infinity', '-1.5', '0044-03-15 BC', '"\n"');
+SELECT chain_key, chain_key = '["a\"b\\", "x  "]' AS name_matches
+  FROM wallet_ops.chain_heads WHERE relid = 'gaps'::regclass;
+SELECT chain_seq, encode(row_hash, 'hex') = CASE chain_seq WHEN 1 THEN 'b96fd06bf72fed323831cef4fce8ca67ccc3dc39cc584898d9316d464b0ee975' WHEN 2 THEN 'c03389e34f3f5976c454f1da566966edfb178d58d4f4b6f17235e2d78264f655' END AS matches
+  FROM gaps ORDER BY chain_seq;
+-- what ::text shows is not what is hashed (the padding, the /32, the sign of 0)
+SELECT length(c::text) AS c_text_length, length(concat(c)) AS c_output_length,
+       ip::text AS ip_text, concat(ip) AS ip_output, f8::text AS f8_text, b::text AS b_text
+  FROM gaps ORDER BY chain_seq;
+SELECT * FROM wallet_ops.verify_chain('gaps');
 -- a signed digest of this table (docs/hash-format.md, "Signed digests"),
 -- signed by the reference with RFC 8032's test key 1
 SELECT wallet_ops.trust_digest_key('rfc8032-test-1', '-----BEGIN PUBLIC KEY-----' || E'\n' || 'MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' || E'\n' || '-----END PUBLIC KEY-----' || E'\n' || '') = '21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9' AS key_id_matches;

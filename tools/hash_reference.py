@@ -721,6 +721,78 @@ def vec_chains():
     return res
 
 
+# The "gaps" table: what the vectors above leave open (docs/hash-format.md,
+# "Reading stored values"): a chain key of two columns, one of them
+# char(n); booleans, char(n) padding, an inet host address, -0, NaN and
+# infinite floats, dates before the Gregorian reform and BC, jsonb escaping.
+
+def gregorian_days(y, m, d):
+    """days since 2000-01-01 of a date of the proleptic Gregorian calendar,
+    y astronomical (1 BC is 0, 44 BC is -43)"""
+    def civil(y, m, d):
+        y -= m <= 2
+        era = y // 400
+        yoe = y - era * 400
+        doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+        doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+        return era * 146097 + doe
+    return civil(y, m, d) - civil(2000, 1, 1)
+
+
+class CivilDate(Date):
+    """a date given as (astronomical year, month, day) and its SQL literal"""
+
+    def __init__(self, ymd, literal):
+        self.ymd = ymd
+        self.literal = literal
+
+    def canonical(self):
+        return i32(gregorian_days(*self.ymd))
+
+    def sql(self):
+        return "'%s'" % self.literal
+
+
+GAP_COLUMNS = [
+    ("k1", "text", "t"),
+    ("k2", "char(3)", "t"),
+    ("b", "boolean", "b"),
+    ("c", "char(4)", "t"),
+    ("ip", "inet", "I"),
+    ("f8", "double precision", "f"),
+    ("f4", "real", "f"),
+    ("d", "date", "D"),
+    ("jb", "jsonb", "J"),
+]
+
+GAP_ROWS = [
+    [Text('a"b\\'), Text("x  "), Bool(False), Text("é   "), Inet("10.0.0.1/32"),
+     Float(-0.0), Float(float("nan"), single=True),
+     CivilDate((1582, 10, 10), "1582-10-10"),
+     Jsonb('{"s": "\\u0001\\u001f\\u007f/\\u00e9\\u2028", "k\\"ey": "\\\\"}')],
+    [Text('a"b\\'), Text("x  "), Bool(True), Text("ab  "), Inet("2001:db8::/32"),
+     Float(float("inf")), Float(-1.5, single=True),
+     CivilDate((-43, 3, 15), "0044-03-15 BC"),
+     Jsonb('"\\n"')],
+]
+
+GAP_KEY_NAME = '["a\\"b\\\\", "x  "]'
+
+
+def gap_chain():
+    keys = [("t", GAP_ROWS[0][0]), ("t", GAP_ROWS[0][1])]
+    assert chain_name([GAP_ROWS[0][0], GAP_ROWS[0][1]]) == GAP_KEY_NAME
+    return chain(keys, [[(c[2], v) for c, v in zip(GAP_COLUMNS, r)] for r in GAP_ROWS])
+
+
+def gap_sql_value(v):
+    if isinstance(v, Float):
+        return "'%s'" % {"-0.0": "-0", "nan": "NaN", "inf": "Infinity"}.get(repr(v.v), repr(v.v))
+    if isinstance(v, Text):
+        return "'" + v.s.replace("'", "''") + "'"
+    return v.sql()
+
+
 def hexs(b):
     return b.hex()
 
@@ -823,7 +895,36 @@ def markdown():
     d = vec_digest()
     pub = ed25519_public(SIG_SECRET)
     kid = key_id(pub)
-    w("**Signed digest.**  The digest of this table with `table` "
+    w("**Reading stored values.**  The table")
+    w("")
+    w("    CREATE TABLE gaps (")
+    w(",\n".join("        %s %s" % (n, t) for n, t, _ in GAP_COLUMNS))
+    w("    );")
+    w("    SELECT wallet_ops.enable_hash_chain('gaps', '{k1,k2}');")
+    w("")
+    w("holds one chain, named `%s`, of two rows:" % GAP_KEY_NAME)
+    w("")
+    w("| # | %s |" % " | ".join(n for n, _, _ in GAP_COLUMNS))
+    w("|---|" + "---|" * len(GAP_COLUMNS))
+    for i, r in enumerate(GAP_ROWS, 1):
+        w("| %d | %s |" % (i, " | ".join("`%s`" % gap_sql_value(v).replace("|", "\\|") for v in r)))
+    w("")
+    w("Fields of row 1 (the key columns are hashed as the first two):")
+    w("")
+    w("```")
+    for (n, t, tag), v in zip(GAP_COLUMNS, GAP_ROWS[0]):
+        w("%-4s %s" % (n, spaced(field(tag, v))))
+    w("```")
+    w("")
+    w("Row 2's `f8`, `f4` and `d`: `%s`, `%s`, `%s`; its `jb` is `%s`." % (
+        spaced(field("f", GAP_ROWS[1][5])), spaced(field("f", GAP_ROWS[1][6])),
+        spaced(field("D", GAP_ROWS[1][7])), spaced(field("J", GAP_ROWS[1][8]))))
+    w("")
+    gc = gap_chain()
+    w("Genesis `%s`; row hashes `%s` and `%s`." % (
+        hexs(gc[0][1]), hexs(gc[0][2]), hexs(gc[1][2])))
+    w("")
+    w("**Signed digest.**  The digest of the `vectors` table with `table` "
       "`%s`, `taken_at` `%s` and `system_identifier` `%s`, signed with the "
       "secret key of RFC 8032, section 7.1, TEST 1 (`%s`), whose public key "
       "is `%s` and key id `%s`.  The signed message (%d bytes):" % (
@@ -906,6 +1007,23 @@ def sql():
     w("SELECT d->>'merkle_root' = '%s' AS merkle_root_matches," % hexs(merkle_root(heads)))
     w("       d->'chain_count' AS chain_count")
     w("  FROM wallet_ops.chain_digest('vectors') d;")
+    w("-- the gaps table (docs/hash-format.md, \"Reading stored values\")")
+    w("CREATE TABLE gaps (")
+    w(",\n".join("    %s %s" % (n, t) for n, t, _ in GAP_COLUMNS))
+    w(");")
+    w("SELECT wallet_ops.enable_hash_chain('gaps', '{k1,k2}');")
+    for r in GAP_ROWS:
+        w("INSERT INTO gaps VALUES (%s);" % ", ".join(gap_sql_value(v) for v in r))
+    w("SELECT chain_key, chain_key = '%s' AS name_matches" % GAP_KEY_NAME.replace("'", "''"))
+    w("  FROM wallet_ops.chain_heads WHERE relid = 'gaps'::regclass;")
+    w("SELECT chain_seq, encode(row_hash, 'hex') = CASE chain_seq %s END AS matches" % " ".join(
+        "WHEN %d THEN '%s'" % (seq, hexs(h)) for seq, _, h in gap_chain()))
+    w("  FROM gaps ORDER BY chain_seq;")
+    w("-- what ::text shows is not what is hashed (the padding, the /32, the sign of 0)")
+    w("SELECT length(c::text) AS c_text_length, length(concat(c)) AS c_output_length,")
+    w("       ip::text AS ip_text, concat(ip) AS ip_output, f8::text AS f8_text, b::text AS b_text")
+    w("  FROM gaps ORDER BY chain_seq;")
+    w("SELECT * FROM wallet_ops.verify_chain('gaps');")
     d = vec_digest()
     pub = ed25519_public(SIG_SECRET)
     dj = json.dumps(d, ensure_ascii=False).replace("'", "''")
