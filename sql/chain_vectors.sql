@@ -49,4 +49,37 @@ SELECT * FROM wallet_ops.verify_chain('vectors');
 SELECT d->>'merkle_root' = '5d036e3e70f23637d6b982fa6fbe17694d499e7baec28afc31472d5750d2a1a3' AS merkle_root_matches,
        d->'chain_count' AS chain_count
   FROM wallet_ops.chain_digest('vectors') d;
+-- the gaps table (docs/hash-format.md, "Reading stored values")
+CREATE TABLE gaps (
+    k1 text,
+    k2 char(3),
+    b boolean,
+    c char(4),
+    ip inet,
+    f8 double precision,
+    f4 real,
+    d date,
+    jb jsonb
+);
+SELECT wallet_ops.enable_hash_chain('gaps', '{k1,k2}');
+INSERT INTO gaps VALUES ('a"b\', 'x  ', false, 'é   ', '10.0.0.1/32', '-0', 'NaN', '1582-10-10', '{"s": "\u0001\u001f\u007f/\u00e9\u2028", "k\"ey": "\\"}');
+INSERT INTO gaps VALUES ('a"b\', 'x  ', true, 'ab  ', '2001:db8::/32', 'Infinity', '-1.5', '0044-03-15 BC', '"\n"');
+SELECT chain_key, chain_key = '["a\"b\\", "x  "]' AS name_matches
+  FROM wallet_ops.chain_heads WHERE relid = 'gaps'::regclass;
+SELECT chain_seq, encode(row_hash, 'hex') = CASE chain_seq WHEN 1 THEN 'b96fd06bf72fed323831cef4fce8ca67ccc3dc39cc584898d9316d464b0ee975' WHEN 2 THEN 'c03389e34f3f5976c454f1da566966edfb178d58d4f4b6f17235e2d78264f655' END AS matches
+  FROM gaps ORDER BY chain_seq;
+-- what ::text shows is not what is hashed (the padding, the /32, the sign of 0)
+SELECT length(c::text) AS c_text_length, length(concat(c)) AS c_output_length,
+       ip::text AS ip_text, concat(ip) AS ip_output, f8::text AS f8_text, b::text AS b_text
+  FROM gaps ORDER BY chain_seq;
+SELECT * FROM wallet_ops.verify_chain('gaps');
+-- a signed digest of this table (docs/hash-format.md, "Signed digests"),
+-- signed by the reference with RFC 8032's test key 1
+SELECT wallet_ops.trust_digest_key('rfc8032-test-1', '-----BEGIN PUBLIC KEY-----' || E'\n' || 'MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' || E'\n' || '-----END PUBLIC KEY-----' || E'\n' || '') = '21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9' AS key_id_matches;
+SELECT * FROM wallet_ops.verify_against_digest('vectors', '{"format": "wallet_ops.digest.v1", "table": "public.vectors", "taken_at": "2026-03-01T12:00:00.000000Z", "system_identifier": "7301000000000000001", "hash_format": "wallet_ops/row/v1", "chains": [{"chain_key": "00000000-0000-4000-8000-000000000001", "last_seq": 1, "head_hash": "1da2a9cbaba6a0fda11bc751fb4d61941068177a0dc79d562a8c1a36a81e1c84"}, {"chain_key": "6f1c2d3e-4b5a-4c7d-8e9f-a0b1c2d3e4f5", "last_seq": 2, "head_hash": "0147ea2da05764fe4eceec9962a1f27a7cc413745f38bd2b4c701328730281af"}], "chain_count": 2, "row_count": 3, "merkle_root": "5d036e3e70f23637d6b982fa6fbe17694d499e7baec28afc31472d5750d2a1a3", "signature": {"algorithm": "ed25519", "key_id": "21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9", "value": "e12a05dece25e932797f256bcdb72943f829bb28c37f478bb01cd7a17038a04234b45dadff68fdf3a1eb24ff800a5a40836e1ca85c5601d75b19a4f16af94301"}}');
+-- one signed field changed: the signature no longer holds
+SELECT problem FROM wallet_ops.verify_against_digest('vectors',
+       jsonb_set('{"format": "wallet_ops.digest.v1", "table": "public.vectors", "taken_at": "2026-03-01T12:00:00.000000Z", "system_identifier": "7301000000000000001", "hash_format": "wallet_ops/row/v1", "chains": [{"chain_key": "00000000-0000-4000-8000-000000000001", "last_seq": 1, "head_hash": "1da2a9cbaba6a0fda11bc751fb4d61941068177a0dc79d562a8c1a36a81e1c84"}, {"chain_key": "6f1c2d3e-4b5a-4c7d-8e9f-a0b1c2d3e4f5", "last_seq": 2, "head_hash": "0147ea2da05764fe4eceec9962a1f27a7cc413745f38bd2b4c701328730281af"}], "chain_count": 2, "row_count": 3, "merkle_root": "5d036e3e70f23637d6b982fa6fbe17694d499e7baec28afc31472d5750d2a1a3", "signature": {"algorithm": "ed25519", "key_id": "21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9", "value": "e12a05dece25e932797f256bcdb72943f829bb28c37f478bb01cd7a17038a04234b45dadff68fdf3a1eb24ff800a5a40836e1ca85c5601d75b19a4f16af94301"}}', '{row_count}', '4'));
+SELECT wallet_ops.revoke_digest_key('rfc8032-test-1');
+SELECT problem FROM wallet_ops.verify_against_digest('vectors', '{"format": "wallet_ops.digest.v1", "table": "public.vectors", "taken_at": "2026-03-01T12:00:00.000000Z", "system_identifier": "7301000000000000001", "hash_format": "wallet_ops/row/v1", "chains": [{"chain_key": "00000000-0000-4000-8000-000000000001", "last_seq": 1, "head_hash": "1da2a9cbaba6a0fda11bc751fb4d61941068177a0dc79d562a8c1a36a81e1c84"}, {"chain_key": "6f1c2d3e-4b5a-4c7d-8e9f-a0b1c2d3e4f5", "last_seq": 2, "head_hash": "0147ea2da05764fe4eceec9962a1f27a7cc413745f38bd2b4c701328730281af"}], "chain_count": 2, "row_count": 3, "merkle_root": "5d036e3e70f23637d6b982fa6fbe17694d499e7baec28afc31472d5750d2a1a3", "signature": {"algorithm": "ed25519", "key_id": "21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9", "value": "e12a05dece25e932797f256bcdb72943f829bb28c37f478bb01cd7a17038a04234b45dadff68fdf3a1eb24ff800a5a40836e1ca85c5601d75b19a4f16af94301"}}');
 -- (the table stays: hash-chained tables are append-only)

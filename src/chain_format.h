@@ -40,6 +40,16 @@
 /* a digest's "format" */
 #define CHAIN_DIGEST_FORMAT		"wallet_ops.digest.v1"
 
+/*
+ * A signed digest (docs/hash-format.md, "Signed digests"): the domain of
+ * the signed message, the one algorithm, and the sizes of an Ed25519
+ * public key and signature.  A key's id is the SHA-256 of its 32 bytes.
+ */
+#define CHAIN_SIGNATURE_DOMAIN	"wallet_ops/digest-signature/v1"
+#define CHAIN_SIGNATURE_ALGORITHM	"ed25519"
+#define CHAIN_PUBKEY_LEN		32
+#define CHAIN_SIGNATURE_LEN		64
+
 /* the u8 that starts a Merkle leaf, an inner node and the empty root */
 #define CHAIN_MERKLE_LEAF		0
 #define CHAIN_MERKLE_NODE		1

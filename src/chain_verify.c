@@ -1616,6 +1616,66 @@ digest_hash(const char *s, const char *path, uint8 *out)
 				 errhint("Pass a value returned by wallet_ops.chain_digest(), unchanged.")));
 }
 
+/*
+ * The fields a signature covers (docs/hash-format.md, "Signed digests"),
+ * and the signature if there is one, into out->signature.  Read after
+ * format, hash_format, merkle_root and chain_count.
+ */
+static void
+digest_read_signature(JsonbContainer *root, ChainDigest *out)
+{
+	DigestSignature *sig = &out->signature;
+	JsonbValue *v;
+	JsonbContainer *obj;
+	char	   *s;
+
+	sig->format = CHAIN_DIGEST_FORMAT;
+	sig->hash_format = digest_string(root, "hash_format", "hash_format", false);
+	sig->table = digest_string(root, "table", "table", false);
+	sig->taken_at = digest_string(root, "taken_at", "taken_at", false);
+	sig->system_identifier = digest_string(root, "system_identifier", "system_identifier", false);
+	sig->has_chain_count = out->has_count;
+	sig->chain_count = out->count;
+	sig->has_root = out->has_root;
+	memcpy(sig->root, out->root, CHAIN_HASH_LEN);
+	v = digest_field(root, "row_count", "row_count", false);
+	if (v != NULL)
+	{
+		sig->row_count = digest_integer(v, "row_count", 0);
+		sig->has_row_count = true;
+	}
+
+	v = digest_field(root, "signature", "signature", false);
+	if (v == NULL)
+		return;
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		digest_malformed("signature", "an object", v);
+	obj = v->val.binary.data;
+	s = digest_string(obj, "algorithm", "signature.algorithm", true);
+	if (strcmp(s, CHAIN_SIGNATURE_ALGORITHM) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest signature algorithm \"%s\" is not supported", s),
+				 errdetail("This version of wallet_ops checks \"%s\" signatures.",
+						   CHAIN_SIGNATURE_ALGORITHM),
+				 errhint("Sign digests with \"wallet_ops_verify digest --sign-key\".")));
+	digest_hash(digest_string(obj, "key_id", "signature.key_id", true),
+				"signature.key_id", sig->key_id);
+	s = digest_string(obj, "value", "signature.value", true);
+	StaticAssertStmt(CHAIN_SIGNATURE_LEN == 2 * CHAIN_HASH_LEN, "two hashes");
+	if (strlen(s) != 4 * CHAIN_HASH_LEN ||
+		!ChainHexDecode(s, 2 * CHAIN_HASH_LEN, sig->value) ||
+		!ChainHexDecode(s + 2 * CHAIN_HASH_LEN, 2 * CHAIN_HASH_LEN,
+						sig->value + CHAIN_HASH_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("digest field \"signature.value\" must be %d hexadecimal digits",
+						2 * CHAIN_SIGNATURE_LEN),
+				 errdetail("It is \"%s\".", s),
+				 errhint("Pass a digest written by \"wallet_ops_verify digest --sign-key\", unchanged.")));
+	sig->present = true;
+}
+
 void
 ChainDigestParse(Jsonb *digest, bool complete, ChainDigest *out)
 {
@@ -1659,6 +1719,8 @@ ChainDigestParse(Jsonb *digest, bool complete, ChainDigest *out)
 		out->count = digest_integer(v, "chain_count", 0);
 		out->has_count = true;
 	}
+
+	digest_read_signature(root, out);
 
 	v = digest_field(root, "chains", "chains", true);
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
@@ -1718,6 +1780,15 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 	verify_open(&st, PG_GETARG_OID(0));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/* a signed digest: its signature first */
+	{
+		char	   *detail;
+		DigestSignatureOutcome outcome = DigestSignatureCheck(&digest.signature, &detail);
+
+		if (DigestSignatureProblem(outcome) != NULL)
+			verify_emit(&st, NULL, 0, true, DigestSignatureProblem(outcome), detail);
+	}
 
 	/* a digest edited after it was taken */
 	digest_merkle(digest.chains, digest.nchains, root);

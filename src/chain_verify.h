@@ -22,6 +22,7 @@
 #include "utils/tuplestore.h"
 
 #include "chain_hash.h"
+#include "digest_sign.h"
 
 /* One chain a digest (wallet_ops.chain_digest) attests. */
 typedef struct ChainDigestHead
@@ -40,6 +41,7 @@ typedef struct ChainDigest
 	uint8		root[CHAIN_HASH_LEN];
 	bool		has_count;		/* chain_count was given */
 	int64		count;
+	DigestSignature signature;	/* what a signature covers, and the signature */
 } ChainDigest;
 
 /*
@@ -48,8 +50,10 @@ typedef struct ChainDigest
  * object; format missing or not supported; chains missing or not an array;
  * a chain that is not an object, or whose chain_key, last_seq or head_hash
  * is missing or malformed; a chain named twice; merkle_root, chain_count or
- * hash_format malformed).  With complete, merkle_root, chain_count and
- * hash_format are required as well.
+ * hash_format malformed; a signature that is not an object with algorithm
+ * "ed25519", a key_id of 64 and a value of 128 hexadecimal digits).  With
+ * complete, merkle_root, chain_count and hash_format are required as well.
+ * The signature is read, not checked: see DigestSignatureCheck.
  */
 extern void ChainDigestParse(Jsonb *digest, bool complete, ChainDigest *out);
 

@@ -769,6 +769,13 @@ ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink)
 
 	/* the digest must be one, checked field by field */
 	ChainDigestParse(digest, false, &parsed);
+	{
+		char	   *detail;
+		DigestSignatureOutcome outcome = DigestSignatureCheck(&parsed.signature, &detail);
+
+		if (DigestSignatureProblem(outcome) != NULL)
+			ProblemSinkEmit(sink, NULL, 0, true, DigestSignatureProblem(outcome), detail);
+	}
 
 	/*
 	 * Every chain the digest or wallet_ops.chain_heads knows, with both

@@ -488,6 +488,160 @@ def merkle_root(chains):
     return level[0]
 
 
+# ------------------------------------------------------------ signed digest
+#
+# Ed25519 as RFC 8032, section 6 (the reference code, in plain Python: slow,
+# not constant-time, for checking vectors only).
+
+ED_P = 2 ** 255 - 19
+ED_L = 2 ** 252 + 27742317777372353535851937790883648493
+ED_D = -121665 * pow(121666, ED_P - 2, ED_P) % ED_P
+ED_I = pow(2, (ED_P - 1) // 4, ED_P)
+
+
+def _ed_sha512_int(m):
+    return int.from_bytes(hashlib.sha512(m).digest(), "little")
+
+
+def _ed_add(P, Q):
+    A = (P[1] - P[0]) * (Q[1] - Q[0]) % ED_P
+    B = (P[1] + P[0]) * (Q[1] + Q[0]) % ED_P
+    C = 2 * P[3] * Q[3] * ED_D % ED_P
+    D = 2 * P[2] * Q[2] % ED_P
+    E, F, G, Hh = B - A, D - C, D + C, B + A
+    return (E * F, G * Hh, F * G, E * Hh)
+
+
+def _ed_mul(s, P):
+    Q = (0, 1, 1, 0)
+    while s > 0:
+        if s & 1:
+            Q = _ed_add(Q, P)
+        P = _ed_add(P, P)
+        s >>= 1
+    return Q
+
+
+def _ed_equal(P, Q):
+    return (P[0] * Q[2] - Q[0] * P[2]) % ED_P == 0 and (P[1] * Q[2] - Q[1] * P[2]) % ED_P == 0
+
+
+def _ed_recover_x(y, sign):
+    if y >= ED_P:
+        return None
+    x2 = (y * y - 1) * pow(ED_D * y * y + 1, ED_P - 2, ED_P)
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (ED_P + 3) // 8, ED_P)
+    if (x * x - x2) % ED_P != 0:
+        x = x * ED_I % ED_P
+    if (x * x - x2) % ED_P != 0:
+        return None
+    if (x & 1) != sign:
+        x = ED_P - x
+    return x
+
+
+ED_GY = 4 * pow(5, ED_P - 2, ED_P) % ED_P
+ED_GX = _ed_recover_x(ED_GY, 0)
+ED_G = (ED_GX, ED_GY, 1, ED_GX * ED_GY % ED_P)
+
+
+def _ed_compress(P):
+    zinv = pow(P[2], ED_P - 2, ED_P)
+    x, y = P[0] * zinv % ED_P, P[1] * zinv % ED_P
+    return int.to_bytes(y | ((x & 1) << 255), 32, "little")
+
+
+def _ed_decompress(s):
+    y = int.from_bytes(s, "little")
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    x = _ed_recover_x(y, sign)
+    return None if x is None else (x, y, 1, x * y % ED_P)
+
+
+def _ed_secret_expand(secret):
+    h = hashlib.sha512(secret).digest()
+    a = int.from_bytes(h[:32], "little")
+    a &= (1 << 254) - 8
+    a |= 1 << 254
+    return a, h[32:]
+
+
+def ed25519_public(secret):
+    a, _ = _ed_secret_expand(secret)
+    return _ed_compress(_ed_mul(a, ED_G))
+
+
+def ed25519_sign(secret, msg):
+    a, prefix = _ed_secret_expand(secret)
+    A = _ed_compress(_ed_mul(a, ED_G))
+    r = _ed_sha512_int(prefix + msg) % ED_L
+    Rs = _ed_compress(_ed_mul(r, ED_G))
+    h = _ed_sha512_int(Rs + A + msg) % ED_L
+    return Rs + int.to_bytes((r + h * a) % ED_L, 32, "little")
+
+
+def ed25519_verify(public, msg, sig):
+    A = _ed_decompress(public)
+    R = _ed_decompress(sig[:32])
+    s = int.from_bytes(sig[32:], "little")
+    if A is None or R is None or s >= ED_L:
+        return False
+    h = _ed_sha512_int(sig[:32] + public + msg) % ED_L
+    return _ed_equal(_ed_mul(s, ED_G), _ed_add(R, _ed_mul(h, A)))
+
+
+SIGNATURE_DOMAIN = "wallet_ops/digest-signature/v1"
+
+
+def key_id(public):
+    """a key's id: the SHA-256 of its 32 bytes"""
+    return H(public)
+
+
+def signed_message(digest, kid):
+    """The bytes a signature by key kid (32 bytes) covers."""
+    m = bstr(SIGNATURE_DOMAIN) + bstr("ed25519") + kid
+    for f in ("format", "hash_format", "table", "taken_at", "system_identifier"):
+        m += bstr(digest[f])
+    m += i64(digest["chain_count"]) + i64(digest["row_count"])
+    m += bytes.fromhex(digest["merkle_root"])
+    return m
+
+
+def public_key_pem(public):
+    """SubjectPublicKeyInfo of an Ed25519 key (RFC 8410), in PEM."""
+    import base64
+    der = bytes.fromhex("302a300506032b6570032100") + public
+    return ("-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(der).decode() +
+            "\n-----END PUBLIC KEY-----\n")
+
+
+# RFC 8032, section 7.1, TEST 1: its secret key signs the vector digest
+SIG_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+
+
+def vec_digest():
+    """the digest of the "vectors" table, with fixed metadata, signed"""
+    ch = vec_chains()
+    heads = sorted(((a, lst[-1][0][0], lst[-1][0][2]) for a, lst in ch.items()),
+                   key=lambda c: c[0].encode("utf-8"))
+    d = {"format": "wallet_ops.digest.v1", "table": "public.vectors",
+         "taken_at": "2026-03-01T12:00:00.000000Z",
+         "system_identifier": "7301000000000000001",
+         "hash_format": "wallet_ops/row/v1",
+         "chains": [{"chain_key": a, "last_seq": s, "head_hash": hexs(h)} for a, s, h in heads],
+         "chain_count": len(heads), "row_count": sum(s for _, s, _ in heads),
+         "merkle_root": hexs(merkle_root(heads))}
+    pub = ed25519_public(SIG_SECRET)
+    kid = key_id(pub)
+    sig = ed25519_sign(SIG_SECRET, signed_message(d, kid))
+    d["signature"] = {"algorithm": "ed25519", "key_id": hexs(kid), "value": hexs(sig)}
+    return d
+
+
 # -------------------------------------------------------------- the vectors
 
 UTC = datetime.timezone.utc
@@ -565,6 +719,78 @@ def vec_chains():
         cols = [[(c[2], v) for c, v in zip(VEC_COLUMNS, r)] for r in rows]
         res[acct] = list(zip(chain(keys, cols), rows))
     return res
+
+
+# The "gaps" table: what the vectors above leave open (docs/hash-format.md,
+# "Reading stored values"): a chain key of two columns, one of them
+# char(n); booleans, char(n) padding, an inet host address, -0, NaN and
+# infinite floats, dates before the Gregorian reform and BC, jsonb escaping.
+
+def gregorian_days(y, m, d):
+    """days since 2000-01-01 of a date of the proleptic Gregorian calendar,
+    y astronomical (1 BC is 0, 44 BC is -43)"""
+    def civil(y, m, d):
+        y -= m <= 2
+        era = y // 400
+        yoe = y - era * 400
+        doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+        doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+        return era * 146097 + doe
+    return civil(y, m, d) - civil(2000, 1, 1)
+
+
+class CivilDate(Date):
+    """a date given as (astronomical year, month, day) and its SQL literal"""
+
+    def __init__(self, ymd, literal):
+        self.ymd = ymd
+        self.literal = literal
+
+    def canonical(self):
+        return i32(gregorian_days(*self.ymd))
+
+    def sql(self):
+        return "'%s'" % self.literal
+
+
+GAP_COLUMNS = [
+    ("k1", "text", "t"),
+    ("k2", "char(3)", "t"),
+    ("b", "boolean", "b"),
+    ("c", "char(4)", "t"),
+    ("ip", "inet", "I"),
+    ("f8", "double precision", "f"),
+    ("f4", "real", "f"),
+    ("d", "date", "D"),
+    ("jb", "jsonb", "J"),
+]
+
+GAP_ROWS = [
+    [Text('a"b\\'), Text("x  "), Bool(False), Text("é   "), Inet("10.0.0.1/32"),
+     Float(-0.0), Float(float("nan"), single=True),
+     CivilDate((1582, 10, 10), "1582-10-10"),
+     Jsonb('{"s": "\\u0001\\u001f\\u007f/\\u00e9\\u2028", "k\\"ey": "\\\\"}')],
+    [Text('a"b\\'), Text("x  "), Bool(True), Text("ab  "), Inet("2001:db8::/32"),
+     Float(float("inf")), Float(-1.5, single=True),
+     CivilDate((-43, 3, 15), "0044-03-15 BC"),
+     Jsonb('"\\n"')],
+]
+
+GAP_KEY_NAME = '["a\\"b\\\\", "x  "]'
+
+
+def gap_chain():
+    keys = [("t", GAP_ROWS[0][0]), ("t", GAP_ROWS[0][1])]
+    assert chain_name([GAP_ROWS[0][0], GAP_ROWS[0][1]]) == GAP_KEY_NAME
+    return chain(keys, [[(c[2], v) for c, v in zip(GAP_COLUMNS, r)] for r in GAP_ROWS])
+
+
+def gap_sql_value(v):
+    if isinstance(v, Float):
+        return "'%s'" % {"-0.0": "-0", "nan": "NaN", "inf": "Infinity"}.get(repr(v.v), repr(v.v))
+    if isinstance(v, Text):
+        return "'" + v.s.replace("'", "''") + "'"
+    return v.sql()
 
 
 def hexs(b):
@@ -665,6 +891,58 @@ def markdown():
     for off in range(0, len(m), 32):
         w(spaced(m[off:off + 32]))
     w("```")
+    w("")
+    d = vec_digest()
+    pub = ed25519_public(SIG_SECRET)
+    kid = key_id(pub)
+    w("**Reading stored values.**  The table")
+    w("")
+    w("    CREATE TABLE gaps (")
+    w(",\n".join("        %s %s" % (n, t) for n, t, _ in GAP_COLUMNS))
+    w("    );")
+    w("    SELECT wallet_ops.enable_hash_chain('gaps', '{k1,k2}');")
+    w("")
+    w("holds one chain, named `%s`, of two rows:" % GAP_KEY_NAME)
+    w("")
+    w("| # | %s |" % " | ".join(n for n, _, _ in GAP_COLUMNS))
+    w("|---|" + "---|" * len(GAP_COLUMNS))
+    for i, r in enumerate(GAP_ROWS, 1):
+        w("| %d | %s |" % (i, " | ".join("`%s`" % gap_sql_value(v).replace("|", "\\|") for v in r)))
+    w("")
+    w("Fields of row 1 (the key columns are hashed as the first two):")
+    w("")
+    w("```")
+    for (n, t, tag), v in zip(GAP_COLUMNS, GAP_ROWS[0]):
+        w("%-4s %s" % (n, spaced(field(tag, v))))
+    w("```")
+    w("")
+    w("Row 2's `f8`, `f4` and `d`: `%s`, `%s`, `%s`; its `jb` is `%s`." % (
+        spaced(field("f", GAP_ROWS[1][5])), spaced(field("f", GAP_ROWS[1][6])),
+        spaced(field("D", GAP_ROWS[1][7])), spaced(field("J", GAP_ROWS[1][8]))))
+    w("")
+    gc = gap_chain()
+    w("Genesis `%s`; row hashes `%s` and `%s`." % (
+        hexs(gc[0][1]), hexs(gc[0][2]), hexs(gc[1][2])))
+    w("")
+    w("**Signed digest.**  The digest of the `vectors` table with `table` "
+      "`%s`, `taken_at` `%s` and `system_identifier` `%s`, signed with the "
+      "secret key of RFC 8032, section 7.1, TEST 1 (`%s`), whose public key "
+      "is `%s` and key id `%s`.  The signed message (%d bytes):" % (
+          d["table"], d["taken_at"], d["system_identifier"], hexs(SIG_SECRET),
+          hexs(pub), hexs(kid), len(signed_message(d, kid))))
+    w("")
+    w("```")
+    m = signed_message(d, kid)
+    for off in range(0, len(m), 32):
+        w(spaced(m[off:off + 32]))
+    w("```")
+    w("")
+    w("Its signature (`signature.value`): `%s`.  The public key in PEM, as "
+      "`trust_digest_key` takes it:" % d["signature"]["value"])
+    w("")
+    w("```")
+    w(public_key_pem(pub).rstrip("\n"))
+    w("```")
     return "\n".join(out) + "\n"
 
 
@@ -729,6 +1007,36 @@ def sql():
     w("SELECT d->>'merkle_root' = '%s' AS merkle_root_matches," % hexs(merkle_root(heads)))
     w("       d->'chain_count' AS chain_count")
     w("  FROM wallet_ops.chain_digest('vectors') d;")
+    w("-- the gaps table (docs/hash-format.md, \"Reading stored values\")")
+    w("CREATE TABLE gaps (")
+    w(",\n".join("    %s %s" % (n, t) for n, t, _ in GAP_COLUMNS))
+    w(");")
+    w("SELECT wallet_ops.enable_hash_chain('gaps', '{k1,k2}');")
+    for r in GAP_ROWS:
+        w("INSERT INTO gaps VALUES (%s);" % ", ".join(gap_sql_value(v) for v in r))
+    w("SELECT chain_key, chain_key = '%s' AS name_matches" % GAP_KEY_NAME.replace("'", "''"))
+    w("  FROM wallet_ops.chain_heads WHERE relid = 'gaps'::regclass;")
+    w("SELECT chain_seq, encode(row_hash, 'hex') = CASE chain_seq %s END AS matches" % " ".join(
+        "WHEN %d THEN '%s'" % (seq, hexs(h)) for seq, _, h in gap_chain()))
+    w("  FROM gaps ORDER BY chain_seq;")
+    w("-- what ::text shows is not what is hashed (the padding, the /32, the sign of 0)")
+    w("SELECT length(c::text) AS c_text_length, length(concat(c)) AS c_output_length,")
+    w("       ip::text AS ip_text, concat(ip) AS ip_output, f8::text AS f8_text, b::text AS b_text")
+    w("  FROM gaps ORDER BY chain_seq;")
+    w("SELECT * FROM wallet_ops.verify_chain('gaps');")
+    d = vec_digest()
+    pub = ed25519_public(SIG_SECRET)
+    dj = json.dumps(d, ensure_ascii=False).replace("'", "''")
+    w("-- a signed digest of this table (docs/hash-format.md, \"Signed digests\"),")
+    w("-- signed by the reference with RFC 8032's test key 1")
+    w("SELECT wallet_ops.trust_digest_key('rfc8032-test-1', '%s') = '%s' AS key_id_matches;" % (
+        public_key_pem(pub).replace("\n", "' || E'\\n' || '"), hexs(key_id(pub))))
+    w("SELECT * FROM wallet_ops.verify_against_digest('vectors', '%s');" % dj)
+    w("-- one signed field changed: the signature no longer holds")
+    w("SELECT problem FROM wallet_ops.verify_against_digest('vectors',")
+    w("       jsonb_set('%s', '{row_count}', '4'));" % dj)
+    w("SELECT wallet_ops.revoke_digest_key('rfc8032-test-1');")
+    w("SELECT problem FROM wallet_ops.verify_against_digest('vectors', '%s');" % dj)
     w("-- (the table stays: hash-chained tables are append-only)")
     return "\n".join(out) + "\n"
 
@@ -805,6 +1113,18 @@ def selfcheck():
     check("tv digest root, three chains",
           merkle_root([("1", 2, tv[1][2]), ("2", 1, c2[0][2]), ("3", 1, c3[0][2])]),
           "bb6f80249b928037b20e493df362a37b09b24afb8ef52ae3eb69e5b39021405f")
+
+    check("Ed25519, RFC 8032 TEST 1 public key", ed25519_public(SIG_SECRET),
+          "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    check("Ed25519, RFC 8032 TEST 1 signature", ed25519_sign(SIG_SECRET, b""),
+          "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555"
+          "fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    d = vec_digest()
+    ok = ed25519_verify(ed25519_public(SIG_SECRET),
+                        signed_message(d, bytes.fromhex(d["signature"]["key_id"])),
+                        bytes.fromhex(d["signature"]["value"]))
+    print("%s signed vector digest verifies" % ("ok  " if ok else "FAIL"))
+    fails += 0 if ok else 1
 
     # the reference's own section, if present, must be what this prints
     try:

@@ -36,7 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "libpq-fe.h"
 
@@ -272,6 +278,27 @@ unhex(const char *s, unsigned char *out)
 		if (hi < 0 || lo < 0)
 			return false;
 		out[i] = (unsigned char) ((hi << 4) | lo);
+	}
+	return true;
+}
+
+/*
+ * n bytes (a multiple of CHAIN_HASH_LEN) written as 2n hexadecimal digits;
+ * s is exactly that long.
+ */
+static bool
+unhex_n(const char *s, unsigned char *out, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i += CHAIN_HASH_LEN)
+	{
+		char		part[2 * CHAIN_HASH_LEN + 1];
+
+		memcpy(part, s + 2 * i, 2 * CHAIN_HASH_LEN);
+		part[2 * CHAIN_HASH_LEN] = '\0';
+		if (!unhex(part, out + i))
+			return false;
 	}
 	return true;
 }
@@ -1124,6 +1151,251 @@ merkle_root(const DigestChain *chains, int n, unsigned char *root)
 	free(b.data);
 }
 
+
+/* ---- signed digests (docs/hash-format.md, "Signed digests") --------------- */
+
+/* A public key given with --trusted-key. */
+typedef struct TrustedKey
+{
+	const char *path;
+	unsigned char pub[CHAIN_PUBKEY_LEN];
+	unsigned char id[CHAIN_HASH_LEN];
+} TrustedKey;
+
+static TrustedKey *trusted_keys = NULL;
+static int	ntrusted = 0;
+
+/* What the digest's signature was found to be, for the summary line. */
+static const char *signature_note = NULL;
+
+/* The last OpenSSL error as text, for messages. */
+static const char *
+openssl_error(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		return "no further detail from OpenSSL";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+/*
+ * Read an Ed25519 key from the PEM file path: the private key when
+ * private, else the public key.  Anything else means status 2.
+ */
+static EVP_PKEY *
+read_key(const char *path, bool private)
+{
+	FILE	   *f = fopen(path, "r");
+	EVP_PKEY   *pkey;
+
+	if (f == NULL)
+	{
+		pg_error("could not open key file \"%s\": %s", path, strerror(errno));
+		cannot_check();
+	}
+	pkey = private ? PEM_read_PrivateKey(f, NULL, NULL, NULL) :
+		PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (pkey == NULL)
+	{
+		pg_error("could not read %s key file \"%s\": %s",
+				 private ? "a private" : "a public", path, openssl_error());
+		pg_detail(private ? "Pass the PREFIX.key file written by \"%s keygen PREFIX\"." :
+				  "Pass the PREFIX.pub file written by \"%s keygen PREFIX\".", progname);
+		cannot_check();
+	}
+	if (EVP_PKEY_id(pkey) != EVP_PKEY_ED25519)
+	{
+		pg_error("key file \"%s\" holds a key of another algorithm than Ed25519", path);
+		cannot_check();
+	}
+	return pkey;
+}
+
+/* The 32 bytes of an Ed25519 key's public half, and its id (their SHA-256). */
+static void
+key_public(EVP_PKEY *pkey, unsigned char *pub, unsigned char *id)
+{
+	size_t		len = CHAIN_PUBKEY_LEN;
+
+	if (EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 || len != CHAIN_PUBKEY_LEN)
+	{
+		pg_error("could not read an Ed25519 public key: %s", openssl_error());
+		cannot_check();
+	}
+	sha256(pub, CHAIN_PUBKEY_LEN, id);
+}
+
+static void
+add_trusted_key(const char *path)
+{
+	EVP_PKEY   *pkey = read_key(path, false);
+	TrustedKey *k;
+
+	trusted_keys = xrealloc(trusted_keys, sizeof(TrustedKey) * (ntrusted + 1));
+	k = &trusted_keys[ntrusted++];
+	k->path = path;
+	key_public(pkey, k->pub, k->id);
+	EVP_PKEY_free(pkey);
+}
+
+/* A JSON integer member of obj, false unless it is one. */
+static bool
+j_int64(const JVal *obj, const char *key, int64_t *out)
+{
+	JVal	   *v = j_member(obj, key);
+	char	   *end;
+
+	if (v == NULL || v->type != J_NUM)
+		return false;
+	errno = 0;
+	*out = strtoll(v->str, &end, 10);
+	return errno == 0 && *end == '\0' && end != v->str;
+}
+
+/*
+ * The bytes a signature by key key_id covers:
+ *
+ *	bytes("wallet_ops/digest-signature/v1") || bytes("ed25519") || key_id ||
+ *	bytes(format) || bytes(hash_format) || bytes(table) || bytes(taken_at) ||
+ *	bytes(system_identifier) || i64(chain_count) || i64(row_count) ||
+ *	merkle_root
+ *
+ * False, with *missing naming the field, when the digest lacks one.
+ */
+static bool
+signed_message(const JVal *root, const unsigned char *key_id, Buf *msg,
+			   const char **missing)
+{
+	static const char *const strings[] = {"format", "hash_format", "table",
+	"taken_at", "system_identifier"};
+	int64_t		chain_count,
+				row_count;
+	unsigned char merkle[CHAIN_HASH_LEN];
+	size_t		i;
+
+	*missing = NULL;
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+	{
+		JVal	   *v = j_member(root, strings[i]);
+
+		if (v == NULL || v->type != J_STR)
+			*missing = strings[i];
+	}
+	if (!j_int64(root, "chain_count", &chain_count))
+		*missing = "chain_count";
+	if (!j_int64(root, "row_count", &row_count))
+		*missing = "row_count";
+	if (!unhex(j_text(root, "merkle_root"), merkle))
+		*missing = "merkle_root";
+	if (*missing)
+		return false;
+	msg->len = 0;
+	buf_bytes(msg, CHAIN_SIGNATURE_DOMAIN, strlen(CHAIN_SIGNATURE_DOMAIN));
+	buf_bytes(msg, CHAIN_SIGNATURE_ALGORITHM, strlen(CHAIN_SIGNATURE_ALGORITHM));
+	buf_put(msg, key_id, CHAIN_HASH_LEN);
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+	{
+		const char *v = j_member(root, strings[i])->str;
+
+		buf_bytes(msg, v, strlen(v));
+	}
+	buf_i64(msg, chain_count);
+	buf_i64(msg, row_count);
+	buf_put(msg, merkle, CHAIN_HASH_LEN);
+	return true;
+}
+
+/* Whether sig is pub's Ed25519 signature of msg; status 2 if OpenSSL fails. */
+static bool
+ed25519_verify(const unsigned char *pub, const unsigned char *sig, const Buf *msg)
+{
+	EVP_PKEY   *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
+												   CHAIN_PUBKEY_LEN);
+	EVP_MD_CTX *ctx = pkey ? EVP_MD_CTX_new() : NULL;
+	int			rc;
+
+	/* Ed25519 hashes the message itself: no digest type (NULL) */
+	if (ctx == NULL || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1)
+	{
+		pg_error("could not set up an Ed25519 verification: %s", openssl_error());
+		cannot_check();
+	}
+	rc = EVP_DigestVerify(ctx, sig, CHAIN_SIGNATURE_LEN, msg->data, msg->len);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return rc == 1;
+}
+
+/*
+ * The digest's signature member, checked against the --trusted-key keys:
+ * one problem (signature_missing, signing_key_unknown, signature_mismatch)
+ * when it does not hold.  A malformed signature member means status 2.
+ */
+static void
+check_signature(const JVal *root, const char *path)
+{
+	JVal	   *sig = j_member(root, "signature");
+	const char *alg,
+			   *value;
+	unsigned char key_id[CHAIN_HASH_LEN],
+				sigbytes[CHAIN_SIGNATURE_LEN];
+	char		idhex[2 * CHAIN_HASH_LEN + 1];
+	const char *missing;
+	Buf			msg = {0};
+	int			i;
+
+	if (sig == NULL)
+	{
+		if (ntrusted > 0)
+			problem(NULL, false, 0, "signature_missing",
+					"the digest is not signed, but --trusted-key was given");
+		return;
+	}
+	alg = j_text(sig, "algorithm");
+	value = j_text(sig, "value");
+	if (sig->type != J_OBJ || alg == NULL || strcmp(alg, CHAIN_SIGNATURE_ALGORITHM) != 0 ||
+		!unhex(j_text(sig, "key_id"), key_id) || value == NULL ||
+		strlen(value) != 2 * CHAIN_SIGNATURE_LEN ||
+		!unhex_n(value, sigbytes, CHAIN_SIGNATURE_LEN))
+	{
+		pg_error("digest file \"%s\" has a malformed signature", path);
+		pg_detail("A signature is {\"algorithm\": \"%s\", \"key_id\": 64 hexadecimal digits, \"value\": 128 hexadecimal digits}.",
+				  CHAIN_SIGNATURE_ALGORITHM);
+		cannot_check();
+	}
+	hex(key_id, idhex);
+	if (ntrusted == 0)
+	{
+		signature_note = "signature not checked (no --trusted-key)";
+		return;
+	}
+	for (i = 0; i < ntrusted; i++)
+		if (memcmp(trusted_keys[i].id, key_id, CHAIN_HASH_LEN) == 0)
+			break;
+	if (i == ntrusted)
+	{
+		problem(NULL, false, 0, "signing_key_unknown",
+				"the digest is signed by key %s, which is none of the --trusted-key keys", idhex);
+		return;
+	}
+	if (!signed_message(root, key_id, &msg, &missing))
+		problem(NULL, false, 0, "signature_mismatch",
+				"the digest is signed but has no field \"%s\", which its signature covers", missing);
+	else if (!ed25519_verify(trusted_keys[i].pub, sigbytes, &msg))
+		problem(NULL, false, 0, "signature_mismatch",
+				"the signature by key %s (%s) does not match the digest's content: the digest was edited after it was signed",
+				trusted_keys[i].path, idhex);
+	else
+		signature_note = "signature valid";
+	free(msg.data);
+}
+
 static char *digest_table = NULL;
 static char *digest_taken_at = NULL;
 static int	digest_nchains = 0;
@@ -1233,6 +1505,7 @@ load_digest(const char *path, const char *only)
 			cannot_check();
 		}
 	}
+	check_signature(root, path);
 	merkle_root(dc, chains->n, computed);
 	s = j_text(root, "chain_count");
 	if (memcmp(computed, claimed, CHAIN_HASH_LEN) != 0 || s == NULL ||
@@ -1852,7 +2125,338 @@ verify(const Table *t, const char *only, int fetch)
 	}
 }
 
+
+/* Connection options, as every form of the command takes them. */
+typedef struct ConnOptions
+{
+	const char *dbname;
+	const char *host;
+	const char *port;
+	const char *user;
+} ConnOptions;
+
+/* Take option c (from getopt) if it is a connection option. */
+static bool
+conn_option(int c, const char *arg, ConnOptions *o)
+{
+	switch (c)
+	{
+		case 'd':
+			o->dbname = arg;
+			return true;
+		case 'h':
+			o->host = arg;
+			return true;
+		case 'p':
+			o->port = arg;
+			return true;
+		case 'U':
+			o->user = arg;
+			return true;
+		case 'w':
+			return true;		/* never prompts anyway */
+	}
+	return false;
+}
+
+/*
+ * Connect (leaving with status 2 if that fails), with the client encoding
+ * UTF8 whatever the connection string says.
+ */
+static void
+connect_db(const ConnOptions *co)
+{
+	const char *keywords[7];
+	const char *values[7];
+	int			n = 0;
+
+	if (co->host)
+	{
+		keywords[n] = "host";
+		values[n++] = co->host;
+	}
+	if (co->port)
+	{
+		keywords[n] = "port";
+		values[n++] = co->port;
+	}
+	if (co->user)
+	{
+		keywords[n] = "user";
+		values[n++] = co->user;
+	}
+	keywords[n] = "fallback_application_name";
+	values[n++] = progname;
+	keywords[n] = "client_encoding";
+	values[n++] = "UTF8";
+	/* dbname last: a connection string in it overrides what came before */
+	if (co->dbname)
+	{
+		keywords[n] = "dbname";
+		values[n++] = co->dbname;
+	}
+	keywords[n] = NULL;
+	values[n] = NULL;
+	conn = PQconnectdbParams(keywords, values, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		const char *m = conn ? PQerrorMessage(conn) : "out of memory";
+		size_t		len = strlen(m);
+
+		while (len > 0 && m[len - 1] == '\n')
+			len--;
+		pg_error("%.*s", (int) len, m);
+		cannot_check();
+	}
+	/* text values must be UTF-8 whatever the connection string said */
+	if (PQsetClientEncoding(conn, "UTF8") != 0)
+	{
+		pg_error("could not set client encoding to UTF8: %s", PQerrorMessage(conn));
+		cannot_check();
+	}
+}
+
+/* ---- keygen and digest ------------------------------------------------------ */
+
+/* Create path for writing, never over an existing file. */
+static FILE *
+create_file(const char *path, mode_t mode)
+{
+	int			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	FILE	   *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (f == NULL)
+	{
+		pg_error("could not create file \"%s\": %s", path, strerror(errno));
+		if (errno == EEXIST)
+			pg_detail("Existing keys are never overwritten; choose another PREFIX.");
+		cannot_check();
+	}
+	return f;
+}
+
+static void
+close_file(FILE *f, const char *path)
+{
+	if (fflush(f) != 0 || ferror(f) || fclose(f) != 0)
+	{
+		pg_error("could not write file \"%s\": %s", path, strerror(errno));
+		cannot_check();
+	}
+}
+
+/*
+ * keygen PREFIX: a new Ed25519 key pair, PREFIX.key (the private key,
+ * PKCS#8 PEM, mode 0600) and PREFIX.pub (the public key, PEM).
+ */
+static int
+keygen_main(int argc, char **argv)
+{
+	EVP_PKEY_CTX *pctx;
+	EVP_PKEY   *pkey = NULL;
+	char	   *keypath,
+			   *pubpath;
+	unsigned char pub[CHAIN_PUBKEY_LEN],
+				id[CHAIN_HASH_LEN];
+	char		idhex[2 * CHAIN_HASH_LEN + 1];
+	FILE	   *f;
+
+	if (argc != 2 || argv[1][0] == '-')
+	{
+		fprintf(stderr, "Usage: %s keygen PREFIX\n", progname);
+		exit(EXIT_CANNOT);
+	}
+	keypath = xmalloc(strlen(argv[1]) + 5);
+	sprintf(keypath, "%s.key", argv[1]);
+	pubpath = xmalloc(strlen(argv[1]) + 5);
+	sprintf(pubpath, "%s.pub", argv[1]);
+
+	pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1 || EVP_PKEY_keygen(pctx, &pkey) != 1)
+	{
+		pg_error("could not generate an Ed25519 key: %s", openssl_error());
+		cannot_check();
+	}
+	EVP_PKEY_CTX_free(pctx);
+	key_public(pkey, pub, id);
+	hex(id, idhex);
+
+	f = create_file(keypath, 0600);
+	if (PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+	{
+		pg_error("could not write file \"%s\": %s", keypath, openssl_error());
+		cannot_check();
+	}
+	close_file(f, keypath);
+	f = create_file(pubpath, 0644);
+	if (PEM_write_PUBKEY(f, pkey) != 1)
+	{
+		pg_error("could not write file \"%s\": %s", pubpath, openssl_error());
+		cannot_check();
+	}
+	close_file(f, pubpath);
+	EVP_PKEY_free(pkey);
+	printf("private key: %s (keep it outside the database server)\n", keypath);
+	printf("public key:  %s (trust it with wallet_ops.trust_digest_key)\n", pubpath);
+	printf("key id:      %s\n", idhex);
+	return 0;
+}
+
+/*
+ * digest [--sign-key KEY] [--output FILE] [CONNINFO] TABLE: the table's
+ * digest (wallet_ops.chain_digest), signed with KEY when given, as one line
+ * of JSON.  The signature member is appended to the digest's own text.
+ */
+static int
+digest_main(int argc, char **argv)
+{
+	static struct option long_options[] = {
+		{"sign-key", required_argument, NULL, 1},
+		{"output", required_argument, NULL, 'o'},
+		{"dbname", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'h'},
+		{"port", required_argument, NULL, 'p'},
+		{"username", required_argument, NULL, 'U'},
+		{"no-password", no_argument, NULL, 'w'},
+		{NULL, 0, NULL, 0}
+	};
+	ConnOptions co = {0};
+	const char *keyfile = NULL,
+			   *output = NULL;
+	const char *params[1];
+	EVP_PKEY   *pkey = NULL;
+	PGresult   *res;
+	char	   *text;
+	size_t		len;
+	JParser		jp;
+	JVal	   *root;
+	Buf			out = {0};
+	int			c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:d:h:p:U:w", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 1:
+				keyfile = optarg;
+				break;
+			case 'o':
+				output = optarg;
+				break;
+			default:
+				if (conn_option(c, optarg, &co))
+					break;
+				fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
+				exit(EXIT_CANNOT);
+		}
+	}
+	if (argc - optind == 2 && co.dbname == NULL)
+		co.dbname = argv[optind++];
+	if (argc - optind != 1)
+	{
+		pg_error(argc - optind == 0 ? "no table given" : "too many command-line arguments");
+		fprintf(stderr, "Usage: %s digest [--sign-key KEY] [--output FILE] [CONNINFO] TABLE\n", progname);
+		exit(EXIT_CANNOT);
+	}
+	/* the key first: no digest is taken for nothing */
+	if (keyfile)
+		pkey = read_key(keyfile, true);
+
+	connect_db(&co);
+	params[0] = argv[optind];
+	res = run("take the digest",
+			  "SELECT wallet_ops.chain_digest($1::pg_catalog.regclass)::pg_catalog.text",
+			  1, params, 0);
+	text = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(conn);
+	conn = NULL;
+
+	len = strlen(text);
+	jp.p = text;
+	jp.end = text + len;
+	jp.err = NULL;
+	root = j_value(&jp, 0);
+	if (root == NULL || root->type != J_OBJ || len < 2 || text[len - 1] != '}')
+	{
+		pg_error("could not parse the digest the server returned: %s", jp.err ? jp.err : "not an object");
+		cannot_check();
+	}
+	if (pkey == NULL)
+		buf_put(&out, text, len);
+	else
+	{
+		unsigned char pub[CHAIN_PUBKEY_LEN],
+					id[CHAIN_HASH_LEN],
+					sig[CHAIN_SIGNATURE_LEN];
+		char		idhex[2 * CHAIN_HASH_LEN + 1];
+		size_t		siglen = sizeof(sig);
+		const char *missing;
+		Buf			msg = {0};
+		EVP_MD_CTX *ctx;
+		int			i;
+
+		key_public(pkey, pub, id);
+		if (!signed_message(root, id, &msg, &missing))
+		{
+			pg_error("the digest the server returned has no field \"%s\"", missing);
+			cannot_check();
+		}
+		/* Ed25519 hashes the message itself: no digest type (NULL) */
+		ctx = EVP_MD_CTX_new();
+		if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1 ||
+			EVP_DigestSign(ctx, sig, &siglen, msg.data, msg.len) != 1 ||
+			siglen != CHAIN_SIGNATURE_LEN)
+		{
+			pg_error("could not sign the digest: %s", openssl_error());
+			cannot_check();
+		}
+		EVP_MD_CTX_free(ctx);
+		EVP_PKEY_free(pkey);
+		if (!ed25519_verify(pub, sig, &msg))
+		{
+			pg_error("the signature just made does not verify");
+			cannot_check();
+		}
+		hex(id, idhex);
+		buf_put(&out, text, len - 1);
+		append_str(&out, ", \"signature\": {\"algorithm\": \"" CHAIN_SIGNATURE_ALGORITHM "\", \"key_id\": \"");
+		append_str(&out, idhex);
+		append_str(&out, "\", \"value\": \"");
+		for (i = 0; i < CHAIN_SIGNATURE_LEN; i += CHAIN_HASH_LEN)
+		{
+			hex(sig + i, idhex);
+			append_str(&out, idhex);
+		}
+		append_str(&out, "\"}}");
+		free(msg.data);
+	}
+	buf_u8(&out, '\n');
+
+	if (output)
+	{
+		FILE	   *f = fopen(output, "w");
+
+		if (f == NULL)
+		{
+			pg_error("could not open file \"%s\" for writing: %s", output, strerror(errno));
+			cannot_check();
+		}
+		fwrite(out.data, 1, out.len, f);
+		close_file(f, output);
+	}
+	else
+	{
+		fwrite(out.data, 1, out.len, stdout);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------ */
+
+
 
 static void
 usage(void)
@@ -1860,12 +2464,19 @@ usage(void)
 	printf("%s recomputes the hashes of a wallet_ops hash-chained table outside the server.\n\n",
 		   progname);
 	printf("Usage:\n");
-	printf("  %s [OPTION]... [DBNAME|CONNINFO] TABLE\n\n", progname);
+	printf("  %s [OPTION]... [DBNAME|CONNINFO] TABLE\n", progname);
+	printf("  %s digest [--sign-key=KEY] [--output=FILE] [DBNAME|CONNINFO] TABLE\n", progname);
+	printf("  %s keygen PREFIX\n\n", progname);
+	printf("The first form verifies TABLE.  \"digest\" writes the table's digest\n"
+		   "(wallet_ops.chain_digest), signed with the Ed25519 private key in KEY when\n"
+		   "given; \"keygen\" writes a new key pair to PREFIX.key and PREFIX.pub.\n\n");
 	printf("Options:\n");
 	printf("      --chain=VALUE        verify only the chain named VALUE (as in chain_heads.chain_key)\n");
 	printf("      --digest=FILE        also check that every chain extends what the digest\n"
 		   "                           in FILE (saved from wallet_ops.chain_digest(); - for\n"
 		   "                           standard input) attested\n");
+	printf("      --trusted-key=FILE   check the digest's signature against this Ed25519\n"
+		   "                           public key (repeatable); the digest must be signed\n");
 	printf("      --fetch-size=N       rows fetched per round trip (default 1000)\n");
 	printf("  -q, --quiet              print problems only, no summary\n");
 	printf("  -V, --version            output version information, then exit\n");
@@ -1911,6 +2522,7 @@ main(int argc, char **argv)
 		{"digest", required_argument, NULL, 2},
 		{"fetch-size", required_argument, NULL, 3},
 		{"list-type-tags", no_argument, NULL, 4},	/* for the tests */
+		{"trusted-key", required_argument, NULL, 5},
 		{"dbname", required_argument, NULL, 'd'},
 		{"host", required_argument, NULL, 'h'},
 		{"port", required_argument, NULL, 'p'},
@@ -1921,21 +2533,19 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, '?'},
 		{NULL, 0, NULL, 0}
 	};
-	const char *dbname = NULL,
-			   *host = NULL,
-			   *port = NULL,
-			   *user = NULL,
-			   *only = NULL,
+	ConnOptions co = {0};
+	const char *only = NULL,
 			   *digest = NULL,
 			   *table;
 	int			fetch = 1000;
 	int			c;
-	const char *keywords[7];
-	const char *values[7];
-	int			n = 0;
 	Table		t;
 
 	progname = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+		return keygen_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "digest") == 0)
+		return digest_main(argc - 1, argv + 1);
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0))
 	{
 		usage();
@@ -1967,20 +2577,9 @@ main(int argc, char **argv)
 			case 4:
 				list_type_tags();
 				exit(0);
-			case 'd':
-				dbname = optarg;
+			case 5:
+				add_trusted_key(optarg);
 				break;
-			case 'h':
-				host = optarg;
-				break;
-			case 'p':
-				port = optarg;
-				break;
-			case 'U':
-				user = optarg;
-				break;
-			case 'w':
-				break;			/* never prompts anyway */
 			case 'q':
 				quiet = true;
 				break;
@@ -1988,12 +2587,14 @@ main(int argc, char **argv)
 				printf("%s (wallet_ops) %s\n", progname, WALLET_OPS_VERSION);
 				exit(0);
 			default:
+				if (conn_option(c, optarg, &co))
+					break;
 				fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
 				exit(EXIT_CANNOT);
 		}
 	}
-	if (argc - optind == 2 && dbname == NULL)
-		dbname = argv[optind++];
+	if (argc - optind == 2 && co.dbname == NULL)
+		co.dbname = argv[optind++];
 	if (argc - optind != 1)
 	{
 		pg_error(argc - optind == 0 ? "no table given" : "too many command-line arguments (first is \"%s\")",
@@ -2003,50 +2604,7 @@ main(int argc, char **argv)
 	}
 	table = argv[optind];
 
-	if (host)
-	{
-		keywords[n] = "host";
-		values[n++] = host;
-	}
-	if (port)
-	{
-		keywords[n] = "port";
-		values[n++] = port;
-	}
-	if (user)
-	{
-		keywords[n] = "user";
-		values[n++] = user;
-	}
-	keywords[n] = "fallback_application_name";
-	values[n++] = progname;
-	keywords[n] = "client_encoding";
-	values[n++] = "UTF8";
-	/* dbname last: a connection string in it overrides what came before */
-	if (dbname)
-	{
-		keywords[n] = "dbname";
-		values[n++] = dbname;
-	}
-	keywords[n] = NULL;
-	values[n] = NULL;
-	conn = PQconnectdbParams(keywords, values, 1);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
-	{
-		const char *m = conn ? PQerrorMessage(conn) : "out of memory";
-		size_t		len = strlen(m);
-
-		while (len > 0 && m[len - 1] == '\n')
-			len--;
-		pg_error("%.*s", (int) len, m);
-		cannot_check();
-	}
-	/* text values must be UTF-8 whatever the connection string said */
-	if (PQsetClientEncoding(conn, "UTF8") != 0)
-	{
-		pg_error("could not set client encoding to UTF8: %s", PQerrorMessage(conn));
-		cannot_check();
-	}
+	connect_db(&co);
 
 	/*
 	 * One snapshot for the heads and the rows.  row_security off: a policy
@@ -2086,6 +2644,8 @@ main(int argc, char **argv)
 			printf(", %d chain%s attested by the digest%s%s", digest_nchains,
 				   digest_nchains == 1 ? "" : "s",
 				   digest_taken_at ? " of " : "", digest_taken_at ? digest_taken_at : "");
+		if (signature_note)
+			printf(", %s", signature_note);
 		if (nproblems == 0)
 			printf(": intact\n");
 		else
