@@ -15,11 +15,18 @@ CREATE TABLE ev (
     v  text,
     at timestamptz NOT NULL
 ) PARTITION BY RANGE (at);
-CREATE TABLE ev_q1 PARTITION OF ev FOR VALUES FROM ('2026-01-01 00:00+00') TO ('2026-04-01 00:00+00');
-CREATE TABLE ev_q2 PARTITION OF ev FOR VALUES FROM ('2026-04-01 00:00+00') TO ('2026-07-01 00:00+00');
-CREATE TABLE ev_q3 PARTITION OF ev FOR VALUES FROM ('2026-07-01 00:00+00') TO ('2026-10-01 00:00+00');
+-- six partitions: 2 workers claim whole partitions (at least three each),
+-- 3 to 5 share each partition block by block
+DO $$
+BEGIN
+    FOR m IN 1..6 LOOP
+        EXECUTE format('CREATE TABLE ev_%s PARTITION OF ev FOR VALUES FROM (%L) TO (%L)', m,
+                       timestamptz '2026-01-01 00:00+00' + (m - 1) * interval '1 month 16 days',
+                       timestamptz '2026-01-01 00:00+00' + m * interval '1 month 16 days');
+    END LOOP;
+END $$;
 SELECT wallet_ops.enable_hash_chain('ev', '{k}');
--- 500 chains, each spread over the three partitions, written in two rounds
+-- 500 chains, each spread over the six partitions, written in two rounds
 INSERT INTO ev (k, v, at)
 SELECT n % 500, 'row ' || n, timestamptz '2026-01-01 00:00+00' + (n % 8000) * interval '15 minutes'
   FROM generate_series(1, 15000) n;

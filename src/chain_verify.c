@@ -46,6 +46,7 @@
 #include "miscadmin.h"
 #include "partitioning/partdesc.h"
 #include "pgstat.h"
+#include "port/atomics.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
@@ -910,8 +911,9 @@ verify_close(VerifyState *st)
  * With jobs > 1, the first pass is run by that many parallel workers
  * (PostgreSQL's parallel machinery: the caller's snapshot, user and
  * settings; a worker's error is raised in the caller; cancelling the caller
- * stops them).  They share each leaf through a parallel sequential scan, so
- * each block is read once, and each sends the runs it saw of each chain;
+ * stops them).  They claim whole leaves when there are at least three per
+ * worker, else share each leaf through a parallel sequential scan, so each
+ * block is read once; each sends the runs it saw of each chain;
  * the caller merges them as it would rows (verify_stream_run), so the
  * result is the serial one: a chain whose rows two workers saw is two runs
  * that join.  The second pass and the heads check stay in the caller.
@@ -927,6 +929,8 @@ PGDLLEXPORT void WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc);
 typedef struct PVerifyShared
 {
 	Oid			relid;
+	bool		by_leaf;		/* workers claim whole leaves */
+	pg_atomic_uint32 next_leaf; /* the next leaf to claim */
 	int			nleaves;
 	Oid			leaves[FLEXIBLE_ARRAY_MEMBER];
 } PVerifyShared;
@@ -1097,9 +1101,18 @@ WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc)
 	memset(&st, 0, sizeof(st));
 	st.quiet = true;
 	verify_open(&st, shared->relid);
-	for (i = 0; i < shared->nleaves; i++)
-		verify_scan_leaf(&st, shared->leaves[i], i + 1, shared->nleaves,
-						 shm_toc_lookup(toc, PVERIFY_KEY_SCAN(i), false));
+	if (shared->by_leaf)
+	{
+		/* whole leaves: a chain's rows in a leaf stay one run */
+		while ((i = (int) pg_atomic_fetch_add_u32(&shared->next_leaf, 1)) < shared->nleaves)
+			verify_scan_leaf(&st, shared->leaves[i], i + 1, shared->nleaves, NULL);
+	}
+	else
+	{
+		for (i = 0; i < shared->nleaves; i++)
+			verify_scan_leaf(&st, shared->leaves[i], i + 1, shared->nleaves,
+							 shm_toc_lookup(toc, PVERIFY_KEY_SCAN(i), false));
+	}
 	pverify_send_state(&st, mqh);
 	shm_mq_detach(mqh);
 	verify_close(&st);
@@ -1148,6 +1161,14 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 
 	shared = shm_toc_allocate(pcxt->toc, sharedsize);
 	shared->relid = RelationGetRelid(st->root);
+
+	/*
+	 * With leaves enough for every worker to get a few, each claims whole
+	 * leaves: the runs it sends are then about one per chain and leaf.
+	 * Otherwise they share each leaf block by block.
+	 */
+	shared->by_leaf = nleaves >= 3 * jobs;
+	pg_atomic_init_u32(&shared->next_leaf, 0);
 	shared->nleaves = nleaves;
 	for (i = 0; i < nleaves; i++)
 		shared->leaves[i] = list_nth_oid(leaves, i);
