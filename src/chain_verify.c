@@ -1134,6 +1134,7 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 	PVerifyShared *shared;
 	char	   *queues;
 	shm_mq_handle **mqh;
+	bool	   *done;
 	char		what[128];
 	int			i;
 
@@ -1209,19 +1210,47 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 			(errmsg_internal("verify_chain(%s): first pass by %d parallel workers",
 							 RelationGetRelationName(st->root), pcxt->nworkers_launched)));
 
-	/* a worker sends once it has read its share: drain them in turn */
+	/*
+	 * A worker sends once it has read its share: take what any of them sent
+	 * as it comes, so that joining one's runs overlaps another's reading.
+	 */
+	done = palloc0(sizeof(bool) * pcxt->nworkers_launched);
 	for (i = 0; i < pcxt->nworkers_launched; i++)
-	{
 		shm_mq_set_handle(mqh[i], pcxt->worker[i].bgwhandle);
-		for (;;)
+	for (;;)
+	{
+		int			ndone = 0;
+		bool		progress = false;
+
+		for (i = 0; i < pcxt->nworkers_launched; i++)
 		{
 			Size		len;
 			void	   *data;
+			shm_mq_result res;
 
-			if (shm_mq_receive(mqh[i], &len, &data, false) != SHM_MQ_SUCCESS)
-				break;			/* done, or gone: an error is raised below */
-			pverify_take(st, data, len);
+			if (done[i])
+			{
+				ndone++;
+				continue;
+			}
+			res = shm_mq_receive(mqh[i], &len, &data, true);
+			if (res == SHM_MQ_SUCCESS)
+			{
+				pverify_take(st, data, len);
+				progress = true;
+			}
+			else if (res == SHM_MQ_DETACHED)
+				done[i] = true; /* done, or gone: an error is raised below */
 		}
+		if (ndone == pcxt->nworkers_launched)
+			break;
+		if (!progress)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1,
+							 PG_WAIT_IPC);
+			ResetLatch(MyLatch);
+		}
+		CHECK_FOR_INTERRUPTS();
 	}
 	WaitForParallelWorkersToFinish(pcxt);
 	DestroyParallelContext(pcxt);
