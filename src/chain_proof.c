@@ -96,8 +96,9 @@ wallet_ops_chain_proof(PG_FUNCTION_ARGS)
 	uint8		root[CHAIN_HASH_LEN];
 	uint8		path[CHAIN_HASH_LEN * PROOF_MAX_PATH];
 	bool		path_left[PROOF_MAX_PATH];
-	int			npath;
+	int			npath = 0;
 	int			index;
+	bool		found;
 	int			i;
 	Jsonb	   *fields;
 	StringInfoData buf;
@@ -120,8 +121,16 @@ wallet_ops_chain_proof(PG_FUNCTION_ARGS)
 				 errdetail("A digest names the table it was taken of, as it was named then."),
 				 errhint("Pass a digest taken of this table by wallet_ops.chain_digest().")));
 
-	/* the digest as it would verify: its root, then its signature */
-	ChainDigestMerkle(digest.chains, digest.nchains, root, -1, NULL, NULL, NULL);
+	/*
+	 * The digest as it would verify, its root then its signature, on the
+	 * walk up the tree that yields the chain's path
+	 */
+	for (index = 0; index < digest.nchains; index++)
+		if (strcmp(digest.chains[index].name, name) == 0)
+			break;
+	found = index < digest.nchains;
+	ChainDigestMerkle(digest.chains, digest.nchains, root, found ? index : -1,
+					  found ? path : NULL, path_left, &npath);
 	if (memcmp(root, digest.root, CHAIN_HASH_LEN) != 0 || digest.count != digest.nchains)
 		ereport(ERROR,
 				(errcode(ERRCODE_WALLET_OPS_DIGEST_MISMATCH),
@@ -132,19 +141,13 @@ wallet_ops_chain_proof(PG_FUNCTION_ARGS)
 				 errhint("The digest was edited after it was taken: use the digest as it was kept outside the database, and keep the edited one as evidence.")));
 	DigestSignatureRequireValid(&digest.signature);
 
-	for (index = 0; index < digest.nchains; index++)
-		if (strcmp(digest.chains[index].name, name) == 0)
-			break;
-	if (index == digest.nchains)
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("digest of table %s attests no chain named \"%s\"", table, name),
 				 errdetail("The digest lists the %d chains that had rows when it was taken.",
 						   digest.nchains),
 				 errhint("Name the chain as wallet_ops.chain_heads.chain_key does, or take a newer digest with wallet_ops.chain_digest().")));
-
-	ChainDigestMerkle(digest.chains, digest.nchains, root, index, path, path_left, &npath);
-	Assert(memcmp(root, digest.root, CHAIN_HASH_LEN) == 0);
 
 	/* the digest without its chains: what the signature covers, and it */
 	fields = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(jb),
