@@ -954,3 +954,16 @@ AS 'MODULE_PATHNAME', 'wallet_ops_revoke_digest_key';
 COMMENT ON FUNCTION wallet_ops.revoke_digest_key(pg_catalog.text) IS
   'Revoke a digest key: digests it signed are refused from now on (superuser, or granted)';
 REVOKE ALL ON FUNCTION wallet_ops.revoke_digest_key(pg_catalog.text) FROM PUBLIC;
+
+
+-- ---------------------------------------------------------------------------
+-- Proof for one chain (docs/hash-format.md, "Proof for one chain").
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION wallet_ops.chain_proof(tbl pg_catalog.regclass,
+                                       chain_key pg_catalog.text,
+                                       digest pg_catalog.jsonb)
+RETURNS pg_catalog.jsonb
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'wallet_ops_chain_proof';
+COMMENT ON FUNCTION wallet_ops.chain_proof(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb) IS
+  'The proof that a digest attests one chain: its leaf, the Merkle path to the digest''s root and the digest''s signed fields, checked offline by wallet_ops_verify prove';

@@ -40,6 +40,9 @@
 /* a digest's "format" */
 #define CHAIN_DIGEST_FORMAT		"wallet_ops.digest.v1"
 
+/* a proof's "format" (wallet_ops.chain_proof, wallet_ops_verify prove) */
+#define CHAIN_PROOF_FORMAT		"wallet_ops.proof.v1"
+
 /*
  * A signed digest (docs/hash-format.md, "Signed digests"): the domain of
  * the signed message, the one algorithm, and the sizes of an Ed25519

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * chain_verify.c
- *		verify_chain(), chain_digest() and verify_against_digest().
+ *		verify_chain(), chain_digest() and verify_against_digest(); the
+ *		Merkle tree of digests, which chain_proof() walks as well.
  *
  * Verification is read-only (it runs on a hot standby) and needs memory
  * per chain, not per row.  A first pass scans every leaf partition
@@ -1466,13 +1467,22 @@ digest_leaf(const ChainDigestHead *d, uint8 *out)
 	pfree(buf.data);
 }
 
-/* Merkle root over the chains, in the order given (see docs/hash-format.md). */
-static void
-digest_merkle(const ChainDigestHead *chains, int n, uint8 *root)
+/*
+ * Merkle root over the chains, in the order given (see docs/hash-format.md),
+ * and with path not NULL, the inclusion path of leaf index: the sibling of
+ * each level where the node on the way up has one, bottom-up, into path
+ * (room for 64 hashes) and path_left (true when the sibling is on the left),
+ * their number into *npath.
+ */
+void
+ChainDigestMerkle(const ChainDigestHead *chains, int n, uint8 *root,
+				  int index, uint8 *path, bool *path_left, int *npath)
 {
 	uint8	   *level;
 	int			i;
 
+	if (path)
+		*npath = 0;
 	if (n == 0)
 	{
 		StringInfoData buf;
@@ -1491,6 +1501,16 @@ digest_merkle(const ChainDigestHead *chains, int n, uint8 *root)
 	{
 		int			m = 0;
 
+		/* the sibling of the node on the way up, if it has one */
+		if (path && (index % 2 == 1 || index + 1 < n))
+		{
+			int			sibling = index % 2 == 1 ? index - 1 : index + 1;
+
+			memcpy(path + CHAIN_HASH_LEN * *npath, level + CHAIN_HASH_LEN * sibling,
+				   CHAIN_HASH_LEN);
+			path_left[(*npath)++] = index % 2 == 1;
+		}
+		index /= 2;
 		for (i = 0; i < n; i += 2)
 		{
 			if (i + 1 < n)
@@ -1540,7 +1560,7 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 	memset(&heads, 0, sizeof(heads));
 	heads.relid = RelationGetRelid(st.root);
 	ChainHeadsForEach(heads.relid, NULL, true, digest_take_head, &heads);
-	digest_merkle(heads.chains, heads.n, root);
+	ChainDigestMerkle(heads.chains, heads.n, root, -1, NULL, NULL, NULL);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"format\": \"" CHAIN_DIGEST_FORMAT "\", \"table\": ");
@@ -1841,7 +1861,7 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 	}
 
 	/* a digest edited after it was taken */
-	digest_merkle(digest.chains, digest.nchains, root);
+	ChainDigestMerkle(digest.chains, digest.nchains, root, -1, NULL, NULL, NULL);
 	if (memcmp(root, digest.root, CHAIN_HASH_LEN) != 0 || digest.count != digest.nchains)
 		verify_emit(&st, NULL, 0, true, "digest_mismatch",
 					psprintf("the digest's merkle_root %s or chain_count " INT64_FORMAT " does not match its %d chains (merkle root %s)",

@@ -57,6 +57,14 @@ typedef struct ChainDigest
  */
 extern void ChainDigestParse(Jsonb *digest, bool complete, ChainDigest *out);
 
+/*
+ * The Merkle root of a digest over chains (docs/hash-format.md, "Digest"),
+ * and with path not NULL, the inclusion path of leaf index (bottom-up
+ * siblings, path_left[i] when sibling i is on the left; at most 64).
+ */
+extern void ChainDigestMerkle(const ChainDigestHead *chains, int n, uint8 *root,
+							  int index, uint8 *path, bool *path_left, int *npath);
+
 extern HTAB *ChainNameTableCreate(const char *tabname, long nelem, Size entrysize,
 								  MemoryContext cxt);
 extern void *ChainNameTableEnter(HTAB *table, const char *name, MemoryContext cxt,

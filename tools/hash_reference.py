@@ -488,6 +488,41 @@ def merkle_root(chains):
     return level[0]
 
 
+def merkle_path(chains, index):
+    """The inclusion path of leaf index (chains sorted as merkle_root sorts
+    them): the siblings met on the way up, bottom-up, as ("left" or
+    "right", hash); a level where the node is carried up adds none."""
+    chains = sorted(chains, key=lambda c: c[0].encode("utf-8"))
+    level = [digest_leaf(*c) for c in chains]
+    path = []
+    while len(level) > 1:
+        if index % 2 == 1:
+            path.append(("left", level[index - 1]))
+        elif index + 1 < len(level):
+            path.append(("right", level[index + 1]))
+        level = [H(u8(1) + level[i] + level[i + 1]) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+        index //= 2
+    return path
+
+
+def proof_root(leaf, index, count, path):
+    """Fold a proof's path into a root as a verifier does (docs/hash-format.md,
+    "Proof for one chain"); None when the sides or the number of steps are
+    not those of leaf index among count leaves."""
+    h, steps = leaf, list(path)
+    while count > 1:
+        if index % 2 == 1 or index + 1 < count:
+            side = "left" if index % 2 == 1 else "right"
+            if not steps or steps[0][0] != side:
+                return None
+            sib = steps.pop(0)[1]
+            h = H(u8(1) + sib + h) if side == "left" else H(u8(1) + h + sib)
+        index //= 2
+        count = (count + 1) // 2
+    return None if steps else h
+
+
 # ------------------------------------------------------------ signed digest
 #
 # Ed25519 as RFC 8032, section 6 (the reference code, in plain Python: slow,
@@ -640,6 +675,20 @@ def vec_digest():
     sig = ed25519_sign(SIG_SECRET, signed_message(d, kid))
     d["signature"] = {"algorithm": "ed25519", "key_id": hexs(kid), "value": hexs(sig)}
     return d
+
+
+def vec_proof(chain_key=None):
+    """wallet_ops.chain_proof('vectors', chain_key, vec_digest())"""
+    d = vec_digest()
+    chain_key = chain_key or ACCT_A
+    chains = [(c["chain_key"], c["last_seq"], bytes.fromhex(c["head_hash"]))
+              for c in d["chains"]]
+    index = [c[0] for c in chains].index(chain_key)
+    fields = {k: v for k, v in d.items() if k != "chains"}
+    return {"format": "wallet_ops.proof.v1", "digest": fields,
+            "chain": d["chains"][index], "leaf_index": index,
+            "path": [{"side": side, "hash": hexs(h)}
+                     for side, h in merkle_path(chains, index)]}
 
 
 # -------------------------------------------------------------- the vectors
@@ -943,6 +992,21 @@ def markdown():
     w("```")
     w(public_key_pem(pub).rstrip("\n"))
     w("```")
+    w("")
+    pr = vec_proof()
+    leaf = digest_leaf(pr["chain"]["chain_key"], pr["chain"]["last_seq"],
+                       bytes.fromhex(pr["chain"]["head_hash"]))
+    w("**Proof for one chain.**  `wallet_ops.chain_proof('vectors', '%s', digest)` "
+      "of the signed digest above (members in any order; the server returns "
+      "jsonb's).  The chain's leaf is `%s`; it is leaf %d of %d, so its one "
+      "sibling, the leaf of chain `%s`, is on the left, and "
+      "`H(01 ‖ sibling ‖ leaf)` is the digest's `merkle_root`:" % (
+          pr["chain"]["chain_key"], hexs(leaf), pr["leaf_index"],
+          pr["digest"]["chain_count"], d["chains"][0]["chain_key"]))
+    w("")
+    w("```")
+    w(json.dumps(pr, ensure_ascii=False, indent=2))
+    w("```")
     return "\n".join(out) + "\n"
 
 
@@ -1035,8 +1099,13 @@ def sql():
     w("-- one signed field changed: the signature no longer holds")
     w("SELECT problem FROM wallet_ops.verify_against_digest('vectors',")
     w("       jsonb_set('%s', '{row_count}', '4'));" % dj)
+    pj = json.dumps(vec_proof(), ensure_ascii=False).replace("'", "''")
+    w("-- the proof for one chain (docs/hash-format.md, \"Proof for one chain\")")
+    w("SELECT wallet_ops.chain_proof('vectors', '%s', '%s') = '%s' AS proof_matches;" % (
+        ACCT_A, dj, pj))
     w("SELECT wallet_ops.revoke_digest_key('rfc8032-test-1');")
     w("SELECT problem FROM wallet_ops.verify_against_digest('vectors', '%s');" % dj)
+    w("SELECT wallet_ops.chain_proof('vectors', '%s', '%s');" % (ACCT_A, dj))
     w("-- (the table stays: hash-chained tables are append-only)")
     return "\n".join(out) + "\n"
 
@@ -1124,6 +1193,50 @@ def selfcheck():
                         signed_message(d, bytes.fromhex(d["signature"]["key_id"])),
                         bytes.fromhex(d["signature"]["value"]))
     print("%s signed vector digest verifies" % ("ok  " if ok else "FAIL"))
+    fails += 0 if ok else 1
+
+    # proofs: the tv chains (chain "3" is carried up a level), every leaf of
+    # trees of 1 to 70 leaves, and the vector proof with its signature
+    tvc = [("1", 2, tv[1][2]), ("2", 1, c2[0][2]), ("3", 1, c3[0][2])]
+    p3 = merkle_path(tvc, 2)
+    check("tv proof of chain 3: one sibling, on the left",
+          p3[0][1] if [x[0] for x in p3] == ["left"] else b"",
+          hexs(H(u8(1) + digest_leaf(*tvc[0]) + digest_leaf(*tvc[1]))))
+    check("tv proof of chain 3, its sibling", p3[0][1],
+          "49868c61a15690f13dbb0bbcac5fa3c9bb0eed26068a681148cf221effee859e")
+    p1 = merkle_path(tvc, 0)
+    check("tv proof of chain 1, two steps on the right",
+          b"".join(h for side, h in p1) if [x[0] for x in p1] == ["right", "right"] else b"",
+          "96f3c4499e93bfe00bb23c0d663b1061dc369768985b48ca0eaa5b444429fb03"
+          "436f391c57370f9bd6dba182e79ace45cf75d58b10cc1ecab1c876497934f77d")
+    check("tv proof of chain 3 leads to the root",
+          proof_root(digest_leaf(*tvc[2]), 2, 3, p3) or b"",
+          "bb6f80249b928037b20e493df362a37b09b24afb8ef52ae3eb69e5b39021405f")
+    bad = 0
+    for n in range(1, 71):
+        ch_n = [("%03d" % i, i + 1, H(i64(i))) for i in range(n)]
+        root = merkle_root(ch_n)
+        for i in range(n):
+            p = merkle_path(ch_n, i)
+            if proof_root(digest_leaf(*ch_n[i]), i, n, p) != root or \
+                    len(p) > (n - 1).bit_length():
+                bad += 1
+            if p and proof_root(digest_leaf(*ch_n[i]), i, n,
+                                [(p[0][0], H(p[0][1]))] + p[1:]) == root:
+                bad += 1
+    print("%s proofs of every leaf of 1 to 70 chains fold to the root, "
+          "within ceil(log2 n) hashes; a changed sibling does not" % ("ok  " if not bad else "FAIL"))
+    fails += 1 if bad else 0
+    pr = vec_proof()
+    ok = proof_root(digest_leaf(pr["chain"]["chain_key"], pr["chain"]["last_seq"],
+                                bytes.fromhex(pr["chain"]["head_hash"])),
+                    pr["leaf_index"], pr["digest"]["chain_count"],
+                    [(x["side"], bytes.fromhex(x["hash"])) for x in pr["path"]]) \
+        == bytes.fromhex(pr["digest"]["merkle_root"]) and ed25519_verify(
+            ed25519_public(SIG_SECRET),
+            signed_message(pr["digest"], bytes.fromhex(pr["digest"]["signature"]["key_id"])),
+            bytes.fromhex(pr["digest"]["signature"]["value"]))
+    print("%s vector proof leads to the signed merkle_root" % ("ok  " if ok else "FAIL"))
     fails += 0 if ok else 1
 
     # the reference's own section, if present, must be what this prints

@@ -1401,36 +1401,29 @@ static char *digest_taken_at = NULL;
 static int	digest_nchains = 0;
 
 /*
- * Read a digest saved from wallet_ops.chain_digest(): check its own Merkle
- * root and remember what it attests of each chain (only chain "only" when
- * given).  Anything unreadable means the check cannot be made.
+ * The JSON object in file path (- for standard input), what naming it in
+ * messages ("digest", "proof"); anything unreadable means status 2.
  */
-static void
-load_digest(const char *path, const char *only)
+static JVal *
+read_json_file(const char *path, const char *what)
 {
 	FILE	   *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	Buf			b = {0};
 	char		chunk[65536];
 	size_t		n;
 	JParser		jp;
-	JVal	   *root,
-			   *chains;
-	const char *s;
-	DigestChain *dc;
-	unsigned char claimed[CHAIN_HASH_LEN],
-				computed[CHAIN_HASH_LEN];
-	int			i;
+	JVal	   *root;
 
 	if (f == NULL)
 	{
-		pg_error("could not open digest file \"%s\": %s", path, strerror(errno));
+		pg_error("could not open %s file \"%s\": %s", what, path, strerror(errno));
 		cannot_check();
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		buf_put(&b, chunk, n);
 	if (ferror(f))
 	{
-		pg_error("could not read digest file \"%s\": %s", path, strerror(errno));
+		pg_error("could not read %s file \"%s\": %s", what, path, strerror(errno));
 		cannot_check();
 	}
 	if (f != stdin)
@@ -1450,10 +1443,31 @@ load_digest(const char *path, const char *only)
 	}
 	if (root == NULL || root->type != J_OBJ)
 	{
-		pg_error("could not parse digest file \"%s\": %s", path,
+		pg_error("could not parse %s file \"%s\": %s", what, path,
 				 jp.err ? jp.err : "not a JSON object");
 		cannot_check();
 	}
+	free(b.data);
+	return root;
+}
+
+/*
+ * Read a digest saved from wallet_ops.chain_digest(): check its own Merkle
+ * root and remember what it attests of each chain (only chain "only" when
+ * given).  Anything unreadable means the check cannot be made.
+ */
+static void
+load_digest(const char *path, const char *only)
+{
+	JVal	   *root,
+			   *chains;
+	const char *s;
+	DigestChain *dc;
+	unsigned char claimed[CHAIN_HASH_LEN],
+				computed[CHAIN_HASH_LEN];
+	int			i;
+
+	root = read_json_file(path, "digest");
 	s = j_text(root, "format");
 	if (s == NULL || strcmp(s, CHAIN_DIGEST_FORMAT) != 0)
 	{
@@ -1537,7 +1551,6 @@ load_digest(const char *path, const char *only)
 	s = j_text(root, "taken_at");
 	digest_taken_at = s ? xstrdup(s) : NULL;
 	free(dc);
-	free(b.data);
 }
 
 /* ---- verification ---------------------------------------------------------- */
@@ -2454,6 +2467,222 @@ digest_main(int argc, char **argv)
 	return 0;
 }
 
+/* ---- prove: one chain's proof, checked offline ----------------------------- */
+
+/*
+ * prove --digest PROOF --key KEY [--trusted-key PUB]... [-q]: check a proof
+ * written by wallet_ops.chain_proof() (docs/hash-format.md, "Proof for one
+ * chain") without a connection and without the digest's other chains: the
+ * chain's leaf, folded with the path as the leaf index and the chain count
+ * say, must give the digest's merkle_root, the proof must be of chain KEY,
+ * and with --trusted-key the digest's signature must hold.  Problems:
+ * proof_mismatch, wrong_chain and the signature problems of a digest.
+ */
+static int
+prove_main(int argc, char **argv)
+{
+	static struct option long_options[] = {
+		{"digest", required_argument, NULL, 1},
+		{"key", required_argument, NULL, 2},
+		{"trusted-key", required_argument, NULL, 3},
+		{"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *path = NULL,
+			   *key = NULL,
+			   *s;
+	JVal	   *root,
+			   *digest,
+			   *chain,
+			   *steps;
+	const char *name,
+			   *table,
+			   *taken_at;
+	int64_t		seq,
+				index,
+				count,
+				i,
+				n;
+	unsigned char head[CHAIN_HASH_LEN],
+				merkle[CHAIN_HASH_LEN],
+				h[CHAIN_HASH_LEN];
+	char		h1[2 * CHAIN_HASH_LEN + 1],
+				h2[2 * CHAIN_HASH_LEN + 1];
+	Buf			b = {0};
+	int			c,
+				p,
+				level;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 1:
+				path = optarg;
+				break;
+			case 2:
+				key = optarg;
+				break;
+			case 3:
+				add_trusted_key(optarg);
+				break;
+			case 'q':
+				quiet = true;
+				break;
+			default:
+				fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
+				exit(EXIT_CANNOT);
+		}
+	}
+	if (path == NULL || key == NULL || optind != argc)
+	{
+		pg_error(optind != argc ? "too many command-line arguments" :
+				 path == NULL ? "no proof given (--digest)" : "no chain given (--key)");
+		fprintf(stderr, "Usage: %s prove --digest PROOF --key CHAIN_KEY [--trusted-key PUB]... [-q]\n",
+				progname);
+		exit(EXIT_CANNOT);
+	}
+
+	root = read_json_file(path, "proof");
+	s = j_text(root, "format");
+	digest = j_member(root, "digest");
+	chain = j_member(root, "chain");
+	steps = j_member(root, "path");
+	if (s == NULL || strcmp(s, CHAIN_PROOF_FORMAT) != 0)
+	{
+		pg_error("file \"%s\" has format \"%s\", not \"%s\"", path, s ? s : "",
+				 CHAIN_PROOF_FORMAT);
+		pg_detail(s && strcmp(s, CHAIN_DIGEST_FORMAT) == 0 ?
+				  "It is a whole digest: make the proof of one chain with wallet_ops.chain_proof(table, chain_key, digest)." :
+				  "Save the output of wallet_ops.chain_proof() as it is.");
+		cannot_check();
+	}
+	s = j_text(digest, "format");
+	if (digest == NULL || digest->type != J_OBJ || s == NULL ||
+		strcmp(s, CHAIN_DIGEST_FORMAT) != 0 ||
+		(s = j_text(digest, "hash_format")) == NULL || strcmp(s, CHAIN_ROW_DOMAIN) != 0 ||
+		!unhex(j_text(digest, "merkle_root"), merkle) ||
+		!j_int64(digest, "chain_count", &count) || count < 1)
+	{
+		pg_error("proof file \"%s\" has no valid digest member", path);
+		pg_detail("It needs format \"%s\", hash_format \"%s\", merkle_root and a chain_count of at least 1.",
+				  CHAIN_DIGEST_FORMAT, CHAIN_ROW_DOMAIN);
+		cannot_check();
+	}
+	name = j_text(chain, "chain_key");
+	if (chain == NULL || chain->type != J_OBJ || name == NULL ||
+		j_member(chain, "chain_key")->type != J_STR ||
+		!j_int64(chain, "last_seq", &seq) || seq < 1 ||
+		!unhex(j_text(chain, "head_hash"), head))
+	{
+		pg_error("proof file \"%s\" has no valid chain member", path);
+		pg_detail("It needs chain_key (a string), last_seq (at least 1) and head_hash (64 hexadecimal digits).");
+		cannot_check();
+	}
+	if (!j_int64(root, "leaf_index", &index) || index < 0 ||
+		steps == NULL || steps->type != J_ARR || steps->n > 64)
+	{
+		pg_error("proof file \"%s\" has no valid leaf_index or path", path);
+		pg_detail("leaf_index is an integer from 0, path an array of at most 64 steps.");
+		cannot_check();
+	}
+	for (p = 0; p < steps->n; p++)
+	{
+		s = j_text(steps->vals[p], "side");
+		if (s == NULL || (strcmp(s, "left") != 0 && strcmp(s, "right") != 0) ||
+			!unhex(j_text(steps->vals[p], "hash"), h))
+		{
+			pg_error("step %d of the path in proof file \"%s\" is malformed", p + 1, path);
+			pg_detail("A step is {\"side\": \"left\" or \"right\", \"hash\": 64 hexadecimal digits}.");
+			cannot_check();
+		}
+	}
+
+	if (strcmp(name, key) != 0)
+	{
+		problem(name, false, 0, "wrong_chain", "the proof is of chain \"%s\", not of \"%s\"",
+				name, key);
+	}
+	check_signature(digest, path);
+
+	/* the leaf, then up the tree as the digest built it */
+	buf_u8(&b, CHAIN_MERKLE_LEAF);
+	buf_bytes(&b, CHAIN_DIGEST_DOMAIN, strlen(CHAIN_DIGEST_DOMAIN));
+	buf_bytes(&b, name, strlen(name));
+	buf_i64(&b, seq);
+	buf_put(&b, head, CHAIN_HASH_LEN);
+	sha256(b.data, b.len, h);
+	free(b.data);
+	if (index >= count)
+		problem(name, true, seq, "proof_mismatch",
+				"leaf_index %" PRId64 " is not below the digest's chain_count %" PRId64,
+				index, count);
+	else
+	{
+		bool		shape_ok = true;
+
+		for (i = index, n = count, p = 0, level = 1; n > 1; i /= 2, n = (n + 1) / 2, level++)
+		{
+			unsigned char node[1 + 2 * CHAIN_HASH_LEN],
+						sibling[CHAIN_HASH_LEN];
+			bool		left = i % 2 == 1;
+
+			if (!left && i + 1 >= n)
+				continue;		/* carried up unchanged: no sibling */
+			if (p >= steps->n || strcmp(j_text(steps->vals[p], "side"), left ? "left" : "right") != 0)
+			{
+				problem(name, true, seq, "proof_mismatch",
+						"leaf %" PRId64 " of %" PRId64 " has a sibling on the %s at level %d, but step %d of the path %s",
+						index, count, left ? "left" : "right", level, p + 1,
+						p >= steps->n ? "is missing" : "is on the other side");
+				shape_ok = false;
+				break;
+			}
+			(void) unhex(j_text(steps->vals[p], "hash"), sibling);
+			node[0] = CHAIN_MERKLE_NODE;
+			memcpy(node + 1, left ? sibling : h, CHAIN_HASH_LEN);
+			memcpy(node + 1 + CHAIN_HASH_LEN, left ? h : sibling, CHAIN_HASH_LEN);
+			sha256(node, sizeof(node), h);
+			p++;
+		}
+		if (shape_ok && p != steps->n)
+			problem(name, true, seq, "proof_mismatch",
+					"leaf %" PRId64 " of %" PRId64 " has %d siblings on its way up, but the path has %d steps",
+					index, count, p, steps->n);
+		else if (shape_ok && memcmp(h, merkle, CHAIN_HASH_LEN) != 0)
+		{
+			hex(merkle, h1);
+			hex(h, h2);
+			problem(name, true, seq, "proof_mismatch",
+					"the chain's leaf and the path lead to %s, not to the digest's merkle_root %s",
+					h2, h1);
+		}
+	}
+
+	if (!quiet)
+	{
+		table = j_text(digest, "table");
+		taken_at = j_text(digest, "taken_at");
+		printf("proof of chain ");
+		print_name(stdout, name);
+		printf(" (last_seq %" PRId64 ") in the digest of %s%s%s: leaf %" PRId64 " of %" PRId64
+			   ", path of %d hash%s", seq, table ? table : "(no table)",
+			   taken_at ? " taken at " : "", taken_at ? taken_at : "", index, count,
+			   steps->n, steps->n == 1 ? "" : "es");
+		if (signature_note)
+			printf(", %s", signature_note);
+		else if (j_member(digest, "signature") == NULL)
+			printf(", not signed");
+		if (nproblems == 0)
+			printf(": valid\n");
+		else
+			printf(": %" PRId64 " problem%s found\n", nproblems, nproblems == 1 ? "" : "s");
+	}
+	fflush(stdout);
+	return nproblems == 0 ? EXIT_INTACT : EXIT_PROBLEMS;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 
@@ -2466,10 +2695,13 @@ usage(void)
 	printf("Usage:\n");
 	printf("  %s [OPTION]... [DBNAME|CONNINFO] TABLE\n", progname);
 	printf("  %s digest [--sign-key=KEY] [--output=FILE] [DBNAME|CONNINFO] TABLE\n", progname);
-	printf("  %s keygen PREFIX\n\n", progname);
+	printf("  %s keygen PREFIX\n", progname);
+	printf("  %s prove --digest=PROOF --key=CHAIN_KEY [--trusted-key=FILE]... [-q]\n\n", progname);
 	printf("The first form verifies TABLE.  \"digest\" writes the table's digest\n"
 		   "(wallet_ops.chain_digest), signed with the Ed25519 private key in KEY when\n"
-		   "given; \"keygen\" writes a new key pair to PREFIX.key and PREFIX.pub.\n\n");
+		   "given; \"keygen\" writes a new key pair to PREFIX.key and PREFIX.pub;\n"
+		   "\"prove\" checks, offline, a proof that a digest attests chain CHAIN_KEY\n"
+		   "(saved from wallet_ops.chain_proof()), and its signature with --trusted-key.\n\n");
 	printf("Options:\n");
 	printf("      --chain=VALUE        verify only the chain named VALUE (as in chain_heads.chain_key)\n");
 	printf("      --digest=FILE        also check that every chain extends what the digest\n"
@@ -2546,6 +2778,8 @@ main(int argc, char **argv)
 		return keygen_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "digest") == 0)
 		return digest_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "prove") == 0)
+		return prove_main(argc - 1, argv + 1);
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0))
 	{
 		usage();

@@ -73,6 +73,15 @@ AS 'MODULE_PATHNAME', 'wallet_ops_verify_against_digest';
 COMMENT ON FUNCTION wallet_ops.verify_against_digest(pg_catalog.regclass, pg_catalog.jsonb) IS
   'verify_chain, plus every chain that no longer extends what the digest attested';
 
+CREATE FUNCTION wallet_ops.chain_proof(tbl pg_catalog.regclass,
+                                       chain_key pg_catalog.text,
+                                       digest pg_catalog.jsonb)
+RETURNS pg_catalog.jsonb
+LANGUAGE C CALLED ON NULL INPUT STABLE
+AS 'MODULE_PATHNAME', 'wallet_ops_chain_proof';
+COMMENT ON FUNCTION wallet_ops.chain_proof(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb) IS
+  'The proof that a digest attests one chain: its leaf, the Merkle path to the digest''s root and the digest''s signed fields, checked offline by wallet_ops_verify prove';
+
 -- A dropped chained table takes its configuration and heads with it (a
 -- regclass naming a dropped table would otherwise break pg_dump).
 CREATE FUNCTION wallet_ops._chain_sql_drop()
