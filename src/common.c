@@ -52,6 +52,8 @@ char	   *wallet_ops_databases = NULL;
 int			wallet_ops_job_log_retention = 30 * 24 * 60;
 int			wallet_ops_max_workers = 2;
 int			wallet_ops_verify_jobs = 1;
+char	   *wallet_ops_digest_archive_command = NULL;
+int			wallet_ops_digest_archive_timeout = 60;
 bool		wallet_ops_preloaded = false;
 
 void
@@ -118,6 +120,24 @@ WalletOpsDefineSettings(void)
 							1, 1, WALLET_OPS_MAX_VERIFY_JOBS,
 							PGC_USERSET,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("wallet_ops.digest_archive_command",
+							   "Sets the shell command that ships a digest taken by the worker outside the server.",
+							   "%p is replaced by the digest file's path, %f by its name, %t by the table; empty keeps digests in pg_wallet_ops/digests.",
+							   &wallet_ops_digest_archive_command,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("wallet_ops.digest_archive_timeout",
+							"Sets how long wallet_ops.digest_archive_command may run before it is killed and retried later.",
+							NULL,
+							&wallet_ops_digest_archive_timeout,
+							60, 1, 86400,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	/* a postmaster setting can only be defined while the server starts */

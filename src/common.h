@@ -41,6 +41,8 @@ extern int	wallet_ops_job_log_retention;	/* minutes job_log rows are kept */
 extern int	wallet_ops_max_workers;		/* size of the worker pool */
 extern int	wallet_ops_verify_jobs;		/* parallel workers of a verification */
 #define WALLET_OPS_MAX_VERIFY_JOBS 64
+extern char *wallet_ops_digest_archive_command;	/* ships digests */
+extern int	wallet_ops_digest_archive_timeout;	/* seconds it may run */
 
 /* True when the library was loaded by shared_preload_libraries. */
 extern bool wallet_ops_preloaded;

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "common.h"
+#include "digest_ship.h"
 #include "job_log.h"
 #include "maintenance.h"
 #include "matview_refresh.h"
@@ -34,7 +35,7 @@
 PG_FUNCTION_INFO_V1(wallet_ops_run_maintenance);
 
 static const char *const step_names[MAINT_NUM_STEPS] = {
-	"housekeeping", "partitions", "matviews", "verifications"
+	"housekeeping", "partitions", "matviews", "verifications", "digests"
 };
 
 const char *
@@ -107,6 +108,12 @@ MaintenanceStepObjects(MaintenanceStep step, Oid only_relid)
 				relkind != RELKIND_RELATION)
 				return NIL;
 			return list_make1_oid(only_relid);
+
+		case MAINT_STEP_DIGESTS:
+			/* the worker's job: the command runs as the server, not a caller */
+			if (OidIsValid(only_relid) || MyBackendType != B_BG_WORKER)
+				return NIL;
+			return DigestShipScheduledTables();
 	}
 	elog(ERROR, "unrecognized maintenance step %d", (int) step);
 	return NIL;					/* keep compiler quiet */
@@ -116,7 +123,7 @@ bool
 MaintenanceNeedsTicks(void)
 {
 	return PartitionsManagedTables() != NIL || VerificationAnyScheduled() ||
-		MatviewsNeedTicks();
+		DigestShipScheduledTables() != NIL || MatviewsNeedTicks();
 }
 
 void
@@ -147,6 +154,9 @@ MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at, Oid as_role
 			break;
 		case MAINT_STEP_VERIFICATIONS:
 			VerificationRunScheduled(object, report);
+			break;
+		case MAINT_STEP_DIGESTS:
+			DigestShipRun(object, at, report);
 			break;
 		case MAINT_STEP_PARTITIONS:
 			break;

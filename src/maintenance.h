@@ -34,10 +34,11 @@ typedef enum MaintenanceStep
 	MAINT_STEP_HOUSEKEEPING,	/* purge job_log, forget vanished views */
 	MAINT_STEP_PARTITIONS,		/* one object per managed table */
 	MAINT_STEP_MATVIEWS,		/* one object per view due for a refresh */
-	MAINT_STEP_VERIFICATIONS	/* the scheduled verifications that are due */
+	MAINT_STEP_VERIFICATIONS,	/* the scheduled verifications that are due */
+	MAINT_STEP_DIGESTS			/* scheduled digests: taken, shipped (worker) */
 } MaintenanceStep;
 
-#define MAINT_NUM_STEPS (MAINT_STEP_VERIFICATIONS + 1)
+#define MAINT_NUM_STEPS (MAINT_STEP_DIGESTS + 1)
 
 /* A short name of the step, for job_log and pg_stat_activity. */
 extern const char *MaintenanceStepName(MaintenanceStep step);
@@ -61,7 +62,7 @@ extern void MaintenanceStepRun(MaintenanceStep step, Oid object, TimestampTz at,
 
 /*
  * Whether this database needs a tick every naptime: something has its
- * partitions managed or its verification scheduled, a view is refreshed
+ * partitions managed, its verification or its digest scheduled, a view is refreshed
  * at intervals or is due now.  Otherwise a tick comes only when something
  * wakes the launcher (a view's source changed, something was managed).
  */

@@ -604,6 +604,8 @@ AS $$
     SELECT 'worker', pg_catalog.current_database(), w.status, w.detail
       FROM wallet_ops._worker_check(at) w
     UNION ALL
+    SELECT * FROM wallet_ops._digest_checks(at)
+    UNION ALL
     -- partitions: an INSERT may fail without a default partition and
     -- without a partition for the coming period; less than one period of
     -- runway is a warning
@@ -720,6 +722,8 @@ AS $$
            '{}'::text[], '{}'::text[], 1::float8
     UNION ALL
     SELECT * FROM wallet_ops._worker_metric_samples(at)
+    UNION ALL
+    SELECT * FROM wallet_ops._digest_metric_samples(at)
     UNION ALL
     SELECT 4, 'wallet_ops_health_status', 'Overall result of wallet_ops.health(): 0 ok, 1 warning, 2 critical.', 'gauge',
            '{}', '{}', COALESCE((SELECT pg_catalog.max(level) FROM lvl), 0)
