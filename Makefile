@@ -49,16 +49,21 @@ $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 # The outside verifier is an ordinary libpq client; it shares only the
 # front-end-safe src/chain_format.h with the server.
 $(VERIFY_PROGRAM): tools/wallet_ops_verify.c src/chain_format.h
-	$(CC) $(CFLAGS) -I$(includedir) -I$(srcdir)/src $(CPPFLAGS) -o $@ $< -L$(libdir) $(LDFLAGS) -lpq -lcrypto
+	$(CC) $(CFLAGS) -I$(includedir) -I$(srcdir)/src $(CPPFLAGS) -DWALLET_OPS_VERSION='"$(EXTVERSION)"' -o $@ $< -L$(libdir) $(LDFLAGS) -lpq -lcrypto
 
 all: $(VERIFY_PROGRAM)
+
+# its manual page goes where the server's are: $(pg_config --mandir)/man1
+VERIFY_MAN = docs/man/wallet_ops_verify.1
 
 install: install-verify
 install-verify: $(VERIFY_PROGRAM) installdirs
 	$(INSTALL_PROGRAM) $(VERIFY_PROGRAM) '$(DESTDIR)$(bindir)/wallet_ops_verify'
+	$(MKDIR_P) '$(DESTDIR)$(mandir)/man1'
+	$(INSTALL_DATA) $(srcdir)/$(VERIFY_MAN) '$(DESTDIR)$(mandir)/man1/wallet_ops_verify.1'
 
 uninstall: uninstall-verify
 uninstall-verify:
-	rm -f '$(DESTDIR)$(bindir)/wallet_ops_verify'
+	rm -f '$(DESTDIR)$(bindir)/wallet_ops_verify' '$(DESTDIR)$(mandir)/man1/wallet_ops_verify.1'
 
 .PHONY: install-verify uninstall-verify

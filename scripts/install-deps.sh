@@ -16,6 +16,7 @@ packages=(
   postgresql-15-partman
   python3-prometheus-client   # t/050: metrics() read by Prometheus' own parser
   prometheus                  # promtool: t/071 tests the alert rules of docs/operations.md
+  mandoc                      # mandoc -Tlint: t/073 lints the manual page of wallet_ops_verify
 )
 
 missing=()
