@@ -17,6 +17,9 @@ packages=(
   python3-prometheus-client   # t/050: metrics() read by Prometheus' own parser
   prometheus                  # promtool: t/071 tests the alert rules of docs/operations.md
   mandoc                      # mandoc -Tlint: t/073 lints the manual page of wallet_ops_verify
+  debhelper                   # scripts/build-deb.sh: the Debian package, checked by t/075
+  postgresql-server-dev-all   # pg_buildext
+  lintian
 )
 
 missing=()
