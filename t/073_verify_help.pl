@@ -41,7 +41,8 @@ delete $long{'list-type-tags'};
 ok(keys %long >= 14, 'the long options are read from the source: ' . join(' ', sort keys %long));
 ok(keys %short >= 8, 'the short options too: ' . join(' ', sort keys %short));
 my @subcommands = $source =~ /strcmp\(argv\[1\], "([a-z]+)"\) == 0\)\n\t\treturn/g;
-is_deeply([ sort @subcommands ], [ 'digest', 'keygen' ], 'the subcommands are read from the source');
+my %subcommand = map { $_ => 1 } @subcommands;
+ok($subcommand{digest} && $subcommand{keygen}, 'the subcommands are read from the source: ' . join(' ', sort @subcommands));
 
 # ---- --help ----------------------------------------------------------------
 my ($rc, $help, $err) = run_cmd('wallet_ops_verify', '--help');
