@@ -20,6 +20,7 @@ packages=(
   debhelper                   # scripts/build-deb.sh: the Debian package, checked by t/075
   postgresql-server-dev-all   # pg_buildext
   lintian
+  prometheus-postgres-exporter # t/076 scrapes the real exporter with contrib/prometheus/queries.yaml
 )
 
 missing=()
@@ -52,6 +53,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
   if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v deb-systemd-helper >/dev/null; then
     deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true
+  fi
+  if [[ " ${missing[*]} " == *" prometheus-postgres-exporter "* ]] && command -v deb-systemd-helper >/dev/null; then
+    deb-systemd-helper disable prometheus-postgres-exporter.service >/dev/null 2>&1 || true
   fi
   [ "$status" -eq 0 ] || exit "$status"
 fi
