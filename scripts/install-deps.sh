@@ -16,7 +16,9 @@ packages=(
   postgresql-15-partman
   python3-prometheus-client   # t/050: metrics() read by Prometheus' own parser
   prometheus                  # promtool: t/071 tests the alert rules of docs/operations.md
-  mandoc                      # mandoc -Tlint: t/073 lints the manual page of wallet_ops_verify
+  man-db                      # man -l and groff: t/073 renders the manual page of wallet_ops_verify
+  groff-base
+  mandoc                      # mandoc -Tlint: t/073 lints it
   debhelper                   # scripts/build-deb.sh: the Debian package, checked by t/075
   postgresql-server-dev-all   # pg_buildext
   lintian
