@@ -38,7 +38,7 @@ ENCODING = UTF8
 NO_LOCALE = 1
 
 VERIFY_PROGRAM = tools/wallet_ops_verify
-EXTRA_CLEAN = $(VERIFY_PROGRAM) tmp_check_regress tmp_check_isolation output_iso
+EXTRA_CLEAN = $(VERIFY_PROGRAM) tmp_check_regress tmp_check_isolation output_iso $(EXTENSION)-$(EXTVERSION).tar.gz
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -49,16 +49,43 @@ $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 # The outside verifier is an ordinary libpq client; it shares only the
 # front-end-safe src/chain_format.h with the server.
 $(VERIFY_PROGRAM): tools/wallet_ops_verify.c src/chain_format.h
-	$(CC) $(CFLAGS) -I$(includedir) -I$(srcdir)/src $(CPPFLAGS) -o $@ $< -L$(libdir) $(LDFLAGS) -lpq -lcrypto
+	$(CC) $(CFLAGS) -I$(includedir) -I$(srcdir)/src $(CPPFLAGS) -DWALLET_OPS_VERSION='"$(EXTVERSION)"' -o $@ $< -L$(libdir) $(LDFLAGS) -lpq -lcrypto
 
 all: $(VERIFY_PROGRAM)
 
+# its manual page goes where the server's are: $(pg_config --mandir)/man1
+VERIFY_MAN = docs/man/wallet_ops_verify.1
+
 install: install-verify
 install-verify: $(VERIFY_PROGRAM) installdirs
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(VERIFY_PROGRAM) '$(DESTDIR)$(bindir)/wallet_ops_verify'
+	$(MKDIR_P) '$(DESTDIR)$(mandir)/man1'
+	$(INSTALL_DATA) $(srcdir)/$(VERIFY_MAN) '$(DESTDIR)$(mandir)/man1/wallet_ops_verify.1'
 
 uninstall: uninstall-verify
 uninstall-verify:
-	rm -f '$(DESTDIR)$(bindir)/wallet_ops_verify'
+	rm -f '$(DESTDIR)$(bindir)/wallet_ops_verify' '$(DESTDIR)$(mandir)/man1/wallet_ops_verify.1'
 
 .PHONY: install-verify uninstall-verify
+
+# make dist: $(EXTENSION)-$(EXTVERSION).tar.gz, the sources (the files git
+# tracks; in a copy without .git, every file but what a build or a test
+# leaves) and the install script META.json's provides.file names, under
+# one directory $(EXTENSION)-$(EXTVERSION)/.
+DIST = $(EXTENSION)-$(EXTVERSION)
+dist: $(EXTENSION)--$(EXTVERSION).sql
+	rm -rf '$(DIST)' '$(DIST).tar.gz'
+	mkdir '$(DIST)'
+	cd '$(srcdir)' && { git ls-files 2>/dev/null || find . -type f \
+	  ! -path './.git/*' ! -path './tmp_check*' ! -path './results/*' ! -path './output_iso/*' \
+	  ! -path './log/*' ! -path './bench/results/*' ! -path './.private-pg/*' ! -path './$(DIST)*' \
+	  ! -name '*.o' ! -name '*.so' ! -name '*.bc' ! -name 'regression.*' ! -name '*.tar.gz' \
+	  ! -path './tools/wallet_ops_verify' ! -path './$(EXTENSION)--$(EXTVERSION).sql' | sed 's|^\./||'; } | \
+	  tar -cf - -T - | tar -C '$(CURDIR)/$(DIST)' -xf -
+	cp $(EXTENSION)--$(EXTVERSION).sql '$(DIST)/'
+	tar -czf '$(DIST).tar.gz' '$(DIST)'
+	rm -rf '$(DIST)'
+	@echo 'dist: $(DIST).tar.gz'
+
+.PHONY: dist

@@ -6,6 +6,8 @@
 -- 1. Manage the view.  Its sources are found from its definition.
 SELECT wallet_ops.manage_matview('mv_effective_access');
 SELECT wallet_ops.matview_sources('mv_effective_access');
+SELECT cardinality(s) AS n_sources, array_to_string(s, ', ') AS sources
+  FROM wallet_ops.matview_sources('mv_effective_access') s \gset
 
 -- Every table it reads now carries a watcher trigger (statement level,
 -- enabled always; a row-level one enabled for logical replication apply).
@@ -23,10 +25,13 @@ BEGIN
 END $$;
 SELECT mv, refresh_mode, last_result, stale, refreshes
   FROM wallet_ops.matview_freshness;
+SELECT upper(refresh_mode) AS mode FROM wallet_ops.matview_freshness WHERE mv = 'mv_effective_access'::regclass \gset
+\echo 'matview:     mv_effective_access managed, refreshed' :mode 'by the worker;' :n_sources 'sources watched:' :sources
 
 -- 3. An ingest: a new grant to a group.  Nobody runs REFRESH by hand.
 INSERT INTO access_grants (principal_id, resource, permission)
 VALUES ('10000000-0000-4000-8000-000000000001', 'wallet:demo', 'read');
+SELECT clock_timestamp() AS t0 \gset
 SELECT mv, stale, staleness > interval '0' AS waiting FROM wallet_ops.matview_freshness;
 
 DO $$
@@ -42,6 +47,9 @@ BEGIN
 END $$;
 SELECT count(*) AS identities_with_new_grant
   FROM mv_effective_access WHERE resource = 'wallet:demo';
+SELECT count(*) AS n_new, round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS fresh_s
+  FROM mv_effective_access WHERE resource = 'wallet:demo' \gset
+\echo 'fresh:       an ingest committed: the view showed it' :fresh_s 's later, to' :n_new 'identities; no REFRESH by hand'
 
 -- CONCURRENTLY: the view has a unique index on plain columns, so readers
 -- never waited.  The freshness figures:
@@ -54,6 +62,8 @@ INSERT INTO access_grants (principal_id, resource, permission)
 VALUES ('10000000-0000-4000-8000-000000000002', 'wallet:never', 'read');
 ROLLBACK;
 SELECT * FROM wallet_ops._matviews_due();
+SELECT count(*) AS n_due FROM wallet_ops._matviews_due() \gset
+\echo '             a rolled-back ingest:' :n_due 'views due for a refresh'
 
 -- 5. Refresh now, by hand (the runbook's step, recorded like the worker's).
 SELECT wallet_ops.refresh_matview('mv_effective_access');
@@ -63,5 +73,8 @@ SELECT started_at::time(0) AS at, object, action, outcome, detail
 -- 6. Bad input gets a clear error with its own SQLSTATE.
 \set ON_ERROR_STOP 0
 SELECT wallet_ops.manage_matview('access_grants');
+\set bad :SQLSTATE
 SELECT wallet_ops.manage_matview('mv_effective_access');
+\set bad :bad', ':SQLSTATE
 \set ON_ERROR_STOP 1
+\echo 'refused:     a table as a view, a view managed twice: SQLSTATE' :bad

@@ -12,15 +12,29 @@
 #
 # leaves the cluster running and prints how to connect to it, for the
 # README's quick tour.
+#
+# The demo tells its story in one short line per step, with the figure
+# that matters (under 60 lines, t/074_demo.pl); VERBOSE=1 shows every
+# statement and its output as well.  Steps are the \echo lines of
+# demo/*.sql; everything else goes to $run/demo.log and is shown if a step
+# fails.
+#
+#   PG_CONFIG=/path/to/pg_config   build and install for that PostgreSQL
+#                                  (default: Debian's 15).  When its
+#                                  directories are yours, as in a copy
+#                                  made by scripts/private-pg.sh, no root is
+#                                  needed and the cluster runs as you
+#   DEMO_PORT=N                    the cluster's port (default 54330)
+#   SKIP_DEPS=1                    skip the apt step
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=KEEP,PG_CONFIG bash "$0" "$@"
-fi
-"$top/scripts/install-deps.sh"
-
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+if [ "$(id -u)" -ne 0 ] && ! { [ -x "$PG_CONFIG" ] && [ -w "$("$PG_CONFIG" --pkglibdir)" ]; }; then
+  exec sudo --preserve-env=KEEP,PG_CONFIG,VERBOSE,DEMO_PORT,SKIP_DEPS bash "$0" "$@"
+fi
+[ "${SKIP_DEPS:-0}" = 1 ] || "$top/scripts/install-deps.sh"
+
 bindir=$("$PG_CONFIG" --bindir)
 cd "$top"
 make -s PG_CONFIG="$PG_CONFIG" >/dev/null
@@ -28,9 +42,16 @@ make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 bash "$top/scripts/link-verify.sh" "$bindir"
 
 run=$(mktemp -d /tmp/wallet_ops-demo.XXXXXX)
-chown postgres: "$run"
-as_pg() { runuser -u postgres -- env PATH="$bindir:$PATH" "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres: "$run"
+  as_pg() { runuser -u postgres -- env PATH="$bindir:$PATH" "$@"; }
+else
+  chmod 755 "$run"
+  as_pg() { env PATH="$bindir:$PATH" "$@"; }
+fi
 port=54330
+[ -z "${DEMO_PORT:-}" ] || port=$DEMO_PORT
+export PGUSER=postgres   # the superuser initdb -U makes, whoever runs the demo
 
 as_pg initdb -D "$run/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
 cat >> "$run/data/postgresql.conf" <<CONF
@@ -63,10 +84,16 @@ trap cleanup EXIT
 
 as_pg psql -h "$run" -p $port -d postgres -qc "CREATE DATABASE wallet_demo"
 for f in "$top"/demo/[0-9]*.sql; do
-  echo
-  echo "################ $(basename "$f")"
-  as_pg psql -h "$run" -p $port -d wallet_demo -X -v ON_ERROR_STOP=1 --echo-queries -P pager=off -f "$f" \
-    -v verify_cmd="$bindir/wallet_ops_verify" -v host="$run" -v port="$port"
+  psql_args=(-h "$run" -p $port -d wallet_demo -X -v ON_ERROR_STOP=1 -P pager=off
+             -v verify_cmd="$bindir/wallet_ops_verify" -v host="$run" -v port="$port")
+  if [ "${VERBOSE:-0}" = 1 ]; then
+    echo
+    echo "################ $(basename "$f")"
+    as_pg psql "${psql_args[@]}" --echo-queries -f "$f"
+  elif ! as_pg psql "${psql_args[@]}" -q -c '\o /dev/null' -f "$f" 2>>"$run/demo.log"; then
+    tail -n 20 "$run/demo.log" >&2
+    echo "demo step $(basename "$f") failed; VERBOSE=1 shows every statement" >&2
+    exit 1
+  fi
 done
-echo
 echo "demo finished; server log: $( [ "${KEEP:-0}" = 1 ] && echo "$run/server.log" || echo removed )"

@@ -16,6 +16,13 @@ packages=(
   postgresql-15-partman
   python3-prometheus-client   # t/050: metrics() read by Prometheus' own parser
   prometheus                  # promtool: t/071 tests the alert rules of docs/operations.md
+  man-db                      # man -l and groff: t/073 renders the manual page of wallet_ops_verify
+  groff-base
+  mandoc                      # mandoc -Tlint: t/073 lints it
+  debhelper                   # scripts/build-deb.sh: the Debian package, checked by t/075
+  postgresql-server-dev-all   # pg_buildext
+  lintian
+  prometheus-postgres-exporter # t/076 scrapes the real exporter with contrib/prometheus/queries.yaml
 )
 
 missing=()
@@ -48,6 +55,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ -n "$policy_made" ] && rm -f /usr/sbin/policy-rc.d
   if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v deb-systemd-helper >/dev/null; then
     deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true
+  fi
+  if [[ " ${missing[*]} " == *" prometheus-postgres-exporter "* ]] && command -v deb-systemd-helper >/dev/null; then
+    deb-systemd-helper disable prometheus-postgres-exporter.service >/dev/null 2>&1 || true
   fi
   [ "$status" -eq 0 ] || exit "$status"
 fi

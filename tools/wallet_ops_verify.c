@@ -48,7 +48,10 @@
 
 #include "chain_format.h"
 
-#define WALLET_OPS_VERSION	"1.0"
+/* the Makefile passes the extension's version */
+#ifndef WALLET_OPS_VERSION
+#define WALLET_OPS_VERSION	"1.1.0"
+#endif
 
 #define EXIT_INTACT		0
 #define EXIT_PROBLEMS	1
@@ -64,6 +67,8 @@ static bool quiet = false;
 
 static void pg_error(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 static void pg_detail(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+static void usage(void);
+static bool help_asked(int argc, char **argv);
 static void problem(const char *chain, bool has_seq, int64_t seq, const char *what,
 					const char *fmt,...) __attribute__((format(printf, 5, 6)));
 
@@ -2274,6 +2279,11 @@ keygen_main(int argc, char **argv)
 	char		idhex[2 * CHAIN_HASH_LEN + 1];
 	FILE	   *f;
 
+	if (help_asked(argc, argv))
+	{
+		usage();
+		exit(0);
+	}
 	if (argc != 2 || argv[1][0] == '-')
 	{
 		fprintf(stderr, "Usage: %s keygen PREFIX\n", progname);
@@ -2346,6 +2356,11 @@ digest_main(int argc, char **argv)
 	Buf			out = {0};
 	int			c;
 
+	if (help_asked(argc, argv))
+	{
+		usage();
+		exit(0);
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:d:h:p:U:w", long_options, NULL)) != -1)
 	{
@@ -2513,6 +2528,11 @@ prove_main(int argc, char **argv)
 				p,
 				level;
 
+	if (help_asked(argc, argv))
+	{
+		usage();
+		exit(0);
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "q", long_options, NULL)) != -1)
 	{
@@ -2685,7 +2705,12 @@ prove_main(int argc, char **argv)
 
 /* ---- main ------------------------------------------------------------------ */
 
-
+/* --help or -? as the first argument (after the subcommand, if any) */
+static bool
+help_asked(int argc, char **argv)
+{
+	return argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0);
+}
 
 static void
 usage(void)
@@ -2713,6 +2738,10 @@ usage(void)
 	printf("  -q, --quiet              print problems only, no summary\n");
 	printf("  -V, --version            output version information, then exit\n");
 	printf("  -?, --help               show this help, then exit\n");
+	printf("\nOptions of digest:\n");
+	printf("      --sign-key=KEY       sign the digest with the Ed25519 private key in KEY\n"
+		   "                           (PEM, as keygen writes it)\n");
+	printf("  -o, --output=FILE        write the digest to FILE, not to standard output\n");
 	printf("\nConnection options:\n");
 	printf("  -d, --dbname=DBNAME      database name or connection string\n");
 	printf("  -h, --host=HOSTNAME      database server host or socket directory\n");
@@ -2723,6 +2752,8 @@ usage(void)
 	printf("Problems are printed one per line on standard output as\n"
 		   "  PROBLEM: chain \"CHAIN_KEY\" chain_seq N: DETAIL\n"
 		   "with the problem names of wallet_ops.verify_chain().\n");
+	printf("\nThe PG* environment variables and ~/.pgpass apply as in psql.\n"
+		   "See the manual page wallet_ops_verify(1).\n");
 }
 
 /*
@@ -2780,7 +2811,7 @@ main(int argc, char **argv)
 		return digest_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "prove") == 0)
 		return prove_main(argc - 1, argv + 1);
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0))
+	if (help_asked(argc, argv))
 	{
 		usage();
 		exit(0);
