@@ -39,6 +39,7 @@ CREATE TABLE ledger (k int NOT NULL, v text);
 SELECT wallet_ops.enable_hash_chain('ledger', '{k}');
 INSERT INTO ledger SELECT g % 4, 'v' || g FROM generate_series(1, 40) g;
 SELECT wallet_ops.schedule_verification('ledger', '1 hour');
+SELECT wallet_ops.schedule_digest('ledger', '1 hour');
 CREATE TABLE events (id bigint, at timestamptz NOT NULL, what text) PARTITION BY RANGE (at);
 SELECT wallet_ops.enforce_append_only('events');
 SELECT count(*) FROM wallet_ops.manage_partitions('events', 'month');
@@ -98,7 +99,7 @@ sub metrics_text { return $node->safe_psql('postgres', 'SELECT wallet_ops.metric
 my %moving = (
 	wallet_ops_worker_tick_age_seconds => 30, wallet_ops_partition_runway_seconds => 30,
 	wallet_ops_partition_runway_periods => 0.001, wallet_ops_matview_staleness_seconds => 30,
-	wallet_ops_chain_audit_age_seconds => 30);
+	wallet_ops_chain_audit_age_seconds => 30, wallet_ops_digest_age_seconds => 30);
 
 sub same_value
 {
