@@ -1047,8 +1047,13 @@ BEGIN
     IF tbl IS NULL THEN
         RAISE EXCEPTION 'table must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = tbl) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::pg_catalog.oid
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Pass the table by name, for example ''schema.table''.';
+    END IF;
     IF NOT pg_catalog.pg_has_role(SESSION_USER,
-                                  COALESCE((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = tbl), 0), 'USAGE') THEN
+                                  (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = tbl), 'USAGE') THEN
         RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
     END IF;
     DELETE FROM wallet_ops.digest_schedule s WHERE s.relid = tbl;
