@@ -64,6 +64,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "chain_citus.h"
 #include "chain_config.h"
 #include "chain_hash.h"
 #include "chain_heads.h"
@@ -316,7 +317,47 @@ chain_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * The cache entry of rel (a chained table or one of its partitions), built
+ * Whether tgname is the name of the chain's trigger on rel: the name
+ * enable_hash_chain() gives it, or, on a Citus shard (rel named
+ * <table>_<shard id>), that name with the shard's suffix, as Citus names
+ * the copies it makes.  chain_citus.c checks that rel is such a shard.
+ */
+static bool
+chain_trigger_name_ok(const char *tgname, Relation rel)
+{
+	const char *relname = RelationGetRelationName(rel);
+	const char *suffix = strrchr(relname, '_');
+	size_t		len = strlen(CHAIN_TRIGGER_NAME);
+
+	if (strcmp(tgname, CHAIN_TRIGGER_NAME) == 0)
+		return true;
+	if (suffix == NULL || strspn(suffix + 1, "0123456789") != strlen(suffix + 1) ||
+		suffix[1] == '\0')
+		return false;
+	return strncmp(tgname, CHAIN_TRIGGER_NAME, len) == 0 &&
+		strcmp(tgname + len, suffix) == 0;
+}
+
+/* The chain trigger of rel, NULL if it has none. */
+static const Trigger *
+chain_trigger_of(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	int			i;
+
+	if (td == NULL)
+		return NULL;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		if (chain_trigger_name_ok(td->triggers[i].tgname, rel))
+			return &td->triggers[i];
+	}
+	return NULL;
+}
+
+/*
+ * The cache entry of rel (a chained table, one of its partitions, or a
+ * Citus shard of a chained distributed table: see chain_citus.c), built
  * on first use and after an invalidation.
  */
 static ChainRelEntry *
@@ -360,6 +401,9 @@ chain_rel_entry(Relation rel)
 	PG_TRY();
 	{
 		root = ChainFindRoot(relid, &cfg);
+		if (!OidIsValid(root) &&
+			ChainCitusShardConfig(rel, chain_trigger_of(rel), &cfg))
+			root = relid;
 		if (!OidIsValid(root))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -935,7 +979,7 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	 * fires only as the trigger enable_hash_chain() made: under another name
 	 * it would number rows a second time.
 	 */
-	if (strcmp(trigdata->tg_trigger->tgname, CHAIN_TRIGGER_NAME) != 0)
+	if (!chain_trigger_name_ok(trigdata->tg_trigger->tgname, trigdata->tg_relation))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"_chain_before_insert\" must be fired as trigger \"%s\"",

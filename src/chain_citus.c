@@ -1,0 +1,275 @@
+/*-------------------------------------------------------------------------
+ *
+ * chain_citus.c
+ *		Hash-chained tables distributed with Citus.
+ *
+ * A chain per entity lives on the one shard that stores the entity's rows
+ * when the table is hash-distributed by a column of its chain key.  Citus
+ * copies the chain trigger, with its arguments, onto every shard it creates
+ * (when the table is distributed, and when shards are split or moved), so
+ * the trigger carries a copy of the table's configuration in its arguments:
+ * on a shard (eh_102009) that is not itself in wallet_ops.hash_chains, the
+ * trigger reads its configuration from there, after checking in Citus's
+ * metadata on that node (pg_dist_shard, pg_dist_partition) that the
+ * relation is a shard of a hash-distributed table whose distribution column
+ * is one of the chain key columns.  The shard is its own chained root: its
+ * chain heads live beside it, in the node's wallet_ops.chain_heads.
+ *
+ * Citus is detected at run time through its catalog tables; no Citus
+ * header is needed, and without Citus none of this does anything.
+ *
+ * Copyright (c) 2026, wallet_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/chain_citus.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "chain_citus.h"
+#include "chain_config.h"
+#include "chain_hash.h"
+#include "common.h"
+
+/* What Citus's metadata on this node says of one table. */
+typedef struct CitusTableInfo
+{
+	char		partmethod;		/* 'h' hash, 'n' none, ... */
+	char		repmodel;		/* 't' for reference tables */
+	char	   *distcol;		/* distribution column, NULL if none */
+} CitusTableInfo;
+
+/* Whether Citus's metadata exists in this database. */
+static bool
+citus_present(void)
+{
+	return OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) &&
+		OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE));
+}
+
+/*
+ * Read relid's row of pg_dist_partition into *ti (in the caller's memory
+ * context); false when relid is not a Citus table.
+ */
+static bool
+citus_table_info(Oid relid, CitusTableInfo *ti)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	bool		found = false;
+	int			ret;
+
+	if (!citus_present())
+		return false;
+	values[0] = ObjectIdGetDatum(relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT p.partmethod::pg_catalog.text, p.repmodel::pg_catalog.text,"
+								"       CASE WHEN p.partkey IS NOT NULL"
+								"            THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)::pg_catalog.text END"
+								"  FROM pg_catalog.pg_dist_partition p"
+								" WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+								1, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_dist_partition: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		char	   *s;
+
+		found = true;
+		s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		ti->partmethod = s ? s[0] : '\0';
+		s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		ti->repmodel = s ? s[0] : '\0';
+		s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		ti->distcol = s ? MemoryContextStrdup(cxt, s) : NULL;
+	}
+	SPI_finish();
+	return found;
+}
+
+bool
+ChainCitusIsCitusTable(Oid relid)
+{
+	CitusTableInfo ti;
+
+	return citus_table_info(relid, &ti);
+}
+
+/*
+ * ERROR unless a Citus table described by ti, named relname, can hold hash
+ * chains with these key columns.
+ */
+static void
+citus_check_layout(const CitusTableInfo *ti, const char *relname,
+				   char **keys, int nkeys)
+{
+	int			i;
+
+	if (ti->partmethod == 'n' && ti->repmodel == 't')
+		ereport(ERROR,
+				(errcode(ERRCODE_WALLET_OPS_CHAIN_ON_REFERENCE_TABLE),
+				 errmsg("cannot hash-chain reference table \"%s\"", relname),
+				 errdetail("A reference table has a copy on every node; each copy would chain its rows on its own."),
+				 errhint("Chain a table distributed with create_distributed_table() by a chain key column, or undo the reference table with undistribute_table().")));
+	if (ti->partmethod != 'h' || ti->distcol == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot hash-chain Citus table \"%s\"", relname),
+				 errdetail("Only tables hash-distributed by a chain key column can be hash-chained on Citus."),
+				 errhint("Distribute the table with create_distributed_table() by a chain key column, or undo it with undistribute_table().")));
+	for (i = 0; i < nkeys; i++)
+	{
+		if (strcmp(keys[i], ti->distcol) == 0)
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_WALLET_OPS_CHAIN_SPLIT_BY_DISTRIBUTION),
+			 errmsg("cannot hash-chain table \"%s\" distributed by column \"%s\"",
+					relname, ti->distcol),
+			 errdetail("Column \"%s\" is not a chain key column, so the rows of one chain would be stored on several shards.",
+					   ti->distcol),
+			 errhint("Distribute the table by a chain key column: undistribute_table(), then create_distributed_table() with one of the chain key columns.")));
+}
+
+void
+ChainCitusCheckEnable(Oid relid, char **keys, int nkeys)
+{
+	CitusTableInfo ti;
+	char	   *relname = get_rel_name(relid);
+	char	   *qualname;
+	char	   *sql;
+	int			ret;
+	bool		isnull;
+
+	if (!citus_table_info(relid, &ti))
+		return;
+	citus_check_layout(&ti, relname, keys, nkeys);
+
+	/*
+	 * The rows on the shards would have to be sealed on their shards; the
+	 * coordinator's table is an empty shell.
+	 */
+	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+										  relname);
+	sql = psprintf("SELECT EXISTS (SELECT 1 FROM %s)", qualname);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute(sql, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the rows of \"%s\": %s", relname,
+			 SPI_result_code_string(ret));
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot enable a hash chain on distributed table \"%s\" because it has rows",
+						relname),
+				 errdetail("Rows already on the shards would not be sealed into hash chains."),
+				 errhint("Chain the table while it is empty, or chain it before create_distributed_table(): its rows are then sealed on this node first.")));
+	SPI_finish();
+}
+
+void
+ChainCitusTriggerArgs(StringInfo buf, const ChainConfig *cfg)
+{
+	int			i;
+
+	appendStringInfo(buf, "'%d', '%d'", cfg->format_version, cfg->nkeys);
+	for (i = 0; i < cfg->nkeys; i++)
+		appendStringInfo(buf, ", %s", quote_literal_cstr(cfg->keys[i]));
+	for (i = 0; i < cfg->ncols; i++)
+		appendStringInfo(buf, ", %s", quote_literal_cstr(cfg->cols[i]));
+}
+
+bool
+ChainCitusShardConfig(Relation rel, const Trigger *trig, ChainConfig *cfg)
+{
+	const char *relname = RelationGetRelationName(rel);
+	const char *us = strrchr(relname, '_');
+	char	   *end;
+	int64		shardid;
+	Oid			logical = InvalidOid;
+	CitusTableInfo ti;
+	int			nkeys;
+	int			i;
+
+	/* a shard is named <table>_<shard id> */
+	if (us == NULL || us[1] == '\0' || !citus_present())
+		return false;
+	errno = 0;
+	shardid = strtoi64(us + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || shardid <= 0)
+		return false;
+	if (trig == NULL || trig->tgnargs < 3)
+		return false;
+
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1];
+		int			ret;
+
+		values[0] = Int64GetDatum(shardid);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ret = SPI_execute_with_args("SELECT logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard"
+									" WHERE shardid OPERATOR(pg_catalog.=) $1",
+									1, argtypes, values, NULL, true, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read pg_dist_shard: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+
+			logical = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		SPI_finish();
+	}
+	/* the shard of that table, in its schema, and not the table itself */
+	if (!OidIsValid(logical) || logical == RelationGetRelid(rel) ||
+		get_rel_namespace(logical) != RelationGetNamespace(rel))
+		return false;
+	{
+		char	   *lname = get_rel_name(logical);
+
+		if (lname == NULL || strlen(lname) != (size_t) (us - relname) ||
+			strncmp(lname, relname, us - relname) != 0)
+			return false;
+	}
+	if (!citus_table_info(logical, &ti))
+		return false;
+
+	cfg->format_version = pg_strtoint32(trig->tgargs[0]);
+	nkeys = pg_strtoint32(trig->tgargs[1]);
+	if (nkeys < 0 || trig->tgnargs - 2 - nkeys < 1)
+		elog(ERROR, "chain trigger of \"%s\" has malformed arguments", relname);
+	cfg->rootrelid = RelationGetRelid(rel);
+	cfg->nkeys = nkeys;
+	cfg->keys = palloc(sizeof(char *) * (nkeys + 1));
+	for (i = 0; i < nkeys; i++)
+		cfg->keys[i] = pstrdup(trig->tgargs[2 + i]);
+	cfg->ncols = trig->tgnargs - 2 - nkeys;
+	cfg->cols = palloc(sizeof(char *) * cfg->ncols);
+	for (i = 0; i < cfg->ncols; i++)
+		cfg->cols[i] = pstrdup(trig->tgargs[2 + nkeys + i]);
+
+	citus_check_layout(&ti, get_rel_name(logical), cfg->keys, cfg->nkeys);
+	if (cfg->format_version != CHAIN_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hash chain of table \"%s\" uses format version %d, which this version of wallet_ops does not support",
+						get_rel_name(logical), cfg->format_version)));
+	return true;
+}

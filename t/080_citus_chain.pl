@@ -1,0 +1,166 @@
+# Hash-chained tables distributed with Citus (docs/citus.md): a coordinator
+# and one worker, shared_preload_libraries = 'citus,wallet_ops', the
+# extension created on both.  Skips when Citus is not installed
+# (scripts/build-citus.sh builds it from a source tarball).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $coord = PostgreSQL::Test::Cluster->new('citus_coordinator');
+my $pkglibdir = $coord->config_data('--pkglibdir');
+if (!-f "$pkglibdir/citus.so")
+{
+	plan skip_all => "Citus is not installed in $pkglibdir "
+	  . '(sudo bash scripts/build-citus.sh /path/to/citus-13.2.2.tar.xz PG_CONFIG builds it)';
+}
+
+my $worker = PostgreSQL::Test::Cluster->new('citus_worker');
+for my $node ($coord, $worker)
+{
+	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
+	$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'citus,wallet_ops'
+wallet_ops.naptime = 3600
+max_prepared_transactions = 20
+citus.node_conninfo = 'sslmode=disable'
+});
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION citus; CREATE EXTENSION wallet_ops');
+}
+$coord->safe_psql('postgres', sprintf(
+	q{SELECT citus_set_coordinator_host('%s', %d); SELECT citus_add_node('%s', %d)},
+	$coord->host, $coord->port, $worker->host, $worker->port));
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM citus_get_active_worker_nodes()'),
+	'1', 'the coordinator has one worker');
+
+# ---- order 1: distributed first, then chained ----------------------------
+$coord->safe_psql('postgres', q{
+CREATE TABLE eh (entity_id int NOT NULL, amount numeric, memo text);
+SELECT create_distributed_table('eh', 'entity_id', shard_count => 4);
+SELECT wallet_ops.enable_hash_chain('eh', '{entity_id}');
+});
+is($coord->safe_psql('postgres', q{
+SELECT count(*) FROM run_command_on_shards('eh',
+  $$SELECT count(*) FROM pg_trigger WHERE tgrelid = '%s'::regclass AND left(tgname, 25) = 'zzz_wallet_ops_hash_chain'$$)
+ WHERE result = '1'}), '4', 'the chain trigger is on every shard');
+
+$coord->safe_psql('postgres', q{
+INSERT INTO eh SELECT 1 + n % 5, n * 0.25, 'Zoë ' || n FROM generate_series(1, 200) n;
+INSERT INTO eh VALUES (3, 1, 'one more');
+});
+is($coord->safe_psql('postgres', q{
+SELECT count(*) FROM (SELECT entity_id, count(*) c, max(chain_seq) m, count(DISTINCT chain_seq) d
+                        FROM eh GROUP BY entity_id) s WHERE c = m AND c = d}),
+	'5', 'every chain is numbered 1..n on its shard');
+
+# the heads live beside the shards, on the worker
+is($worker->safe_psql('postgres', q{
+SELECT count(*) FROM wallet_ops.chain_heads h JOIN pg_dist_shard s
+    ON h.relid::text = 'eh_' || s.shardid WHERE s.logicalrelid = 'eh'::regclass}),
+	'5', 'one head per chain on the worker, keyed by its shard');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.chain_heads}),
+	'0', 'no head on the coordinator');
+
+# the same rows chained on one node have the same hashes
+my $singles = 0;
+sub same_as_single_node
+{
+	my ($table, $cols) = @_;
+	my $single = 'single_' . ++$singles;
+	my $out = $coord->safe_psql('postgres', qq{
+CREATE TABLE $single ($cols);
+SELECT wallet_ops.enable_hash_chain('$single', '{entity_id}');
+INSERT INTO $single SELECT entity_id, amount, memo FROM $table ORDER BY entity_id, chain_seq;
+SELECT count(*) FROM $table d FULL JOIN $single s USING (entity_id, chain_seq)
+ WHERE d.row_hash IS DISTINCT FROM s.row_hash OR d.prev_hash IS DISTINCT FROM s.prev_hash;
+});
+	return (split /\n/, $out)[-1];
+}
+is(same_as_single_node('eh', 'entity_id int NOT NULL, amount numeric, memo text'),
+	'0', 'hashes equal those of a single-node table for the same rows');
+
+# ---- refusals -------------------------------------------------------------
+my ($ret, $out, $err) = $coord->psql('postgres', q{
+\set VERBOSITY sqlstate
+CREATE TABLE by_other (entity_id int NOT NULL, account int NOT NULL, memo text);
+SELECT create_distributed_table('by_other', 'account');
+SELECT wallet_ops.enable_hash_chain('by_other', '{entity_id}');
+});
+like($err, qr/WO010/, 'a distribution column outside the chain key is refused (WO010)');
+
+($ret, $out, $err) = $coord->psql('postgres', q{
+\set VERBOSITY sqlstate
+CREATE TABLE ref (entity_id int NOT NULL, memo text);
+SELECT create_reference_table('ref');
+SELECT wallet_ops.enable_hash_chain('ref', '{entity_id}');
+});
+like($err, qr/WO011/, 'a reference table is refused (WO011)');
+
+($ret, $out, $err) = $coord->psql('postgres', q{
+CREATE TABLE full_one (entity_id int NOT NULL, memo text);
+SELECT create_distributed_table('full_one', 'entity_id');
+INSERT INTO full_one VALUES (1, 'a');
+SELECT wallet_ops.enable_hash_chain('full_one', '{entity_id}');
+});
+like($err, qr/because it has rows/, 'a distributed table with rows is refused');
+
+# a multi-column chain key distributed by one of its columns
+$coord->safe_psql('postgres', q{
+CREATE TABLE multi (tenant int NOT NULL, entity_id int NOT NULL, memo text);
+SELECT create_distributed_table('multi', 'tenant', shard_count => 4);
+SELECT wallet_ops.enable_hash_chain('multi', '{tenant,entity_id}');
+INSERT INTO multi SELECT n % 3, n % 4, 'm' || n FROM generate_series(1, 60) n;
+});
+is($coord->safe_psql('postgres', q{
+SELECT count(*) FROM (SELECT tenant, entity_id, count(*) c, max(chain_seq) m FROM multi
+                       GROUP BY 1, 2) s WHERE c = m}),
+	'12', 'a two-column chain key distributed by one of them');
+
+# ---- order 2: chained first, then distributed ------------------------------
+$coord->safe_psql('postgres', q{
+CREATE TABLE eh2 (entity_id int NOT NULL, amount numeric, memo text);
+SELECT wallet_ops.enable_hash_chain('eh2', '{entity_id}');
+SET citus.enable_unsafe_triggers = on;
+SELECT create_distributed_table('eh2', 'entity_id', shard_count => 4);
+});
+$coord->safe_psql('postgres', q{
+INSERT INTO eh2 SELECT 1 + n % 5, n * 0.25, 'Zoë ' || n FROM generate_series(1, 100) n;
+});
+is($coord->safe_psql('postgres', q{
+SELECT count(*) FROM (SELECT entity_id, count(*) c, max(chain_seq) m FROM eh2 GROUP BY 1) s WHERE c = m}),
+	'5', 'chained then distributed: rows are chained on their shards');
+is(same_as_single_node('eh2', 'entity_id int NOT NULL, amount numeric, memo text'),
+	'0', 'with the hashes of a single-node table');
+
+# a chain key that does not hold the distribution column: refused at the
+# first insert, on the shard, naming the distributed table
+($ret, $out, $err) = $coord->psql('postgres', q{
+\set VERBOSITY sqlstate
+CREATE TABLE eh3 (entity_id int NOT NULL, account int NOT NULL, memo text);
+SELECT wallet_ops.enable_hash_chain('eh3', '{entity_id}');
+SET citus.enable_unsafe_triggers = on;
+SELECT create_distributed_table('eh3', 'account');
+INSERT INTO eh3 VALUES (1, 2, 'x');
+});
+like($err, qr/WO010/, 'chained then distributed by another column: inserts are refused (WO010)');
+
+# ---- concurrent inserts of one entity from several coordinator sessions ----
+my $script = $coord->basedir . '/insert.sql';
+PostgreSQL::Test::Utils::append_to_file($script,
+	"INSERT INTO eh VALUES (1 + (random() * 2)::int, 1, 'concurrent');\n");
+$coord->command_ok(
+	[ 'pgbench', '-n', '-c', '4', '-j', '4', '-t', '50', '-f', $script,
+	  '-h', $coord->host, '-p', $coord->port, 'postgres' ],
+	'four sessions insert into three chains at once');
+is($coord->safe_psql('postgres', q{
+SELECT count(*) FROM (SELECT entity_id, count(*) c, max(chain_seq) m, count(DISTINCT chain_seq) d
+                        FROM eh GROUP BY entity_id) s WHERE c <> m OR c <> d}),
+	'0', 'no chain forked: every chain is still numbered 1..n');
+is(same_as_single_node('eh', 'entity_id int NOT NULL, amount numeric, memo text'),
+	'0', 'and its hashes are those of a single-node table');
+
+$worker->stop;
+$coord->stop;
+done_testing();
