@@ -237,8 +237,23 @@ ChainCitusShardConfig(Relation rel, const Trigger *trig, ChainConfig *cfg)
 		}
 		SPI_finish();
 	}
+
+	/*
+	 * A shard Citus is filling before its metadata reached this node:
+	 * create_distributed_table() copying the rows of a chained table.
+	 * Chaining them again here would renumber rows already sealed, and
+	 * leave the sealed copy and its heads behind on the coordinator.
+	 */
+	if (!OidIsValid(logical))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute a hash-chained table that has rows"),
+				 errdetail("Rows were being copied into shard \"%s\", which Citus's metadata on this node does not know yet.",
+						   relname),
+				 errhint("Distribute a hash-chained table while it is empty, then insert its rows through the coordinator.")));
+
 	/* the shard of that table, in its schema, and not the table itself */
-	if (!OidIsValid(logical) || logical == RelationGetRelid(rel) ||
+	if (logical == RelationGetRelid(rel) ||
 		get_rel_namespace(logical) != RelationGetNamespace(rel))
 		return false;
 	{

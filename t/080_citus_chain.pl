@@ -134,6 +134,19 @@ SELECT count(*) FROM (SELECT entity_id, count(*) c, max(chain_seq) m FROM eh2 GR
 is(same_as_single_node('eh2', 'entity_id int NOT NULL, amount numeric, memo text'),
 	'0', 'with the hashes of a single-node table');
 
+# with rows: refused while Citus copies them into the shards
+($ret, $out, $err) = $coord->psql('postgres', q{
+CREATE TABLE eh4 (entity_id int NOT NULL, memo text);
+SELECT wallet_ops.enable_hash_chain('eh4', '{entity_id}');
+INSERT INTO eh4 VALUES (1, 'sealed on the coordinator');
+SET citus.enable_unsafe_triggers = on;
+SELECT create_distributed_table('eh4', 'entity_id');
+});
+like($err, qr/cannot distribute a hash-chained table that has rows/,
+	'chained then distributed with rows: refused');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'eh4'::regclass}),
+	'0', 'and the table stays local');
+
 # a chain key that does not hold the distribution column: refused at the
 # first insert, on the shard, naming the distributed table
 ($ret, $out, $err) = $coord->psql('postgres', q{
@@ -145,6 +158,12 @@ SELECT create_distributed_table('eh3', 'account');
 INSERT INTO eh3 VALUES (1, 2, 'x');
 });
 like($err, qr/WO010/, 'chained then distributed by another column: inserts are refused (WO010)');
+
+# ---- through a worker (metadata is synced to it) ----------------------------
+$worker->safe_psql('postgres', q{INSERT INTO eh SELECT 1 + n % 5, n, 'via the worker' FROM generate_series(1, 20) n});
+is($coord->safe_psql('postgres', q{
+SELECT count(*) FROM (SELECT entity_id, count(*) c, max(chain_seq) m FROM eh GROUP BY 1) s WHERE c = m}),
+	'5', 'rows inserted through the worker are chained on their shards');
 
 # ---- concurrent inserts of one entity from several coordinator sessions ----
 my $script = $coord->basedir . '/insert.sql';
@@ -160,6 +179,12 @@ SELECT count(*) FROM (SELECT entity_id, count(*) c, max(chain_seq) m, count(DIST
 	'0', 'no chain forked: every chain is still numbered 1..n');
 is(same_as_single_node('eh', 'entity_id int NOT NULL, amount numeric, memo text'),
 	'0', 'and its hashes are those of a single-node table');
+my $seqs = $coord->safe_psql('postgres', q{SELECT string_agg(entity_id || ':' || m, ',' ORDER BY entity_id)
+  FROM (SELECT entity_id, max(chain_seq) m FROM eh GROUP BY 1) s});
+is($worker->safe_psql('postgres', q{
+SELECT string_agg(chain_key || ':' || last_seq, ',' ORDER BY chain_key::int) FROM wallet_ops.chain_heads h
+  JOIN pg_dist_shard s ON h.relid::text = 'eh_' || s.shardid WHERE s.logicalrelid = 'eh'::regclass}),
+	$seqs, 'the heads beside the shards are the chains\' last rows');
 
 $worker->stop;
 $coord->stop;
