@@ -288,3 +288,94 @@ ChainCitusShardConfig(Relation rel, const Trigger *trig, ChainConfig *cfg)
 						get_rel_name(logical), cfg->format_version)));
 	return true;
 }
+
+void
+ChainCitusVerify(Oid relid, const char *chain_value, Tuplestorestate *store,
+				 TupleDesc desc)
+{
+	StringInfoData cmd;
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
+	Datum	   *results;
+	int			nresults = 0;
+	Datum		arr;
+	int			ret;
+	uint64		i;
+
+	/*
+	 * run_command_on_shards() puts each shard's name into the command with
+	 * format(): %L makes it a literal, and a % of the chain's value is
+	 * doubled.  Each shard answers with its problems as one JSON array.
+	 */
+	initStringInfo(&cmd);
+	appendStringInfoString(&cmd, "SELECT COALESCE(pg_catalog.json_agg(v), '[]'::pg_catalog.json)"
+						   " FROM wallet_ops.verify_chain(%L");
+	if (chain_value != NULL)
+	{
+		const char *lit = quote_literal_cstr(chain_value);
+		const char *c;
+
+		appendStringInfoString(&cmd, ", ");
+		for (c = lit; *c; c++)
+		{
+			if (*c == '%')
+				appendStringInfoChar(&cmd, '%');
+			appendStringInfoChar(&cmd, *c);
+		}
+	}
+	appendStringInfoString(&cmd, ") v");
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(cmd.data);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT shardid, success, result"
+								"  FROM pg_catalog.run_command_on_shards($1::pg_catalog.regclass, $2)",
+								2, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not run verify_chain on the shards of \"%s\": %s",
+			 get_rel_name(relid), SPI_result_code_string(ret));
+	results = palloc(sizeof(Datum) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		success = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
+		char	   *result = SPI_getvalue(tup, td, 3);
+
+		if (isnull || !success)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not verify shard %s of table \"%s\"",
+							SPI_getvalue(tup, td, 1), get_rel_name(relid)),
+					 errdetail("The shard answered: %s", result ? result : "nothing"),
+					 errhint("Nothing was verified; run wallet_ops.verify_chain() again when every node answers.")));
+		results[nresults++] = CStringGetTextDatum(result);
+	}
+
+	/* the problems of every shard, merged in chain and row order */
+	arr = PointerGetDatum(construct_array(results, nresults, TEXTOID, -1, false, TYPALIGN_INT));
+	argtypes[0] = TEXTARRAYOID;
+	values[0] = arr;
+	ret = SPI_execute_with_args("SELECT p.chain_key, p.chain_seq, p.problem, p.detail"
+								"  FROM pg_catalog.unnest($1) r,"
+								"       pg_catalog.json_to_recordset(r::pg_catalog.json)"
+								"         AS p(chain_key pg_catalog.text, chain_seq pg_catalog.int8,"
+								"              problem pg_catalog.text, detail pg_catalog.text)"
+								" ORDER BY p.chain_key, p.chain_seq, p.problem",
+								1, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not merge the shards' problems: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		out[4];
+		bool		nulls[4];
+		int			j;
+
+		for (j = 0; j < 4; j++)
+			out[j] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1, &nulls[j]);
+		tuplestore_putvalues(store, desc, out, nulls);
+	}
+	SPI_finish();
+}

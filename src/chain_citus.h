@@ -22,6 +22,7 @@
 
 #include "lib/stringinfo.h"
 #include "utils/reltrigger.h"
+#include "utils/tuplestore.h"
 #include "utils/rel.h"
 
 #include "chain_config.h"
@@ -58,5 +59,14 @@ extern void ChainCitusTriggerArgs(StringInfo buf, const ChainConfig *cfg);
  */
 extern bool ChainCitusShardConfig(Relation rel, const Trigger *trig,
 								  ChainConfig *cfg);
+
+/*
+ * verify_chain of the distributed table relid (of one chain when
+ * chain_value is not NULL): runs verify_chain on every shard in parallel
+ * through Citus (run_command_on_shards) and puts the problems they report,
+ * merged, into store.  ERROR when a shard could not be verified.
+ */
+extern void ChainCitusVerify(Oid relid, const char *chain_value,
+							 Tuplestorestate *store, TupleDesc desc);
 
 #endif							/* WALLET_OPS_CHAIN_CITUS_H */

@@ -356,6 +356,16 @@ chain_trigger_of(Relation rel)
 }
 
 /*
+ * The configuration of rel when it is a Citus shard of a hash-chained
+ * distributed table (chain_citus.c); false otherwise.
+ */
+bool
+ChainShardConfigLoad(Relation rel, ChainConfig *cfg)
+{
+	return ChainCitusShardConfig(rel, chain_trigger_of(rel), cfg);
+}
+
+/*
  * The cache entry of rel (a chained table, one of its partitions, or a
  * Citus shard of a chained distributed table: see chain_citus.c), built
  * on first use and after an invalidation.
@@ -401,8 +411,7 @@ chain_rel_entry(Relation rel)
 	PG_TRY();
 	{
 		root = ChainFindRoot(relid, &cfg);
-		if (!OidIsValid(root) &&
-			ChainCitusShardConfig(rel, chain_trigger_of(rel), &cfg))
+		if (!OidIsValid(root) && ChainShardConfigLoad(rel, &cfg))
 			root = relid;
 		if (!OidIsValid(root))
 			ereport(ERROR,

@@ -16,6 +16,10 @@
 
 #include "postgres.h"
 
+#include "utils/rel.h"
+
+#include "chain_config.h"
+
 #define CHAIN_TRIGGER_NAME		"zzz_wallet_ops_hash_chain"
 
 /*
@@ -42,6 +46,13 @@ extern void ChainCheckNoRowsToAdopt(Oid relid, Oid parent);
 /* The ERROR both report: trigger tgname of table relname fires too late. */
 extern void ChainReportLateTrigger(int sqlerrcode, const char *tgname,
 								   const char *relname);
+
+/*
+ * The configuration of rel when it is a Citus shard of a hash-chained
+ * distributed table, read from its copy of the chain trigger
+ * (chain_citus.c); false otherwise.
+ */
+extern bool ChainShardConfigLoad(Relation rel, ChainConfig *cfg);
 
 extern void ChainInstallHooks(void);
 extern bool ChainHeadCacheLookup(Oid rootrelid, const char *name,

@@ -64,6 +64,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "chain_citus.h"
 #include "chain_config.h"
 #include "chain_hash.h"
 #include "chain_heads.h"
@@ -303,7 +304,8 @@ verify_open(VerifyState *st, Oid relid)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot verify table \"%s\" because row-level security applies to the current user",
 						RelationGetRelationName(st->root))));
-	if (!ChainConfigLoad(relid, &st->cfg))
+	if (!ChainConfigLoad(relid, &st->cfg) &&
+		!ChainShardConfigLoad(st->root, &st->cfg))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(st->root)),
@@ -1365,6 +1367,17 @@ wallet_ops_verify_chain(PG_FUNCTION_ARGS)
 	}
 	verify_init_srf(fcinfo, &st);
 	verify_open(&st, PG_GETARG_OID(0));
+
+	/* a distributed table: every shard verifies its own chains, at once */
+	if (ChainCitusIsCitusTable(PG_GETARG_OID(0)))
+	{
+		ChainCitusVerify(PG_GETARG_OID(0),
+						 PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						 st.tupstore, st.tupdesc);
+		verify_close(&st);
+		return (Datum) 0;
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (PG_ARGISNULL(1))

@@ -186,6 +186,33 @@ SELECT string_agg(chain_key || ':' || last_seq, ',' ORDER BY chain_key::int) FRO
   JOIN pg_dist_shard s ON h.relid::text = 'eh_' || s.shardid WHERE s.logicalrelid = 'eh'::regclass}),
 	$seqs, 'the heads beside the shards are the chains\' last rows');
 
-$worker->stop;
+# ---- verify_chain on the coordinator: every shard at once ------------------
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh')}),
+	'0', 'verify_chain on the coordinator: the distributed table is intact');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh2')}),
+	'0', 'and so is the table chained before it was distributed');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh', '3')}),
+	'0', 'one chain verifies clean');
+
+# a row changed on the worker's shard, around the append-only guard
+my $shard = $coord->safe_psql('postgres',
+	q{SELECT shard_name('eh', get_shard_id_for_distribution_column('eh', 3))});
+(my $shardid = $shard) =~ s/.*_//;
+$worker->safe_psql('postgres', qq{
+ALTER TABLE $shard DISABLE TRIGGER wallet_ops_append_only_row_$shardid;
+UPDATE $shard SET memo = 'rewritten' WHERE entity_id = 3 AND chain_seq = 2;
+});
+is($coord->safe_psql('postgres', q{SELECT chain_key || ' ' || chain_seq || ' ' || problem FROM wallet_ops.verify_chain('eh')}),
+	'3 2 hash_mismatch', 'a row changed on a worker is found from the coordinator at its chain and seq');
+is($coord->safe_psql('postgres', q{SELECT chain_key || ' ' || chain_seq || ' ' || problem FROM wallet_ops.verify_chain('eh', '3')}),
+	'3 2 hash_mismatch', 'and by the verification of that chain alone');
+
+# a worker that does not answer: an error, never an intact table
+$worker->stop('immediate');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh')});
+isnt($ret, 0, 'verify_chain fails when a worker is down');
+like($err, qr/could not verify shard \d+ of table "eh"/, 'and says which shard it could not verify');
+is($out, '', 'and reports nothing as intact');
+
 $coord->stop;
 done_testing();
