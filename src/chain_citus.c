@@ -40,72 +40,14 @@
 #include "chain_citus.h"
 #include "chain_config.h"
 #include "chain_hash.h"
-#include "common.h"
-
-/* What Citus's metadata on this node says of one table. */
-typedef struct CitusTableInfo
-{
-	char		partmethod;		/* 'h' hash, 'n' none, ... */
-	char		repmodel;		/* 't' for reference tables */
-	char	   *distcol;		/* distribution column, NULL if none */
-} CitusTableInfo;
-
-/* Whether Citus's metadata exists in this database. */
-static bool
-citus_present(void)
-{
-	return OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) &&
-		OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE));
-}
-
-/*
- * Read relid's row of pg_dist_partition into *ti (in the caller's memory
- * context); false when relid is not a Citus table.
- */
-static bool
-citus_table_info(Oid relid, CitusTableInfo *ti)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	bool		found = false;
-	int			ret;
-
-	if (!citus_present())
-		return false;
-	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT p.partmethod::pg_catalog.text, p.repmodel::pg_catalog.text,"
-								"       CASE WHEN p.partkey IS NOT NULL"
-								"            THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)::pg_catalog.text END"
-								"  FROM pg_catalog.pg_dist_partition p"
-								" WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								1, argtypes, values, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_dist_partition: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-	{
-		char	   *s;
-
-		found = true;
-		s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		ti->partmethod = s ? s[0] : '\0';
-		s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		ti->repmodel = s ? s[0] : '\0';
-		s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		ti->distcol = s ? MemoryContextStrdup(cxt, s) : NULL;
-	}
-	SPI_finish();
-	return found;
-}
+#include "citus_meta.h"
 
 bool
 ChainCitusIsCitusTable(Oid relid)
 {
 	CitusTableInfo ti;
 
-	return citus_table_info(relid, &ti);
+	return CitusMetaTableInfo(relid, &ti);
 }
 
 /*
@@ -154,7 +96,7 @@ ChainCitusCheckEnable(Oid relid, char **keys, int nkeys)
 	int			ret;
 	bool		isnull;
 
-	if (!citus_table_info(relid, &ti))
+	if (!CitusMetaTableInfo(relid, &ti))
 		return;
 	citus_check_layout(&ti, relname, keys, nkeys);
 
@@ -197,46 +139,15 @@ bool
 ChainCitusShardConfig(Relation rel, const Trigger *trig, ChainConfig *cfg)
 {
 	const char *relname = RelationGetRelationName(rel);
-	const char *us = strrchr(relname, '_');
-	char	   *end;
-	int64		shardid;
-	Oid			logical = InvalidOid;
+	Oid			logical;
+	bool		unknown;
 	CitusTableInfo ti;
 	int			nkeys;
 	int			i;
 
-	/* a shard is named <table>_<shard id> */
-	if (us == NULL || us[1] == '\0' || !citus_present())
-		return false;
-	errno = 0;
-	shardid = strtoi64(us + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || shardid <= 0)
-		return false;
 	if (trig == NULL || trig->tgnargs < 3)
 		return false;
-
-	{
-		Oid			argtypes[1] = {INT8OID};
-		Datum		values[1];
-		int			ret;
-
-		values[0] = Int64GetDatum(shardid);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		ret = SPI_execute_with_args("SELECT logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard"
-									" WHERE shardid OPERATOR(pg_catalog.=) $1",
-									1, argtypes, values, NULL, true, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not read pg_dist_shard: %s", SPI_result_code_string(ret));
-		if (SPI_processed == 1)
-		{
-			bool		isnull;
-
-			logical = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-													 SPI_tuptable->tupdesc, 1, &isnull));
-		}
-		SPI_finish();
-	}
+	logical = CitusMetaShardTable(rel, &unknown);
 
 	/*
 	 * A shard Citus is filling before its metadata reached this node:
@@ -244,26 +155,16 @@ ChainCitusShardConfig(Relation rel, const Trigger *trig, ChainConfig *cfg)
 	 * Chaining them again here would renumber rows already sealed, and
 	 * leave the sealed copy and its heads behind on the coordinator.
 	 */
-	if (!OidIsValid(logical))
+	if (unknown)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot distribute a hash-chained table that has rows"),
 				 errdetail("Rows were being copied into shard \"%s\", which Citus's metadata on this node does not know yet.",
 						   relname),
 				 errhint("Distribute a hash-chained table while it is empty, then insert its rows through the coordinator.")));
-
-	/* the shard of that table, in its schema, and not the table itself */
-	if (logical == RelationGetRelid(rel) ||
-		get_rel_namespace(logical) != RelationGetNamespace(rel))
+	if (!OidIsValid(logical))
 		return false;
-	{
-		char	   *lname = get_rel_name(logical);
-
-		if (lname == NULL || strlen(lname) != (size_t) (us - relname) ||
-			strncmp(lname, relname, us - relname) != 0)
-			return false;
-	}
-	if (!citus_table_info(logical, &ti))
+	if (!CitusMetaTableInfo(logical, &ti))
 		return false;
 
 	cfg->format_version = pg_strtoint32(trig->tgargs[0]);

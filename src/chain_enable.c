@@ -37,7 +37,6 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -49,6 +48,7 @@
 #include "chain_hash.h"
 #include "chain_heads.h"
 #include "chain_trigger.h"
+#include "citus_meta.h"
 #include "partition_config.h"
 #include "common.h"
 
@@ -540,9 +540,7 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	 */
 	if (citus)
 	{
-		guc_level = NewGUCNestLevel();
-		(void) set_config_option("citus.enable_unsafe_triggers", "on", PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		guc_level = CitusMetaAllowTriggers();
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -69,6 +69,7 @@
 #include "chain_hash.h"
 #include "chain_heads.h"
 #include "chain_trigger.h"
+#include "citus_meta.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_chain_before_insert);
@@ -325,17 +326,7 @@ chain_relcache_callback(Datum arg, Oid relid)
 static bool
 chain_trigger_name_ok(const char *tgname, Relation rel)
 {
-	const char *relname = RelationGetRelationName(rel);
-	const char *suffix = strrchr(relname, '_');
-	size_t		len = strlen(CHAIN_TRIGGER_NAME);
-
-	if (strcmp(tgname, CHAIN_TRIGGER_NAME) == 0)
-		return true;
-	if (suffix == NULL || strspn(suffix + 1, "0123456789") != strlen(suffix + 1) ||
-		suffix[1] == '\0')
-		return false;
-	return strncmp(tgname, CHAIN_TRIGGER_NAME, len) == 0 &&
-		strcmp(tgname + len, suffix) == 0;
+	return CitusMetaTriggerNameIs(tgname, CHAIN_TRIGGER_NAME, rel);
 }
 
 /* The chain trigger of rel, NULL if it has none. */

@@ -186,6 +186,30 @@ SELECT string_agg(chain_key || ':' || last_seq, ',' ORDER BY chain_key::int) FRO
   JOIN pg_dist_shard s ON h.relid::text = 'eh_' || s.shardid WHERE s.logicalrelid = 'eh'::regclass}),
 	$seqs, 'the heads beside the shards are the chains\' last rows');
 
+# ---- append-only on distributed tables: refusals name the table -----------
+$coord->safe_psql('postgres', q{
+CREATE TABLE al (entity_id int NOT NULL, memo text);
+SELECT create_distributed_table('al', 'entity_id', shard_count => 4);
+SELECT wallet_ops.enforce_append_only('al');
+INSERT INTO al SELECT n, 'a' || n FROM generate_series(1, 10) n;
+});
+for my $t ([ 'al', 'UPDATE al SET memo = 1 WHERE entity_id = 3', 'update' ],
+	[ 'al', 'DELETE FROM al WHERE entity_id = 3', 'delete from' ],
+	[ 'eh', 'UPDATE eh SET memo = 1 WHERE entity_id = 3', 'update' ],
+	[ 'eh', 'DELETE FROM eh', 'delete from' ])
+{
+	my ($table, $sql, $what) = @$t;
+	($ret, $out, $err) = $coord->psql('postgres', $sql);
+	like($err, qr/cannot $what append-only table "$table"\n/, "$sql: refused, naming the distributed table");
+}
+($ret, $out, $err) = $coord->psql('postgres', 'TRUNCATE al');
+like($err, qr/cannot truncate append-only table "al"/, 'TRUNCATE: refused');
+my $al_shard = $coord->safe_psql('postgres',
+	q{SELECT shard_name('al', get_shard_id_for_distribution_column('al', 3))});
+($ret, $out, $err) = $worker->psql('postgres', "UPDATE $al_shard SET memo = 'x'");
+like($err, qr/cannot update append-only table "al"\n/, 'a shard updated on the worker: refused, naming the table');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM al'), '10', 'no row of the protected table was lost');
+
 # ---- verify_chain on the coordinator: every shard at once ------------------
 is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh')}),
 	'0', 'verify_chain on the coordinator: the distributed table is intact');
