@@ -280,3 +280,14 @@ ChainCitusVerify(Oid relid, const char *chain_value, Tuplestorestate *store,
 	}
 	SPI_finish();
 }
+
+void
+ChainCitusRefuse(Oid relid, const char *what)
+{
+	if (ChainCitusIsCitusTable(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s distributed table \"%s\"", what, get_rel_name(relid)),
+				 errdetail("Its chains live on the shards, which wallet_ops does not combine for this yet."),
+				 errhint("Verify the table with wallet_ops.verify_chain(), which runs on every shard.")));
+}

@@ -69,4 +69,11 @@ extern bool ChainCitusShardConfig(Relation rel, const Trigger *trig,
 extern void ChainCitusVerify(Oid relid, const char *chain_value,
 							 Tuplestorestate *store, TupleDesc desc);
 
+/*
+ * ERROR (0A000) when relid is a Citus table: "what" (a digest, an
+ * incremental verification) is not done over the shards yet, and the
+ * coordinator's own copy of the table is an empty shell.
+ */
+extern void ChainCitusRefuse(Oid relid, const char *what);
+
 #endif							/* WALLET_OPS_CHAIN_CITUS_H */

@@ -1521,6 +1521,7 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table must not be null")));
 	verify_open(&st, PG_GETARG_OID(0));
+	ChainCitusRefuse(PG_GETARG_OID(0), "take a digest of");
 	memset(&heads, 0, sizeof(heads));
 	heads.relid = RelationGetRelid(st.root);
 	ChainHeadsForEach(heads.relid, NULL, true, digest_take_head, &heads);
@@ -1812,6 +1813,7 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 
 	verify_init_srf(fcinfo, &st);
 	verify_open(&st, PG_GETARG_OID(0));
+	ChainCitusRefuse(PG_GETARG_OID(0), "verify against a digest");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 

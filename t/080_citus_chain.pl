@@ -218,6 +218,12 @@ is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain(
 is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh', '3')}),
 	'0', 'one chain verifies clean');
 
+($ret, $out, $err) = $coord->psql('postgres', q{\set VERBOSITY sqlstate
+SELECT wallet_ops.chain_digest('eh')});
+like($err, qr/0A000/, 'no digest of a distributed table yet (0A000), rather than an empty one');
+is($worker->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh_' || get_shard_id_for_distribution_column('eh', 3))}),
+	'0', 'verify_chain of one shard on the worker');
+
 # a row changed on the worker's shard, around the append-only guard
 my $shard = $coord->safe_psql('postgres',
 	q{SELECT shard_name('eh', get_shard_id_for_distribution_column('eh', 3))});
