@@ -165,6 +165,17 @@ is($coord->safe_psql('postgres', q{
 SELECT count(*) FROM (SELECT entity_id, count(*) c, max(chain_seq) m FROM eh GROUP BY 1) s WHERE c = m}),
 	'5', 'rows inserted through the worker are chained on their shards');
 
+# a reference table chained first: refused at the first insert
+($ret, $out, $err) = $coord->psql('postgres', q{
+\set VERBOSITY sqlstate
+CREATE TABLE ref2 (entity_id int NOT NULL, memo text);
+SELECT wallet_ops.enable_hash_chain('ref2', '{entity_id}');
+SET citus.enable_unsafe_triggers = on;
+SELECT create_reference_table('ref2');
+INSERT INTO ref2 VALUES (1, 'x');
+});
+like($err, qr/WO011/, 'chained then made a reference table: inserts are refused (WO011)');
+
 # ---- concurrent inserts of one entity from several coordinator sessions ----
 my $script = $coord->basedir . '/insert.sql';
 PostgreSQL::Test::Utils::append_to_file($script,
