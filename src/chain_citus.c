@@ -42,6 +42,7 @@
 #include "chain_config.h"
 #include "chain_hash.h"
 #include "citus_meta.h"
+#include "common.h"
 
 bool
 ChainCitusIsCitusTable(Oid relid)
@@ -191,23 +192,65 @@ ChainCitusShardConfig(Relation rel, const Trigger *trig, ChainConfig *cfg)
 	return true;
 }
 
+/*
+ * Run cmd on every shard of relid at once, through Citus's
+ * run_command_on_shards(), which puts each shard's name into cmd with
+ * format() (%L: as a literal).  Returns the shards' answers as a text[]
+ * allocated in the caller's SPI connection.  ERROR (08006) when a shard
+ * did not answer: "what" says what was then not done.
+ */
+static Datum
+citus_on_shards(Oid relid, const char *cmd, const char *what)
+{
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
+	Datum	   *results;
+	int			nresults = 0;
+	int			ret;
+	uint64		i;
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(cmd);
+	ret = SPI_execute_with_args("SELECT shardid, success, result"
+								"  FROM pg_catalog.run_command_on_shards($1::pg_catalog.regclass, $2)",
+								2, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not run a command on the shards of \"%s\": %s",
+			 get_rel_name(relid), SPI_result_code_string(ret));
+	results = palloc(sizeof(Datum) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		success = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
+		char	   *result = SPI_getvalue(tup, td, 3);
+
+		if (isnull || !success)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not %s shard %s of table \"%s\"", what,
+							SPI_getvalue(tup, td, 1), get_rel_name(relid)),
+					 errdetail("The shard answered: %s", result ? result : "nothing"),
+					 errhint("Nothing was done; call the function again when every node answers.")));
+		results[nresults++] = CStringGetTextDatum(result);
+	}
+	return PointerGetDatum(construct_array(results, nresults, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 void
 ChainCitusVerify(Oid relid, const char *chain_value, Tuplestorestate *store,
 				 TupleDesc desc)
 {
 	StringInfoData cmd;
-	Oid			argtypes[2] = {OIDOID, TEXTOID};
-	Datum		values[2];
-	Datum	   *results;
-	int			nresults = 0;
-	Datum		arr;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
 	int			ret;
 	uint64		i;
 
 	/*
-	 * run_command_on_shards() puts each shard's name into the command with
-	 * format(): %L makes it a literal, and a % of the chain's value is
-	 * doubled.  Each shard answers with its problems as one JSON array.
+	 * Each shard answers with its problems as one JSON array; a % of the
+	 * chain's value is doubled for format().
 	 */
 	initStringInfo(&cmd);
 	appendStringInfoString(&cmd, "SELECT COALESCE(pg_catalog.json_agg(v), '[]'::pg_catalog.json)"
@@ -227,39 +270,11 @@ ChainCitusVerify(Oid relid, const char *chain_value, Tuplestorestate *store,
 	}
 	appendStringInfoString(&cmd, ") v");
 
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(cmd.data);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT shardid, success, result"
-								"  FROM pg_catalog.run_command_on_shards($1::pg_catalog.regclass, $2)",
-								2, argtypes, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not run verify_chain on the shards of \"%s\": %s",
-			 get_rel_name(relid), SPI_result_code_string(ret));
-	results = palloc(sizeof(Datum) * Max(SPI_processed, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bool		isnull;
-		bool		success = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
-		char	   *result = SPI_getvalue(tup, td, 3);
-
-		if (isnull || !success)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not verify shard %s of table \"%s\"",
-							SPI_getvalue(tup, td, 1), get_rel_name(relid)),
-					 errdetail("The shard answered: %s", result ? result : "nothing"),
-					 errhint("Nothing was verified; run wallet_ops.verify_chain() again when every node answers.")));
-		results[nresults++] = CStringGetTextDatum(result);
-	}
+	values[0] = citus_on_shards(relid, cmd.data, "verify");
 
 	/* the problems of every shard, merged in chain and row order */
-	arr = PointerGetDatum(construct_array(results, nresults, TEXTOID, -1, false, TYPALIGN_INT));
-	argtypes[0] = TEXTARRAYOID;
-	values[0] = arr;
 	ret = SPI_execute_with_args("SELECT p.chain_key, p.chain_seq, p.problem, p.detail"
 								"  FROM pg_catalog.unnest($1) r,"
 								"       pg_catalog.json_to_recordset(r::pg_catalog.json)"
@@ -278,6 +293,47 @@ ChainCitusVerify(Oid relid, const char *chain_value, Tuplestorestate *store,
 		for (j = 0; j < 4; j++)
 			out[j] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1, &nulls[j]);
 		tuplestore_putvalues(store, desc, out, nulls);
+	}
+	SPI_finish();
+}
+
+void
+ChainCitusShardHeads(Oid relid, ChainHeadsVisit visit, void *arg)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	int			ret;
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = citus_on_shards(relid, "SELECT wallet_ops.chain_digest(%L)", "take the heads of");
+
+	/* every shard's chains, in the byte order of their UTF-8 names */
+	ret = SPI_execute_with_args("SELECT c->>'chain_key', (c->>'last_seq')::pg_catalog.int8, c->>'head_hash'"
+								"  FROM pg_catalog.unnest($1) r,"
+								"       pg_catalog.jsonb_array_elements(r::pg_catalog.jsonb -> 'chains') c"
+								" ORDER BY pg_catalog.convert_to(c->>'chain_key', 'UTF8')",
+								1, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not merge the shards' heads: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		char	   *name = SPI_getvalue(tup, td, 1);
+		char	   *seq = SPI_getvalue(tup, td, 2);
+		char	   *hex = SPI_getvalue(tup, td, 3);
+		uint8		hash[CHAIN_HASH_LEN];
+		MemoryContext old;
+
+		if (name == NULL || seq == NULL || hex == NULL ||
+			!ChainHexDecode(hex, strlen(hex), hash))
+			elog(ERROR, "a shard of \"%s\" answered a malformed digest", get_rel_name(relid));
+		old = MemoryContextSwitchTo(caller);
+		visit(name, strtoi64(seq, NULL, 10), hash, arg);
+		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
 }

@@ -26,6 +26,7 @@
 #include "utils/rel.h"
 
 #include "chain_config.h"
+#include "chain_heads.h"
 
 /* The distribution column would put the rows of one chain on several shards. */
 #define ERRCODE_WALLET_OPS_CHAIN_SPLIT_BY_DISTRIBUTION	MAKE_SQLSTATE('W','O','0','1','0')
@@ -68,6 +69,13 @@ extern bool ChainCitusShardConfig(Relation rel, const Trigger *trig,
  */
 extern void ChainCitusVerify(Oid relid, const char *chain_value,
 							 Tuplestorestate *store, TupleDesc desc);
+
+/*
+ * Visit the recorded head of every chain of the distributed table relid,
+ * read from all its shards at once (each shard's chain_digest), in the
+ * order of a digest: the byte order of the chains' UTF-8 names.
+ */
+extern void ChainCitusShardHeads(Oid relid, ChainHeadsVisit visit, void *arg);
 
 /*
  * ERROR (0A000) when relid is a Citus table: "what" (a digest, an
