@@ -238,50 +238,76 @@ citus_on_shards(Oid relid, const char *cmd, const char *what)
 	return PointerGetDatum(construct_array(results, nresults, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/* Append lit to buf, each % doubled for format(). */
+static void
+append_for_format(StringInfo buf, const char *lit)
+{
+	const char *c;
+
+	for (c = lit; *c; c++)
+	{
+		if (*c == '%')
+			appendStringInfoChar(buf, '%');
+		appendStringInfoChar(buf, *c);
+	}
+}
+
 void
-ChainCitusVerify(Oid relid, const char *chain_value, Tuplestorestate *store,
-				 TupleDesc desc)
+ChainCitusVerify(Oid relid, const char *chain_value, const char *digest,
+				 Tuplestorestate *store, TupleDesc desc)
 {
 	StringInfoData cmd;
-	Oid			argtypes[1] = {TEXTARRAYOID};
-	Datum		values[1];
+	Oid			argtypes[3] = {TEXTARRAYOID, INT4OID, BOOLOID};
+	Datum		values[3];
+	ArrayType  *answers;
 	int			ret;
 	uint64		i;
 
-	/*
-	 * Each shard answers with its problems as one JSON array; a % of the
-	 * chain's value is doubled for format().
-	 */
+	/* each shard answers with its problems as one JSON array */
 	initStringInfo(&cmd);
-	appendStringInfoString(&cmd, "SELECT COALESCE(pg_catalog.json_agg(v), '[]'::pg_catalog.json)"
-						   " FROM wallet_ops.verify_chain(%L");
-	if (chain_value != NULL)
+	appendStringInfoString(&cmd, "SELECT COALESCE(pg_catalog.json_agg(v), '[]'::pg_catalog.json)");
+	if (digest != NULL)
 	{
-		const char *lit = quote_literal_cstr(chain_value);
-		const char *c;
-
-		appendStringInfoString(&cmd, ", ");
-		for (c = lit; *c; c++)
-		{
-			if (*c == '%')
-				appendStringInfoChar(&cmd, '%');
-			appendStringInfoChar(&cmd, *c);
-		}
+		appendStringInfoString(&cmd, " FROM wallet_ops.verify_against_digest(%L, ");
+		append_for_format(&cmd, quote_literal_cstr(digest));
+		appendStringInfoString(&cmd, "::pg_catalog.jsonb) v");
 	}
-	appendStringInfoString(&cmd, ") v");
+	else
+	{
+		appendStringInfoString(&cmd, " FROM wallet_ops.verify_chain(%L");
+		if (chain_value != NULL)
+		{
+			appendStringInfoString(&cmd, ", ");
+			append_for_format(&cmd, quote_literal_cstr(chain_value));
+		}
+		appendStringInfoString(&cmd, ") v");
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = citus_on_shards(relid, cmd.data, "verify");
+	answers = DatumGetArrayTypeP(values[0]);
+	values[1] = Int32GetDatum(ArrayGetNItems(ARR_NDIM(answers), ARR_DIMS(answers)));
+	values[2] = BoolGetDatum(digest != NULL);
 
-	/* the problems of every shard, merged in chain and row order */
+	/*
+	 * The problems of every shard, merged in chain and row order.  Against
+	 * a digest, every shard reports each attested chain it does not hold as
+	 * having no rows: such a report counts only when every shard makes it
+	 * (the chain is nowhere); the digest's own checks (signature, Merkle
+	 * root; no chain) were done on this node.
+	 */
 	ret = SPI_execute_with_args("SELECT p.chain_key, p.chain_seq, p.problem, p.detail"
-								"  FROM pg_catalog.unnest($1) r,"
-								"       pg_catalog.json_to_recordset(r::pg_catalog.json)"
+								"  FROM pg_catalog.unnest($1) WITH ORDINALITY r(j, shard),"
+								"       pg_catalog.json_to_recordset(r.j::pg_catalog.json)"
 								"         AS p(chain_key pg_catalog.text, chain_seq pg_catalog.int8,"
 								"              problem pg_catalog.text, detail pg_catalog.text)"
-								" ORDER BY p.chain_key, p.chain_seq, p.problem",
-								1, argtypes, values, NULL, true, 0);
+								" GROUP BY 1, 2, 3, 4"
+								" HAVING NOT $3 OR (p.chain_key IS NOT NULL AND"
+								"        (p.detail NOT LIKE '%, but the chain has no rows'"
+								"         OR pg_catalog.count(DISTINCT r.shard) = $2))"
+								" ORDER BY 1, 2, 3",
+								3, argtypes, values, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not merge the shards' problems: %s", SPI_result_code_string(ret));
 	for (i = 0; i < SPI_processed; i++)

@@ -63,11 +63,13 @@ extern bool ChainCitusShardConfig(Relation rel, const Trigger *trig,
 
 /*
  * verify_chain of the distributed table relid (of one chain when
- * chain_value is not NULL): runs verify_chain on every shard in parallel
+ * chain_value is not NULL), or verify_against_digest when digest (the
+ * digest as JSON text) is not NULL: runs it on every shard in parallel
  * through Citus (run_command_on_shards) and puts the problems they report,
  * merged, into store.  ERROR when a shard could not be verified.
  */
 extern void ChainCitusVerify(Oid relid, const char *chain_value,
+							 const char *digest,
 							 Tuplestorestate *store, TupleDesc desc);
 
 /*

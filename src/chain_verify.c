@@ -1373,7 +1373,7 @@ wallet_ops_verify_chain(PG_FUNCTION_ARGS)
 	{
 		ChainCitusVerify(PG_GETARG_OID(0),
 						 PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
-						 st.tupstore, st.tupdesc);
+						 NULL, st.tupstore, st.tupdesc);
 		verify_close(&st);
 		return (Datum) 0;
 	}
@@ -1815,7 +1815,6 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 
 	verify_init_srf(fcinfo, &st);
 	verify_open(&st, PG_GETARG_OID(0));
-	ChainCitusRefuse(PG_GETARG_OID(0), "verify against a digest");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -1835,6 +1834,17 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 					psprintf("the digest's merkle_root %s or chain_count " INT64_FORMAT " does not match its %d chains (merkle root %s)",
 							 ChainHex(digest.root, CHAIN_HASH_LEN), digest.count,
 							 digest.nchains, ChainHex(root, CHAIN_HASH_LEN)));
+
+	/* a distributed table: every shard against the digest, at once */
+	if (ChainCitusIsCitusTable(PG_GETARG_OID(0)))
+	{
+		SPI_finish();
+		ChainCitusVerify(PG_GETARG_OID(0), NULL,
+						 JsonbToCString(NULL, &PG_GETARG_JSONB_P(1)->root, VARSIZE(PG_GETARG_JSONB_P(1))),
+						 st.tupstore, st.tupdesc);
+		verify_close(&st);
+		return (Datum) 0;
+	}
 
 	for (r = 0; r < digest.nchains; r++)
 	{
