@@ -27,16 +27,19 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "miscadmin.h"
 
 #include "chain_citus.h"
 #include "chain_config.h"
@@ -137,10 +140,28 @@ ChainCitusTriggerArgs(StringInfo buf, const ChainConfig *cfg)
 		appendStringInfo(buf, ", %s", quote_literal_cstr(cfg->cols[i]));
 }
 
+/* The chain trigger of rel (or Citus's copy of it on a shard), NULL if none. */
+static const Trigger *
+chain_trigger_of(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	int			i;
+
+	if (td == NULL)
+		return NULL;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		if (CitusMetaTriggerNameIs(td->triggers[i].tgname, CHAIN_TRIGGER_NAME, rel))
+			return &td->triggers[i];
+	}
+	return NULL;
+}
+
 bool
-ChainCitusShardConfig(Relation rel, const Trigger *trig, ChainConfig *cfg)
+ChainShardConfigLoad(Relation rel, ChainConfig *cfg)
 {
 	const char *relname = RelationGetRelationName(rel);
+	const Trigger *trig = chain_trigger_of(rel);
 	Oid			logical;
 	bool		unknown;
 	CitusTableInfo ti;
@@ -362,6 +383,148 @@ ChainCitusShardHeads(Oid relid, ChainHeadsVisit visit, void *arg)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
+}
+
+/* ChainHeadsVisit: the chain has a recorded head. */
+static void
+head_found(const char *name, int64 seq, const uint8 *hash, void *arg)
+{
+	*(bool *) arg = true;
+}
+
+/*
+ * On one shard: record, for every chain with rows and no recorded head,
+ * its last row as its head.  Returns how many it recorded.  Caller holds a
+ * lock on rel that keeps inserts out.
+ */
+static int64
+recover_shard(Relation rel, const ChainConfig *cfg)
+{
+	ChainRelInfo *info = ChainRelInfoBuild(rel, cfg);
+	Oid			relid = RelationGetRelid(rel);
+	StringInfoData sql;
+	StringInfoData keys;
+	char	   *qualname;
+	SPITupleTable *tt;
+	uint64		n;
+	uint64		r;
+	int64		recorded = 0;
+	int			i;
+	int			ret;
+
+	initStringInfo(&keys);
+	for (i = 0; i < info->nkeys; i++)
+		appendStringInfo(&keys, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(NameStr(info->keys[i].name)));
+	/* the last row of every chain: its key values, chain_seq, row_hash */
+	qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										  RelationGetRelationName(rel));
+	initStringInfo(&sql);
+	if (info->nkeys > 0)
+		appendStringInfo(&sql, "SELECT DISTINCT ON (%s) %s, chain_seq, row_hash FROM %s"
+						 " WHERE chain_seq IS NOT NULL ORDER BY %s, chain_seq DESC",
+						 keys.data, keys.data, qualname, keys.data);
+	else
+		appendStringInfo(&sql, "SELECT chain_seq, row_hash FROM %s"
+						 " WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
+						 qualname);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute(sql.data, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the last rows of \"%s\": %s",
+			 RelationGetRelationName(rel), SPI_result_code_string(ret));
+	tt = SPI_tuptable;
+	n = SPI_processed;
+	for (r = 0; r < n; r++)
+	{
+		Datum	   *keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
+		bool	   *keynulls = palloc(sizeof(bool) * Max(info->nkeys, 1));
+		bool		seqnull,
+					hashnull,
+					found = false;
+		Datum		seq;
+		Datum		hash;
+		char	   *name;
+
+		for (i = 0; i < info->nkeys; i++)
+			keyvals[i] = SPI_getbinval(tt->vals[r], tt->tupdesc, i + 1, &keynulls[i]);
+		seq = SPI_getbinval(tt->vals[r], tt->tupdesc, info->nkeys + 1, &seqnull);
+		hash = SPI_getbinval(tt->vals[r], tt->tupdesc, info->nkeys + 2, &hashnull);
+		if (seqnull || hashnull ||
+			VARSIZE_ANY_EXHDR(DatumGetByteaPP(hash)) != CHAIN_HASH_LEN)
+			continue;			/* verify_chain reports such a row */
+		name = ChainKeyName(info, keyvals, keynulls);
+		ChainHeadsForEach(relid, name, false, head_found, &found);
+		if (found)
+			continue;
+		ChainHeadsInsert(relid, name, DatumGetInt64(seq),
+						 (const uint8 *) VARDATA_ANY(DatumGetByteaPP(hash)));
+		recorded++;
+	}
+	SPI_finish();
+	return recorded;
+}
+
+PG_FUNCTION_INFO_V1(wallet_ops_recover_shard_heads);
+
+/*
+ * wallet_ops.recover_shard_heads(tbl regclass) RETURNS bigint
+ *
+ * After Citus moved or split shards of a chained distributed table: on
+ * every shard, the chains that have rows but no recorded head (the heads
+ * stayed on the node the shard came from) get their last row as head.
+ * On the coordinator, for the distributed table, it runs on every shard at
+ * once; on a worker, for one shard.  Takes an EXCLUSIVE lock on each shard
+ * (inserts wait).  Returns the number of heads recorded.
+ */
+Datum
+wallet_ops_recover_shard_heads(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	ChainConfig cfg;
+	int64		recorded = 0;
+
+	rel = WalletOpsRelationOpen(relid, AccessShareLock);
+	if (!WalletOpsOwnsRelation(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table \"%s\" to recover its chain heads",
+						RelationGetRelationName(rel))));
+	if (ChainCitusIsCitusTable(relid))
+	{
+		Datum		answers;
+		Oid			argtypes[1] = {TEXTARRAYOID};
+		bool		isnull;
+		int			ret;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		answers = citus_on_shards(relid, "SELECT wallet_ops.recover_shard_heads(%L)",
+								  "recover the heads of");
+		ret = SPI_execute_with_args("SELECT COALESCE(pg_catalog.sum(r::pg_catalog.int8), 0)::pg_catalog.int8"
+									"  FROM pg_catalog.unnest($1) r",
+									1, argtypes, &answers, NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not add up the shards' answers: %s", SPI_result_code_string(ret));
+		recorded = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_finish();
+	}
+	else
+	{
+		if (!ChainShardConfigLoad(rel, &cfg))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" is neither a hash-chained distributed table nor one of its shards",
+							RelationGetRelationName(rel)),
+					 errhint("Call it on the coordinator with the distributed table.")));
+		LockRelationOid(relid, ExclusiveLock);
+		recorded = recover_shard(rel, &cfg);
+	}
+	relation_close(rel, NoLock);
+	PG_RETURN_INT64(recorded);
 }
 
 void

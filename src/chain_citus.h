@@ -21,7 +21,6 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
-#include "utils/reltrigger.h"
 #include "utils/tuplestore.h"
 #include "utils/rel.h"
 
@@ -52,14 +51,13 @@ extern void ChainCitusCheckEnable(Oid relid, char **keys, int nkeys);
 extern void ChainCitusTriggerArgs(StringInfo buf, const ChainConfig *cfg);
 
 /*
- * When rel is a shard of a hash-chained Citus table, fill cfg from trig,
- * its chain trigger (NULL if none), whose arguments copy the table's
+ * When rel is a shard of a hash-chained Citus table, fill cfg from Citus's
+ * copy of its chain trigger, whose arguments copy the table's
  * configuration, and return true; cfg->rootrelid is the shard itself,
  * whose chain heads live beside it.  ERROR when the table's distribution
  * would split a chain, or when it is a reference table.
  */
-extern bool ChainCitusShardConfig(Relation rel, const Trigger *trig,
-								  ChainConfig *cfg);
+extern bool ChainShardConfigLoad(Relation rel, ChainConfig *cfg);
 
 /*
  * verify_chain of the distributed table relid (of one chain when

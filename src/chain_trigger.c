@@ -82,6 +82,7 @@ typedef struct ChainRelEntry
 	ChainRelInfo *info;
 	MemoryContext cxt;
 	SPIPlanPtr	check_plan;		/* kept plan of the commit-time check */
+	bool		citus_shard;	/* a Citus shard, its own chained root */
 } ChainRelEntry;
 
 static HTAB *chain_rel_cache = NULL;
@@ -329,33 +330,6 @@ chain_trigger_name_ok(const char *tgname, Relation rel)
 	return CitusMetaTriggerNameIs(tgname, CHAIN_TRIGGER_NAME, rel);
 }
 
-/* The chain trigger of rel, NULL if it has none. */
-static const Trigger *
-chain_trigger_of(Relation rel)
-{
-	TriggerDesc *td = rel->trigdesc;
-	int			i;
-
-	if (td == NULL)
-		return NULL;
-	for (i = 0; i < td->numtriggers; i++)
-	{
-		if (chain_trigger_name_ok(td->triggers[i].tgname, rel))
-			return &td->triggers[i];
-	}
-	return NULL;
-}
-
-/*
- * The configuration of rel when it is a Citus shard of a hash-chained
- * distributed table (chain_citus.c); false otherwise.
- */
-bool
-ChainShardConfigLoad(Relation rel, ChainConfig *cfg)
-{
-	return ChainCitusShardConfig(rel, chain_trigger_of(rel), cfg);
-}
-
 /*
  * The cache entry of rel (a chained table, one of its partitions, or a
  * Citus shard of a chained distributed table: see chain_citus.c), built
@@ -401,9 +375,14 @@ chain_rel_entry(Relation rel)
 	old = MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		bool		shard = false;
+
 		root = ChainFindRoot(relid, &cfg);
 		if (!OidIsValid(root) && ChainShardConfigLoad(rel, &cfg))
+		{
 			root = relid;
+			shard = true;
+		}
 		if (!OidIsValid(root))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -419,6 +398,7 @@ chain_rel_entry(Relation rel)
 			e->info = info;
 			e->cxt = cxt;
 			e->check_plan = NULL;
+			e->citus_shard = shard;
 		}
 	}
 	PG_CATCH();
@@ -429,13 +409,6 @@ chain_rel_entry(Relation rel)
 	}
 	PG_END_TRY();
 	return e;
-}
-
-/* The chain configuration of rel (a chained table or one of its partitions). */
-static ChainRelInfo *
-chain_rel_info(Relation rel)
-{
-	return chain_rel_entry(rel)->info;
 }
 
 /* ---- heads ------------------------------------------------------------- */
@@ -453,9 +426,62 @@ chain_keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
+/*
+ * A Citus shard moved to another node (citus_move_shard_placement, a
+ * rebalance, a split) arrives without its heads, which stay where it was:
+ * a chain with no recorded head (*seq == 0) continues from its last row in
+ * the shard, found under the head's lock, instead of starting again.
+ */
+static void
+chain_head_adopt(const ChainRelInfo *info, const Datum *keyvals, int64 *seq,
+				 uint8 *hash)
+{
+	Relation	rel = table_open(info->rootrelid, AccessShareLock);
+	StringInfoData sql;
+	Oid		   *types = palloc(sizeof(Oid) * Max(info->nkeys, 1));
+	int			ret;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT chain_seq, row_hash FROM %s WHERE true",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+	for (i = 0; i < info->nkeys; i++)
+	{
+		appendStringInfo(&sql, " AND %s OPERATOR(pg_catalog.=) $%d",
+						 quote_identifier(NameStr(info->keys[i].name)), i + 1);
+		types[i] = info->keys[i].typid;
+	}
+	appendStringInfoString(&sql, " ORDER BY chain_seq DESC LIMIT 1");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(sql.data, info->nkeys, types, (Datum *) keyvals,
+								NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the last row of a chain of \"%s\": %s",
+			 RelationGetRelationName(rel), SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		bool		seqnull,
+					hashnull;
+		Datum		s = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &seqnull);
+		Datum		h = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &hashnull);
+
+		if (!seqnull && !hashnull &&
+			VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == CHAIN_HASH_LEN)
+		{
+			*seq = DatumGetInt64(s);
+			memcpy(hash, VARDATA_ANY(DatumGetByteaPP(h)), CHAIN_HASH_LEN);
+		}
+	}
+	SPI_finish();
+	table_close(rel, NoLock);
+}
+
 /* The cache entry of a chain, locking its head on first touch. */
 static ChainHeadEntry *
-chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
+chain_head_get(const ChainRelInfo *info, bool citus_shard, const char *name,
+			   const Datum *keyvals)
 {
 	ChainHeadKey key;
 	ChainHeadEntry *e;
@@ -478,6 +504,8 @@ chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
 	ChainHeadsOpen(&acc);
 	ChainHeadsLock(&acc, info->rootrelid, name, genesis, &seq, hash, &tid);
 	ChainHeadsClose(&acc);
+	if (seq == 0 && citus_shard)
+		chain_head_adopt(info, keyvals, &seq, hash);
 
 	e = hash_search(chain_heads, &key, HASH_ENTER, &found);
 	Assert(!found);
@@ -944,6 +972,7 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	tuple;
+	ChainRelEntry *entry;
 	ChainRelInfo *info;
 	Datum	   *values;
 	bool	   *nulls;
@@ -992,7 +1021,8 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	tuple = trigdata->tg_trigtuple;
-	info = chain_rel_info(rel);
+	entry = chain_rel_entry(rel);
+	info = entry->info;
 
 	values = palloc(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
@@ -1023,7 +1053,7 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	}
 
 	name = ChainKeyName(info, keyvals, keynulls);
-	head = chain_head_get(info, name, keyvals);
+	head = chain_head_get(info, entry->citus_shard, name, keyvals);
 	seq = head->seq + 1;
 	memcpy(prev, head->hash, CHAIN_HASH_LEN);
 	ChainRowHash(info, seq, prev, colvals, colnulls, hash);

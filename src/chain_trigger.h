@@ -20,7 +20,6 @@
 
 #include "chain_config.h"
 
-#define CHAIN_TRIGGER_NAME		"zzz_wallet_ops_hash_chain"
 
 /*
  * True when a trigger of that name and type (pg_trigger.tgtype) fires after
@@ -46,13 +45,6 @@ extern void ChainCheckNoRowsToAdopt(Oid relid, Oid parent);
 /* The ERROR both report: trigger tgname of table relname fires too late. */
 extern void ChainReportLateTrigger(int sqlerrcode, const char *tgname,
 								   const char *relname);
-
-/*
- * The configuration of rel when it is a Citus shard of a hash-chained
- * distributed table, read from its copy of the chain trigger
- * (chain_citus.c); false otherwise.
- */
-extern bool ChainShardConfigLoad(Relation rel, ChainConfig *cfg);
 
 extern void ChainInstallHooks(void);
 extern bool ChainHeadCacheLookup(Oid rootrelid, const char *name,
