@@ -1028,6 +1028,22 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	nulls = palloc(sizeof(bool) * desc->natts);
 	heap_deform_tuple(tuple, desc, values, nulls);
 
+	/*
+	 * On a Citus shard, a row that arrives already chained is a row of a
+	 * chain being copied in: create_distributed_table() of a chained table
+	 * that has rows fires this trigger on each copied row (moves do not).
+	 * Numbering it again would rewrite sealed rows (docs/citus.md).
+	 */
+	if (entry->citus_shard &&
+		(!nulls[info->seq_attnum - 1] || !nulls[info->prev_attnum - 1] ||
+		 !nulls[info->hash_attnum - 1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot insert an already chained row into shard \"%s\" of a hash-chained table",
+						RelationGetRelationName(rel)),
+				 errdetail("The row has chain_seq, prev_hash or row_hash set, as the rows that create_distributed_table() copies from a chained table that has rows."),
+				 errhint("Distribute a hash-chained table while it is empty, and leave chain_seq, prev_hash and row_hash out of the rows you insert.")));
+
 	keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
 	keynulls = palloc(sizeof(bool) * Max(info->nkeys, 1));
 	for (i = 0; i < info->nkeys; i++)

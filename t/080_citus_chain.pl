@@ -23,7 +23,7 @@ for my $node ($coord, $worker)
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'citus,wallet_ops'
 wallet_ops.naptime = 3600
-max_prepared_transactions = 20
+max_prepared_transactions = 100
 citus.node_conninfo = 'sslmode=disable'
 });
 	$node->start;
@@ -106,6 +106,9 @@ SELECT wallet_ops.enable_hash_chain('full_one', '{entity_id}');
 });
 like($err, qr/because it has rows/, 'a distributed table with rows is refused');
 
+($ret, $out, $err) = $coord->psql('postgres', q{INSERT INTO eh (entity_id, memo, chain_seq) VALUES (1, 'forged', 99)});
+like($err, qr/cannot insert an already chained row into shard/, 'a row with chain values set is refused on the shard');
+
 # a multi-column chain key distributed by one of its columns
 $coord->safe_psql('postgres', q{
 CREATE TABLE multi (tenant int NOT NULL, entity_id int NOT NULL, memo text);
@@ -142,7 +145,8 @@ INSERT INTO eh4 VALUES (1, 'sealed on the coordinator');
 SET citus.enable_unsafe_triggers = on;
 SELECT create_distributed_table('eh4', 'entity_id');
 });
-like($err, qr/cannot distribute a hash-chained table that has rows/,
+# (whether Citus copies them before or after the worker knows the shards)
+like($err, qr/cannot distribute a hash-chained table that has rows|cannot insert an already chained row into shard/,
 	'chained then distributed with rows: refused');
 is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'eh4'::regclass}),
 	'0', 'and the table stays local');

@@ -26,7 +26,7 @@ for my $node ($coord, @workers)
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'citus,wallet_ops'
 wallet_ops.naptime = 3600
-max_prepared_transactions = 20
+max_prepared_transactions = 100
 citus.node_conninfo = 'sslmode=disable'
 citus.local_hostname = '@{[ $node->host ]}'
 });
