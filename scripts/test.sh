@@ -22,7 +22,8 @@
 # PG_CONFIG=/path/to/pg_config runs on that installation only (see
 # scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.  With the tap
 # suite, Citus is built into each installation from 15 to 17 from
-# $WALLET_OPS_CITUS_TARBALL (default: the newest ../shared/vendor/citus-*.tar.xz)
+# $WALLET_OPS_CITUS_TARBALL (default: the newest citus-*.tar.xz in
+# ../shared/vendor or /work/shared/vendor)
 # when it exists (scripts/build-citus.sh); the Citus tests skip otherwise.
 set -uo pipefail
 
@@ -178,7 +179,7 @@ for install in "${installs[@]}"; do
   # Citus for t/080_*, built from the shared source tarball when there is
   # one (scripts/build-citus.sh; Citus 13 supports 15 to 17); without it
   # those tests skip
-  citus_tarball=${WALLET_OPS_CITUS_TARBALL:-$(ls "$top"/../shared/vendor/citus-*.tar.xz 2>/dev/null | sort -V | tail -1)}
+  citus_tarball=${WALLET_OPS_CITUS_TARBALL:-$(ls "$top"/../shared/vendor/citus-*.tar.xz /work/shared/vendor/citus-*.tar.xz 2>/dev/null | sort -V | tail -1)}
   if [[ " ${suites[*]} " == *" tap "* ]] && [ "$version" -ge 15 ] && [ "$version" -le 17 ] && [ -f "$citus_tarball" ]; then
     bash "$top/scripts/build-citus.sh" "$citus_tarball" "$PG_CONFIG" >/dev/null ||
       { echo "Citus could not be built for PostgreSQL $version" >&2; failed_suites+=("$version:citus-build"); }
