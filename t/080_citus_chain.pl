@@ -257,6 +257,14 @@ SELECT string_agg(coalesce(chain_key, '-') || ' ' || problem, ', ' ORDER BY chai
 is($worker->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh_' || get_shard_id_for_distribution_column('eh', 3))}),
 	'0', 'verify_chain of one shard on the worker');
 
+# wallet_ops_verify pointed at the coordinator
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'wallet_ops_verify', $coord->connstr('postgres'), 'eh' ], '>', \$out, '2>', \$err);
+	is($? >> 8, 0, 'wallet_ops_verify pointed at the coordinator: intact');
+	note("$out$err");
+}
+
 # a row changed on the worker's shard, around the append-only guard
 my $shard = $coord->safe_psql('postgres',
 	q{SELECT shard_name('eh', get_shard_id_for_distribution_column('eh', 3))});
@@ -271,6 +279,12 @@ is($coord->safe_psql('postgres', q{SELECT chain_key || ' ' || chain_seq || ' ' |
 	'3 2 hash_mismatch', 'and by the verification of that chain alone');
 is($coord->safe_psql('postgres', qq{SELECT chain_key || ' ' || chain_seq || ' ' || problem FROM wallet_ops.verify_against_digest('eh', '$d1')}),
 	'3 2 hash_mismatch', 'and by verify_against_digest');
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'wallet_ops_verify', $coord->connstr('postgres'), 'eh' ], '>', \$out, '2>', \$err);
+	is($? >> 8, 1, 'and by wallet_ops_verify pointed at the coordinator');
+	like("$out$err", qr/hash_mismatch: chain "3" chain_seq 2\b/, 'at its chain and seq');
+}
 
 # a worker that does not answer: an error, never an intact table
 $worker->stop('immediate');
