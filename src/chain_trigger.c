@@ -439,6 +439,7 @@ chain_head_adopt(const ChainRelInfo *info, const Datum *keyvals, int64 *seq,
 	Relation	rel = table_open(info->rootrelid, AccessShareLock);
 	StringInfoData sql;
 	Oid		   *types = palloc(sizeof(Oid) * Max(info->nkeys, 1));
+	WalletOpsOwnerContext owner_ctx;
 	int			ret;
 	int			i;
 
@@ -452,11 +453,14 @@ chain_head_adopt(const ChainRelInfo *info, const Datum *keyvals, int64 *seq,
 						 quote_identifier(NameStr(info->keys[i].name)), i + 1);
 		types[i] = info->keys[i].typid;
 	}
-	appendStringInfoString(&sql, " ORDER BY chain_seq DESC LIMIT 1");
+	appendStringInfoString(&sql, " AND chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* as the extension's owner: an ingest role may only insert */
+	WalletOpsOwnerBegin(&owner_ctx);
 	ret = SPI_execute_with_args(sql.data, info->nkeys, types, (Datum *) keyvals,
 								NULL, true, 1);
+	WalletOpsOwnerEnd(&owner_ctx);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the last row of a chain of \"%s\": %s",
 			 RelationGetRelationName(rel), SPI_result_code_string(ret));

@@ -55,8 +55,13 @@ $coord->safe_psql('postgres', sprintf(
 is($coord->safe_psql('postgres', qq{SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = $shard}),
 	$to->port, 'the shard moved to the other worker');
 
-# an insert continues its chain from the last row the shard brought along
-$coord->safe_psql('postgres', q{INSERT INTO eh VALUES (3, 1, 'after the move'), (3, 2, 'after the move')});
+# an insert continues its chain from the last row the shard brought along,
+# also when the role may only insert
+$coord->safe_psql('postgres', q{
+CREATE ROLE ingest LOGIN;
+SELECT wallet_ops.grant_ingest('eh', 'ingest');
+});
+$coord->safe_psql('postgres', q{SET ROLE ingest; INSERT INTO eh VALUES (3, 1, 'after the move'), (3, 2, 'after the move')});
 is($coord->safe_psql('postgres', q{
 SELECT count(*) || ' ' || max(chain_seq) || ' ' || count(DISTINCT chain_seq) FROM eh WHERE entity_id = 3}),
 	'12 12 12', 'after the move the chain continues: no fork');
