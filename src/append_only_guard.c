@@ -703,9 +703,7 @@ AppendOnlyProtect(Oid relid)
 	 * refuse changes in the table's name (docs/citus.md).
 	 */
 	if (CitusMetaTableInfo(relid, &citus))
-	{
 		guc_level = CitusMetaAllowTriggers();
-	}
 
 	config = AppendOnlyConfigRelids();
 	cover = AppendOnlyCoveringEntry(relid, config);

@@ -540,9 +540,7 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	 * the shard it fires on and the heads beside it (docs/citus.md).
 	 */
 	if (citus)
-	{
 		guc_level = CitusMetaAllowTriggers();
-	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	initStringInfo(&sql);
