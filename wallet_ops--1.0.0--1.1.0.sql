@@ -1110,3 +1110,12 @@ AS $$
       FROM wallet_ops.digest_schedule s
 $$;
 REVOKE ALL ON FUNCTION wallet_ops._digest_metric_samples(timestamptz) FROM PUBLIC;
+
+-- Citus (docs/citus.md): after shards of a chained distributed table were
+-- moved or split, the heads they left on the node they came from
+CREATE FUNCTION wallet_ops.recover_shard_heads(tbl pg_catalog.regclass)
+RETURNS pg_catalog.int8
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'wallet_ops_recover_shard_heads';
+COMMENT ON FUNCTION wallet_ops.recover_shard_heads(pg_catalog.regclass) IS
+  'Citus: on every shard of a hash-chained distributed table, record the last row of each chain without a recorded head as its head (after a shard move or split); returns how many';

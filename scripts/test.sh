@@ -20,7 +20,11 @@
 # built from source by scripts/build-pg.sh, for pg_upgrade.
 #
 # PG_CONFIG=/path/to/pg_config runs on that installation only (see
-# scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.
+# scripts/private-pg.sh); SKIP_DEPS=1 skips the apt step.  With the tap
+# suite, Citus is built into each installation from 15 to 17 from
+# $WALLET_OPS_CITUS_TARBALL (default: the newest citus-*.tar.xz in
+# ../shared/vendor or /work/shared/vendor)
+# when it exists (scripts/build-citus.sh); the Citus tests skip otherwise.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +32,7 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(structure regress isolation tap pgtap)
 
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS,WALLET_OPS_PG_VERSIONS,WALLET_OPS_PG_CACHE,WALLET_OPS_OLD_PG_CONFIG,WALLET_OPS_UPGRADE_FROM_PG_CONFIG bash "$0" "$@"
+  exec sudo --preserve-env=PG_CONFIG,SKIP_DEPS,WALLET_OPS_CITUS_TARBALL,WALLET_OPS_PG_VERSIONS,WALLET_OPS_PG_CACHE,WALLET_OPS_OLD_PG_CONFIG,WALLET_OPS_UPGRADE_FROM_PG_CONFIG bash "$0" "$@"
 fi
 
 if [ "${SKIP_DEPS:-0}" != 1 ]; then
@@ -171,6 +175,15 @@ for install in "${installs[@]}"; do
     export WALLET_OPS_OLD_PG_CONFIG=$first_pg_config
   fi
   failures_before=${#failed_suites[@]}
+
+  # Citus for t/080_*, built from the shared source tarball when there is
+  # one (scripts/build-citus.sh; Citus 13 supports 15 to 17); without it
+  # those tests skip
+  citus_tarball=${WALLET_OPS_CITUS_TARBALL:-$(ls "$top"/../shared/vendor/citus-*.tar.xz /work/shared/vendor/citus-*.tar.xz 2>/dev/null | sort -V | tail -1)}
+  if [[ " ${suites[*]} " == *" tap "* ]] && [ "$version" -ge 15 ] && [ "$version" -le 17 ] && [ -f "$citus_tarball" ]; then
+    bash "$top/scripts/build-citus.sh" "$citus_tarball" "$PG_CONFIG" >/dev/null ||
+      { echo "Citus could not be built for PostgreSQL $version" >&2; failed_suites+=("$version:citus-build"); }
+  fi
 
   for suite in "${suites[@]}"; do
     p0=$passed f0=$failed

@@ -45,11 +45,13 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "append_only_guard.h"
+#include "citus_meta.h"
 #include "job_log.h"
 #include "common.h"
 
@@ -684,6 +686,8 @@ AppendOnlyProtect(Oid relid)
 {
 	List	   *config;
 	Oid			cover;
+	CitusTableInfo citus;
+	int			guc_level = 0;
 
 	/* Same lock as CREATE TRIGGER: no concurrent UPDATE until commit. */
 	LockRelationOid(relid, ShareRowExclusiveLock);
@@ -693,22 +697,28 @@ AppendOnlyProtect(Oid relid)
 				 errmsg("relation with OID %u does not exist", relid)));
 	check_protectable(relid);
 
+	/*
+	 * Citus refuses triggers on distributed tables unless told the caller
+	 * knows what they do; it then copies them onto every shard, where they
+	 * refuse changes in the table's name (docs/citus.md).
+	 */
+	if (CitusMetaTableInfo(relid, &citus))
+		guc_level = CitusMetaAllowTriggers();
+
 	config = AppendOnlyConfigRelids();
 	cover = AppendOnlyCoveringEntry(relid, config);
 	if (OidIsValid(cover) && cover != relid)
-	{
 		ereport(NOTICE,
 				(errmsg("table \"%s\" is already append-only as a partition of \"%s\"",
 						get_rel_name(relid), get_rel_name(cover))));
-		ensure_tree(relid);
-		return;
-	}
-	if (!OidIsValid(cover))
+	else if (!OidIsValid(cover))
 	{
 		AppendOnlyAbsorbSubtree(relid, config);
 		AppendOnlyConfigInsert(relid);
 	}
 	ensure_tree(relid);
+	if (guc_level > 0)
+		AtEOXact_GUC(true, guc_level);
 }
 
 /* ------------------------------------------------------------------------
@@ -742,9 +752,12 @@ wallet_ops_append_only_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"append_only_guard\" must be fired BEFORE UPDATE, DELETE or TRUNCATE")));
-	/* executable by PUBLIC (cloned to partitions): only as our triggers */
-	if (strcmp(trigdata->tg_trigger->tgname, APPEND_ONLY_ROW_TRIGGER) != 0 &&
-		strcmp(trigdata->tg_trigger->tgname, APPEND_ONLY_STMT_TRIGGER) != 0)
+	/*
+	 * executable by PUBLIC (cloned to partitions): only as our triggers, or
+	 * as the copies Citus makes of them on shards (citus_meta.c)
+	 */
+	if (!CitusMetaTriggerNameIs(trigdata->tg_trigger->tgname, APPEND_ONLY_ROW_TRIGGER, rel) &&
+		!CitusMetaTriggerNameIs(trigdata->tg_trigger->tgname, APPEND_ONLY_STMT_TRIGGER, rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"append_only_guard\" must be fired as trigger \"%s\" or \"%s\"",
@@ -767,6 +780,22 @@ wallet_ops_append_only_guard(PG_FUNCTION_ARGS)
 		what = "truncate";
 
 	relid = RelationGetRelid(rel);
+
+	/* on a Citus shard, the table the user wrote (docs/citus.md) */
+	if (strcmp(trigdata->tg_trigger->tgname, APPEND_ONLY_ROW_TRIGGER) != 0 &&
+		strcmp(trigdata->tg_trigger->tgname, APPEND_ONLY_STMT_TRIGGER) != 0)
+	{
+		Oid			logical = CitusMetaShardTable(rel, NULL);
+
+		if (OidIsValid(logical))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot %s append-only table \"%s\"", what, get_rel_name(logical)),
+					 errdetail("wallet_ops keeps table \"%s\" append-only, on every shard (here \"%s\"): rows can be added but never changed or removed.",
+							   get_rel_name(logical), RelationGetRelationName(rel)),
+					 errhint("Record a correction as a new row; only a superuser can lift the protection, with wallet_ops.release_append_only().")));
+	}
+
 	cover = AppendOnlyCoveringEntry(relid, AppendOnlyConfigRelids());
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

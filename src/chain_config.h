@@ -25,6 +25,9 @@
 #define CHAIN_COL_PREV			"prev_hash"
 #define CHAIN_COL_HASH			"row_hash"
 
+/* The name of the chain's trigger (chain_trigger.c). */
+#define CHAIN_TRIGGER_NAME		"zzz_wallet_ops_hash_chain"
+
 /* The stored configuration of a chained table (wallet_ops.hash_chains). */
 typedef struct ChainConfig
 {

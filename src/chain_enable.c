@@ -37,16 +37,19 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "append_only.h"
+#include "chain_citus.h"
 #include "chain_config.h"
 #include "chain_hash.h"
 #include "chain_heads.h"
 #include "chain_trigger.h"
+#include "citus_meta.h"
 #include "partition_config.h"
 #include "common.h"
 
@@ -411,6 +414,8 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	bool		need_seq,
 				need_prev,
 				need_hash;
+	bool		citus;
+	int			guc_level = 0;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -520,9 +525,22 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	need_prev = ChainAttnum(rel, CHAIN_COL_PREV, NULL) == InvalidAttrNumber;
 	need_hash = ChainAttnum(rel, CHAIN_COL_HASH, NULL) == InvalidAttrNumber;
 
-	/* ---- everything checked: change things ---- */
+	/* on Citus: distributed by a chain key column, and empty */
 	plainname = pstrdup(RelationGetRelationName(rel));
+	citus = ChainCitusIsCitusTable(relid);
+	if (citus)
+		ChainCitusCheckEnable(relid, keys, nkeys);
+
+	/* ---- everything checked: change things ---- */
 	relation_close(rel, NoLock);	/* ALTER TABLE refuses a table in use */
+
+	/*
+	 * Citus refuses triggers on distributed tables unless told that the
+	 * caller knows what they do: the chain's trigger touches nothing but
+	 * the shard it fires on and the heads beside it (docs/citus.md).
+	 */
+	if (citus)
+		guc_level = CitusMetaAllowTriggers();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	initStringInfo(&sql);
@@ -569,18 +587,26 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 	sealed = chain_seal(rel, &cfg);
 	relation_close(rel, NoLock);
 
-	/* the trigger; on a partitioned table it is cloned to every partition */
+	/*
+	 * The trigger; on a partitioned table it is cloned to every partition.
+	 * Its arguments copy the configuration for the shards Citus makes of
+	 * the table (chain_citus.c); elsewhere wallet_ops.hash_chains rules.
+	 */
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "CREATE TRIGGER " CHAIN_TRIGGER_NAME " BEFORE INSERT ON %s"
-					 " FOR EACH ROW EXECUTE FUNCTION wallet_ops._chain_before_insert()",
+					 " FOR EACH ROW EXECUTE FUNCTION wallet_ops._chain_before_insert(",
 					 qualname);
+	ChainCitusTriggerArgs(&sql, &cfg);
+	appendStringInfoChar(&sql, ')');
 	chain_spi_exec(sql.data, SPI_OK_UTILITY);
 
 	SPI_finish();
 
 	/* A hash-chained table is append-only as well. */
 	AppendOnlyProtect(relid);
+	if (citus)
+		AtEOXact_GUC(true, guc_level);
 
 	if (sealed > 0)
 		ereport(NOTICE,

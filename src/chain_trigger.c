@@ -64,10 +64,12 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "chain_citus.h"
 #include "chain_config.h"
 #include "chain_hash.h"
 #include "chain_heads.h"
 #include "chain_trigger.h"
+#include "citus_meta.h"
 #include "common.h"
 
 PG_FUNCTION_INFO_V1(wallet_ops_chain_before_insert);
@@ -80,6 +82,7 @@ typedef struct ChainRelEntry
 	ChainRelInfo *info;
 	MemoryContext cxt;
 	SPIPlanPtr	check_plan;		/* kept plan of the commit-time check */
+	bool		citus_shard;	/* a Citus shard, its own chained root */
 } ChainRelEntry;
 
 static HTAB *chain_rel_cache = NULL;
@@ -316,7 +319,20 @@ chain_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * The cache entry of rel (a chained table or one of its partitions), built
+ * Whether tgname is the name of the chain's trigger on rel: the name
+ * enable_hash_chain() gives it, or, on a Citus shard (rel named
+ * <table>_<shard id>), that name with the shard's suffix, as Citus names
+ * the copies it makes.  chain_citus.c checks that rel is such a shard.
+ */
+static bool
+chain_trigger_name_ok(const char *tgname, Relation rel)
+{
+	return CitusMetaTriggerNameIs(tgname, CHAIN_TRIGGER_NAME, rel);
+}
+
+/*
+ * The cache entry of rel (a chained table, one of its partitions, or a
+ * Citus shard of a chained distributed table: see chain_citus.c), built
  * on first use and after an invalidation.
  */
 static ChainRelEntry *
@@ -359,7 +375,14 @@ chain_rel_entry(Relation rel)
 	old = MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		bool		shard = false;
+
 		root = ChainFindRoot(relid, &cfg);
+		if (!OidIsValid(root) && ChainShardConfigLoad(rel, &cfg))
+		{
+			root = relid;
+			shard = true;
+		}
 		if (!OidIsValid(root))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -375,6 +398,7 @@ chain_rel_entry(Relation rel)
 			e->info = info;
 			e->cxt = cxt;
 			e->check_plan = NULL;
+			e->citus_shard = shard;
 		}
 	}
 	PG_CATCH();
@@ -385,13 +409,6 @@ chain_rel_entry(Relation rel)
 	}
 	PG_END_TRY();
 	return e;
-}
-
-/* The chain configuration of rel (a chained table or one of its partitions). */
-static ChainRelInfo *
-chain_rel_info(Relation rel)
-{
-	return chain_rel_entry(rel)->info;
 }
 
 /* ---- heads ------------------------------------------------------------- */
@@ -409,9 +426,66 @@ chain_keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
+/*
+ * A Citus shard moved to another node (citus_move_shard_placement, a
+ * rebalance, a split) arrives without its heads, which stay where it was:
+ * a chain with no recorded head (*seq == 0) continues from its last row in
+ * the shard, found under the head's lock, instead of starting again.
+ */
+static void
+chain_head_adopt(const ChainRelInfo *info, const Datum *keyvals, int64 *seq,
+				 uint8 *hash)
+{
+	Relation	rel = table_open(info->rootrelid, AccessShareLock);
+	StringInfoData sql;
+	Oid		   *types = palloc(sizeof(Oid) * Max(info->nkeys, 1));
+	WalletOpsOwnerContext owner_ctx;
+	int			ret;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT chain_seq, row_hash FROM %s WHERE true",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+	for (i = 0; i < info->nkeys; i++)
+	{
+		appendStringInfo(&sql, " AND %s OPERATOR(pg_catalog.=) $%d",
+						 quote_identifier(NameStr(info->keys[i].name)), i + 1);
+		types[i] = info->keys[i].typid;
+	}
+	appendStringInfoString(&sql, " AND chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* as the extension's owner: an ingest role may only insert */
+	WalletOpsOwnerBegin(&owner_ctx);
+	ret = SPI_execute_with_args(sql.data, info->nkeys, types, (Datum *) keyvals,
+								NULL, true, 1);
+	WalletOpsOwnerEnd(&owner_ctx);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the last row of a chain of \"%s\": %s",
+			 RelationGetRelationName(rel), SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		bool		seqnull,
+					hashnull;
+		Datum		s = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &seqnull);
+		Datum		h = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &hashnull);
+
+		if (!seqnull && !hashnull &&
+			VARSIZE_ANY_EXHDR(DatumGetByteaPP(h)) == CHAIN_HASH_LEN)
+		{
+			*seq = DatumGetInt64(s);
+			memcpy(hash, VARDATA_ANY(DatumGetByteaPP(h)), CHAIN_HASH_LEN);
+		}
+	}
+	SPI_finish();
+	table_close(rel, NoLock);
+}
+
 /* The cache entry of a chain, locking its head on first touch. */
 static ChainHeadEntry *
-chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
+chain_head_get(const ChainRelInfo *info, bool citus_shard, const char *name,
+			   const Datum *keyvals)
 {
 	ChainHeadKey key;
 	ChainHeadEntry *e;
@@ -434,6 +508,8 @@ chain_head_get(const ChainRelInfo *info, const char *name, const Datum *keyvals)
 	ChainHeadsOpen(&acc);
 	ChainHeadsLock(&acc, info->rootrelid, name, genesis, &seq, hash, &tid);
 	ChainHeadsClose(&acc);
+	if (seq == 0 && citus_shard)
+		chain_head_adopt(info, keyvals, &seq, hash);
 
 	e = hash_search(chain_heads, &key, HASH_ENTER, &found);
 	Assert(!found);
@@ -900,6 +976,7 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	tuple;
+	ChainRelEntry *entry;
 	ChainRelInfo *info;
 	Datum	   *values;
 	bool	   *nulls;
@@ -935,7 +1012,7 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	 * fires only as the trigger enable_hash_chain() made: under another name
 	 * it would number rows a second time.
 	 */
-	if (strcmp(trigdata->tg_trigger->tgname, CHAIN_TRIGGER_NAME) != 0)
+	if (!chain_trigger_name_ok(trigdata->tg_trigger->tgname, trigdata->tg_relation))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"_chain_before_insert\" must be fired as trigger \"%s\"",
@@ -948,11 +1025,28 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	tuple = trigdata->tg_trigtuple;
-	info = chain_rel_info(rel);
+	entry = chain_rel_entry(rel);
+	info = entry->info;
 
 	values = palloc(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
 	heap_deform_tuple(tuple, desc, values, nulls);
+
+	/*
+	 * On a Citus shard, a row that arrives already chained is a row of a
+	 * chain being copied in: create_distributed_table() of a chained table
+	 * that has rows fires this trigger on each copied row (moves do not).
+	 * Numbering it again would rewrite sealed rows (docs/citus.md).
+	 */
+	if (entry->citus_shard &&
+		(!nulls[info->seq_attnum - 1] || !nulls[info->prev_attnum - 1] ||
+		 !nulls[info->hash_attnum - 1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot insert an already chained row into shard \"%s\" of a hash-chained table",
+						RelationGetRelationName(rel)),
+				 errdetail("The row has chain_seq, prev_hash or row_hash set, as the rows that create_distributed_table() copies from a chained table that has rows."),
+				 errhint("Distribute a hash-chained table while it is empty, and leave chain_seq, prev_hash and row_hash out of the rows you insert.")));
 
 	keyvals = palloc(sizeof(Datum) * Max(info->nkeys, 1));
 	keynulls = palloc(sizeof(bool) * Max(info->nkeys, 1));
@@ -979,7 +1073,7 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	}
 
 	name = ChainKeyName(info, keyvals, keynulls);
-	head = chain_head_get(info, name, keyvals);
+	head = chain_head_get(info, entry->citus_shard, name, keyvals);
 	seq = head->seq + 1;
 	memcpy(prev, head->hash, CHAIN_HASH_LEN);
 	ChainRowHash(info, seq, prev, colvals, colnulls, hash);

@@ -16,7 +16,10 @@
 
 #include "postgres.h"
 
-#define CHAIN_TRIGGER_NAME		"zzz_wallet_ops_hash_chain"
+#include "utils/rel.h"
+
+#include "chain_config.h"
+
 
 /*
  * True when a trigger of that name and type (pg_trigger.tgtype) fires after

@@ -65,6 +65,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "chain_citus.h"
 #include "chain_config.h"
 #include "chain_hash.h"
 #include "chain_heads.h"
@@ -304,7 +305,8 @@ verify_open(VerifyState *st, Oid relid)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot verify table \"%s\" because row-level security applies to the current user",
 						RelationGetRelationName(st->root))));
-	if (!ChainConfigLoad(relid, &st->cfg))
+	if (!ChainConfigLoad(relid, &st->cfg) &&
+		!ChainShardConfigLoad(st->root, &st->cfg))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(st->root)),
@@ -1395,6 +1397,17 @@ wallet_ops_verify_chain(PG_FUNCTION_ARGS)
 	}
 	verify_init_srf(fcinfo, &st);
 	verify_open(&st, PG_GETARG_OID(0));
+
+	/* a distributed table: every shard verifies its own chains, at once */
+	if (ChainCitusIsCitusTable(PG_GETARG_OID(0)))
+	{
+		ChainCitusVerify(PG_GETARG_OID(0),
+						 PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						 NULL, st.tupstore, st.tupdesc);
+		verify_close(&st);
+		return (Datum) 0;
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (PG_ARGISNULL(1))
@@ -1559,7 +1572,10 @@ wallet_ops_chain_digest(PG_FUNCTION_ARGS)
 	verify_open(&st, PG_GETARG_OID(0));
 	memset(&heads, 0, sizeof(heads));
 	heads.relid = RelationGetRelid(st.root);
-	ChainHeadsForEach(heads.relid, NULL, true, digest_take_head, &heads);
+	if (ChainCitusIsCitusTable(heads.relid))
+		ChainCitusShardHeads(heads.relid, digest_take_head, &heads);	/* docs/citus.md */
+	else
+		ChainHeadsForEach(heads.relid, NULL, true, digest_take_head, &heads);
 	ChainDigestMerkle(heads.chains, heads.n, root, -1, NULL, NULL, NULL);
 
 	initStringInfo(&buf);
@@ -1867,6 +1883,17 @@ wallet_ops_verify_against_digest(PG_FUNCTION_ARGS)
 					psprintf("the digest's merkle_root %s or chain_count " INT64_FORMAT " does not match its %d chains (merkle root %s)",
 							 ChainHex(digest.root, CHAIN_HASH_LEN), digest.count,
 							 digest.nchains, ChainHex(root, CHAIN_HASH_LEN)));
+
+	/* a distributed table: every shard against the digest, at once */
+	if (ChainCitusIsCitusTable(PG_GETARG_OID(0)))
+	{
+		SPI_finish();
+		ChainCitusVerify(PG_GETARG_OID(0), NULL,
+						 JsonbToCString(NULL, &PG_GETARG_JSONB_P(1)->root, VARSIZE(PG_GETARG_JSONB_P(1))),
+						 st.tupstore, st.tupdesc);
+		verify_close(&st);
+		return (Datum) 0;
+	}
 
 	for (r = 0; r < digest.nchains; r++)
 	{

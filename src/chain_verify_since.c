@@ -68,6 +68,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "chain_citus.h"
 #include "chain_config.h"
 #include "chain_hash.h"
 #include "chain_heads.h"
@@ -764,6 +765,7 @@ ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(rel)),
 				 errhint("Use wallet_ops.enable_hash_chain() first.")));
+	ChainCitusRefuse(relid, "verify since a digest");
 	info = ChainRelInfoBuild(rel, &cfg);
 	relname = WalletOpsRelationQualifiedName(rel);
 

@@ -1899,14 +1899,46 @@ load_table(Table *t, const char *table)
 }
 
 /* chain_key "as stored" for the chain heads; only one chain with --chain */
+/* The heads as chain_digest() gives them, for any role that may read the table. */
+#define HEADS_BY_DIGEST_SQL \
+	"SELECT c->>'chain_key', c->>'last_seq', c->>'head_hash'" \
+	"  FROM pg_catalog.jsonb_array_elements(" \
+	"         wallet_ops.chain_digest($1::pg_catalog.oid::pg_catalog.regclass)" \
+	"         OPERATOR(pg_catalog.->) 'chains') AS c"
+
 static void
 load_heads(const Table *t, const char *only)
 {
 	const char *params[2] = {t->oid, only};
 	PGresult   *res;
 	int			r;
+	bool		distributed = false;
 
-	res = PQexecParams(conn,
+	/*
+	 * A table distributed with Citus keeps its heads beside its shards, on
+	 * the workers; chain_digest() on the coordinator collects them
+	 * (docs/citus.md).
+	 */
+	res = run("look for Citus",
+			  "SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL",
+			  0, NULL, 0);
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+	{
+		PQclear(res);
+		res = run("read pg_dist_partition",
+				  "SELECT pg_catalog.count(*) FROM pg_catalog.pg_dist_partition"
+				  " WHERE logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
+				  1, params, 0);
+		distributed = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	}
+	PQclear(res);
+
+	if (distributed)
+		res = run("read the chain heads (through wallet_ops.chain_digest())",
+				  HEADS_BY_DIGEST_SQL,
+				  1, params, 0);
+	else
+		res = PQexecParams(conn,
 					   only ?
 					   "SELECT chain_key, last_seq, pg_catalog.encode(last_hash, 'hex')"
 					   "  FROM wallet_ops.chain_heads"
@@ -1916,7 +1948,7 @@ load_heads(const Table *t, const char *only)
 					   "  FROM wallet_ops.chain_heads"
 					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
 					   only ? 2 : 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (!distributed && PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
@@ -1931,10 +1963,7 @@ load_heads(const Table *t, const char *only)
 		 */
 		PQclear(run("roll back to the savepoint", "ROLLBACK TO SAVEPOINT heads", 0, NULL, 0));
 		res = run("read the chain heads (through wallet_ops.chain_digest())",
-				  "SELECT c->>'chain_key', c->>'last_seq', c->>'head_hash'"
-				  "  FROM pg_catalog.jsonb_array_elements("
-				  "         wallet_ops.chain_digest($1::pg_catalog.oid::pg_catalog.regclass)"
-				  "         OPERATOR(pg_catalog.->) 'chains') AS c",
+				  HEADS_BY_DIGEST_SQL,
 				  1, params, 0);
 	}
 	for (r = 0; r < PQntuples(res); r++)

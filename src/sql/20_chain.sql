@@ -82,6 +82,15 @@ AS 'MODULE_PATHNAME', 'wallet_ops_chain_proof';
 COMMENT ON FUNCTION wallet_ops.chain_proof(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb) IS
   'The proof that a digest attests one chain: its leaf, the Merkle path to the digest''s root and the digest''s signed fields, checked offline by wallet_ops_verify prove';
 
+-- Citus (docs/citus.md): after shards of a chained distributed table were
+-- moved or split, the heads they left on the node they came from
+CREATE FUNCTION wallet_ops.recover_shard_heads(tbl pg_catalog.regclass)
+RETURNS pg_catalog.int8
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'wallet_ops_recover_shard_heads';
+COMMENT ON FUNCTION wallet_ops.recover_shard_heads(pg_catalog.regclass) IS
+  'Citus: on every shard of a hash-chained distributed table, record the last row of each chain without a recorded head as its head (after a shard move or split); returns how many';
+
 -- A dropped chained table takes its configuration and heads with it (a
 -- regclass naming a dropped table would otherwise break pg_dump).
 CREATE FUNCTION wallet_ops._chain_sql_drop()
