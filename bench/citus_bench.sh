@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/citus_bench.sh: verify_chain of the same rows on one node and on a
-# Citus cluster of a coordinator and two workers (docs/citus.md), as a ratio.
+# Citus cluster of a coordinator and two workers (docs/citus.md), as a ratio;
+# chain_digest of the same rows on each (the same Merkle root, checked).
 #
 #   sudo PG_CONFIG=/path/to/pg_config bash bench/citus_bench.sh
 #
@@ -69,10 +70,21 @@ SELECT count(*) = 0 AS clean FROM wallet_ops.verify_chain('ledger') \gset
 SELECT CASE WHEN :'clean' THEN round(extract(epoch FROM clock_timestamp()) * 1000 - :t0) ELSE -1 END;
 SQL
 }
-single=() dist=()
+# milliseconds of one chain_digest (its Merkle root printed once, to compare)
+digest_timed() {
+  q "$1" -f - <<'SQL'
+SELECT extract(epoch FROM clock_timestamp()) * 1000 AS t0 \gset
+SELECT wallet_ops.chain_digest('ledger')->>'merkle_root' AS root \gset
+SELECT round(extract(epoch FROM clock_timestamp()) * 1000 - :t0) || ' ' || :'root';
+SQL
+}
+single=() dist=() dsingle=() ddist=()
 for r in $(seq "$RUNS"); do
   single+=("$(timed single)")
   dist+=("$(timed coord)")
+  read -r ms root1 <<<"$(digest_timed single)"; dsingle+=("$ms")
+  read -r ms root2 <<<"$(digest_timed coord)"; ddist+=("$ms")
+  [ "$root1" = "$root2" ] || { echo "citus_bench: the two digests differ" >&2; exit 1; }
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 ms1=$(median "${single[@]}")
@@ -80,4 +92,6 @@ ms2=$(median "${dist[@]}")
 echo "rows=$ROWS chains=$CHAINS shards=$SHARDS runs=$RUNS cores=$(nproc)"
 echo "verify_chain, one node:               ${ms1} ms (runs: ${single[*]})"
 echo "verify_chain, coordinator + 2 workers: ${ms2} ms (runs: ${dist[*]})"
+echo "chain_digest, one node:               $(median "${dsingle[@]}") ms (runs: ${dsingle[*]})"
+echo "chain_digest, coordinator + 2 workers: $(median "${ddist[@]}") ms (runs: ${ddist[*]})"
 awk -v a="$ms1" -v b="$ms2" 'BEGIN { printf "speed-up (one node / distributed): %.2f\n", a / b }'

@@ -48,6 +48,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "citus_meta.h"
 #include "job_log.h"
 #include "matview_changes.h"
 #include "matview_config.h"
@@ -376,6 +377,7 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 		{
 			Oid			src = lfirst_oid(lc);
 			char		kind = get_rel_relkind(src);
+			CitusTableInfo citus;
 
 			if (kind == RELKIND_FOREIGN_TABLE)
 				ereport(ERROR,
@@ -389,6 +391,14 @@ wallet_ops_manage_matview(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot watch system catalog \"%s\" read by materialized view \"%s\"",
 								MatviewDisplayName(src), name),
+						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
+			if ((kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) &&
+				CitusMetaTableInfo(src, &citus))
+				ereport(ERROR,
+						(errcode(ERRCODE_WALLET_OPS_MATVIEW_ON_CITUS),
+						 errmsg("cannot watch Citus table \"%s\" read by materialized view \"%s\"",
+								MatviewDisplayName(src), name),
+						 errdetail("Its rows change on the shards, on the workers and through any node, where this node's watchers do not see them."),
 						 errhint("Manage the view with on_change => false and a refresh_every interval.")));
 			if (kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE)
 				WalletOpsCheckGuardable(src, "watch table");

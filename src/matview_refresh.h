@@ -17,6 +17,9 @@
 #include "common.h"
 #include "nodes/pg_list.h"
 
+/* manage_matview() with on_change of a view that reads a Citus table */
+#define ERRCODE_WALLET_OPS_MATVIEW_ON_CITUS	MAKE_SQLSTATE('W','O','0','1','3')
+
 /*
  * Refresh every managed view that is due (stale, or older than its
  * refresh_every); only_relid restricts the pass to one view when valid.

@@ -50,6 +50,7 @@
 
 #include "append_only.h"
 #include "chain_config.h"
+#include "citus_meta.h"
 #include "job_log.h"
 #include "partition_config.h"
 #include "partition_plan.h"
@@ -80,6 +81,7 @@ typedef struct MaintState
 } MaintState;
 
 static void check_owner(Relation rel);
+static void check_not_citus(Oid relid);
 static void add_action(MaintState *m, const char *object, const char *action,
 					   const char *detail);
 static void spi_exec(const char *sql, int expected);
@@ -104,6 +106,27 @@ check_owner(Relation rel)
 	if (!WalletOpsOwnsRelation(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE,
 					   RelationGetRelationName(rel));
+}
+
+/*
+ * ERROR unless relid is a plain table as far as Citus is concerned.  Citus
+ * distributes the partitions of a distributed partitioned table itself,
+ * and keeps their rows on the workers, where maintenance would have to
+ * move them out of a default partition; Citus has its own functions for
+ * time partitions.
+ */
+static void
+check_not_citus(Oid relid)
+{
+	CitusTableInfo ti;
+
+	if (CitusMetaTableInfo(relid, &ti))
+		ereport(ERROR,
+				(errcode(ERRCODE_WALLET_OPS_PARTITIONS_ON_CITUS),
+				 errmsg("cannot manage the partitions of Citus table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("Citus creates and distributes the partitions of its tables itself, and their rows are on the workers."),
+				 errhint("Use Citus's create_time_partitions() and drop_old_time_partitions(), for instance scheduled with pg_cron.")));
 }
 
 /* ------------------------------------------------------------------------
@@ -350,6 +373,7 @@ maintain(MaintState *m, bool use_lock_timeout)
 	PartPlan	plan;
 	ListCell   *lc;
 
+	check_not_citus(m->t.relid);
 	PartitionPlanMake(m->cfg, &m->t, m->at, m->outer, &plan);
 	if (PartitionPlanHasWork(&plan))
 	{
@@ -628,6 +652,7 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 	WalletOpsCheckGuardable(relid, "manage the partitions of");
 	check_owner(rel);
+	check_not_citus(relid);
 	PartitionPlanCheckTable(rel, &keytype, &keyattno);
 
 	/*

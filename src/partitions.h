@@ -28,6 +28,9 @@
 
 #include "common.h"
 
+/* manage_partitions() or maintenance of a Citus table */
+#define ERRCODE_WALLET_OPS_PARTITIONS_ON_CITUS	MAKE_SQLSTATE('W','O','0','1','2')
+
 /*
  * Maintain one managed table as of `at`: in a subtransaction of its own,
  * with DDL waiting at most wallet_ops.lock_timeout for its locks.  Errors

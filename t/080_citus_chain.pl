@@ -7,31 +7,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use CitusCluster;
 
-my $coord = PostgreSQL::Test::Cluster->new('citus_coordinator');
-my $pkglibdir = $coord->config_data('--pkglibdir');
-if (!-f "$pkglibdir/citus.so")
-{
-	plan skip_all => "Citus is not installed in $pkglibdir "
-	  . '(sudo bash scripts/build-citus.sh /path/to/citus-13.2.2.tar.xz PG_CONFIG builds it)';
-}
-
-my $worker = PostgreSQL::Test::Cluster->new('citus_worker');
-for my $node ($coord, $worker)
-{
-	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
-	$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'citus,wallet_ops'
-wallet_ops.naptime = 3600
-max_prepared_transactions = 100
-citus.node_conninfo = 'sslmode=disable'
-});
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION citus; CREATE EXTENSION wallet_ops');
-}
-$coord->safe_psql('postgres', sprintf(
-	q{SELECT citus_set_coordinator_host('%s', %d); SELECT citus_add_node('%s', %d)},
-	$coord->host, $coord->port, $worker->host, $worker->port));
+my ($coord, $worker) = CitusCluster::start('citus', 1);
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM citus_get_active_worker_nodes()'),
 	'1', 'the coordinator has one worker');
 

@@ -8,33 +8,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use CitusCluster;
 
-my $coord = PostgreSQL::Test::Cluster->new('move_coordinator');
-my $pkglibdir = $coord->config_data('--pkglibdir');
-if (!-f "$pkglibdir/citus.so")
-{
-	plan skip_all => "Citus is not installed in $pkglibdir "
-	  . '(sudo bash scripts/build-citus.sh /path/to/citus-13.2.2.tar.xz PG_CONFIG builds it)';
-}
-
-my @workers = map { PostgreSQL::Test::Cluster->new("move_worker$_") } (1, 2);
-for my $node ($coord, @workers)
-{
-	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
-	# the nodes listen on Unix sockets only: Citus reaches a node's own
-	# server there too
-	$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'citus,wallet_ops'
-wallet_ops.naptime = 3600
-max_prepared_transactions = 100
-citus.node_conninfo = 'sslmode=disable'
-citus.local_hostname = '@{[ $node->host ]}'
-});
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION citus; CREATE EXTENSION wallet_ops');
-}
-$coord->safe_psql('postgres', sprintf(q{SELECT citus_set_coordinator_host('%s', %d)}, $coord->host, $coord->port));
-$coord->safe_psql('postgres', sprintf(q{SELECT citus_add_node('%s', %d)}, $_->host, $_->port)) for @workers;
+my ($coord, @workers) = CitusCluster::start('move', 2);
 
 $coord->safe_psql('postgres', q{
 CREATE TABLE eh (entity_id int NOT NULL, amount numeric, memo text);
