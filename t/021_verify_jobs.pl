@@ -164,6 +164,28 @@ PostgreSQL::Test::Utils::append_to_file($forged_file, $forged);
 $out = same_as_serial('an edited digest', 1, '--digest', $forged_file, 'ledger');
 like($out, qr/\Adigest_mismatch: chain \(null key\) chain_seq -: /, 'an edited digest is reported first');
 
+# ---- a partitioned table (no row estimate: the rows are counted) ----------------
+$node->safe_psql($db, q{
+CREATE TABLE parted (
+    id       bigint GENERATED ALWAYS AS IDENTITY,
+    wallet   bigint NOT NULL,
+    at       date NOT NULL,
+    note     text
+) PARTITION BY RANGE (at);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+SELECT wallet_ops.enable_hash_chain('parted', '{wallet}');
+INSERT INTO parted (wallet, at, note)
+SELECT n % 23, date '2026-01-01' + n / 10, 'n' || n FROM generate_series(1, 500) n;
+});
+same_as_serial('partitioned, intact', 0, 'parted');
+release('parted');
+$node->safe_psql($db, q{
+SET session_replication_role = replica;
+UPDATE parted SET note = 'x' WHERE id % 37 = 0;
+});
+same_as_serial('partitioned, tampered', 1, 'parted');
+
 # ---- one connection where there is nothing to share ---------------------------
 my ($rc, $o1) = verify_cmd('--chain', '3', 'ledger');
 my ($rc2, $o2) = verify_cmd('--jobs', '3', '--chain', '3', 'ledger');

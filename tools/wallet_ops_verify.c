@@ -2339,83 +2339,102 @@ connect_db(const ConnOptions *co)
 
 /* ---- --jobs: several connections on one snapshot ---------------------------- */
 
+/* FROM [ONLY] table WHERE no key column is null */
+static void
+append_from_keyed(Buf *b, const Table *t)
+{
+	int			i;
+
+	append_str(b, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
+	append_str(b, t->qualname);
+	for (i = 0; i < t->nkeys; i++)
+	{
+		append_str(b, i == 0 ? " WHERE " : " AND ");
+		append_ident(b, t->keys[i].name);
+		append_str(b, " IS NOT NULL");
+	}
+}
+
 /*
  * Up to jobs - 1 bounds that cut the table, in the order verify_rows reads
  * it, into parts of about as many rows each, between chains: each bound is
- * the text of every key column of a row without a null key.  Returns their
- * number; *bounds gets them.
+ * the text of every key column of a row without a null key, the row at
+ * i/jobs of the table (the chain index serves).  The planner's row count
+ * is enough for that, when there is one.  Returns their number; *bounds
+ * gets them.
  */
 static int
 part_bounds(const Table *t, int jobs, char ****bounds)
 {
 	Buf			sql = {0};
-	char		n[32];
-	const char *params[1] = {n};
+	char		off[32];
+	const char *params[1] = {t->oid};
 	PGresult   *res;
-	char	 ***b;
+	char	 ***b = xmalloc(sizeof(char **) * jobs);
+	double		n;
 	int			nb = 0,
 				i,
-				r;
+				j;
+
+	res = run("estimate the number of rows",
+			  "SELECT reltuples FROM pg_catalog.pg_class"
+			  " WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+			  1, params, 0);
+	n = atof(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (n < 1)
+	{
+		append_str(&sql, "SELECT pg_catalog.count(*)");
+		append_from_keyed(&sql, t);
+		buf_u8(&sql, 0);
+		res = run("count the rows", (char *) sql.data, 0, NULL, 0);
+		n = atof(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		sql.len = 0;
+	}
 
 	append_str(&sql, "SELECT ");
 	for (i = 0; i < t->nkeys; i++)
 	{
-		char		col[32];
-
-		snprintf(col, sizeof(col), "%spg_catalog.concat(s.k%d)", i > 0 ? ", " : "", i);
-		append_str(&sql, col);
-	}
-	append_str(&sql, " FROM (SELECT ");
-	for (i = 0; i < t->nkeys; i++)
-	{
-		char		col[32];
-
-		append_ident(&sql, t->keys[i].name);
-		snprintf(col, sizeof(col), " AS k%d, ", i);
-		append_str(&sql, col);
-	}
-	append_str(&sql, "pg_catalog.row_number() OVER (ORDER BY ");
-	for (i = 0; i < t->nkeys; i++)
-	{
 		if (i > 0)
 			append_str(&sql, ", ");
+		append_str(&sql, "pg_catalog.concat(");
 		append_ident(&sql, t->keys[i].name);
+		append_str(&sql, ")");
 	}
-	append_str(&sql, ") AS rn, pg_catalog.count(*) OVER () AS n");
-	append_str(&sql, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
-	append_str(&sql, t->qualname);
+	append_from_keyed(&sql, t);
+	append_str(&sql, " ORDER BY ");
 	for (i = 0; i < t->nkeys; i++)
 	{
-		append_str(&sql, i == 0 ? " WHERE " : " AND ");
 		append_ident(&sql, t->keys[i].name);
-		append_str(&sql, " IS NOT NULL");
+		append_str(&sql, ", ");
 	}
-	/* where the part number, (rn - 1) * jobs / n, changes */
-	append_str(&sql, ") s WHERE s.rn OPERATOR(pg_catalog.>) 1"
-			   " AND (((s.rn OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) $1::pg_catalog.int8)"
-			   " OPERATOR(pg_catalog./) s.n) OPERATOR(pg_catalog.<>)"
-			   " (((s.rn OPERATOR(pg_catalog.-) 2) OPERATOR(pg_catalog.*) $1::pg_catalog.int8)"
-			   " OPERATOR(pg_catalog./) s.n)"
-			   " ORDER BY s.rn");
+	append_str(&sql, "chain_seq OFFSET $1::pg_catalog.int8 LIMIT 1");
 	buf_u8(&sql, 0);
-	snprintf(n, sizeof(n), "%d", jobs);
-	res = run("cut the table into parts for --jobs", (char *) sql.data, 1, params, 0);
-	free(sql.data);
-	b = xmalloc(sizeof(char **) * (PQntuples(res) + 1));
-	for (r = 0; r < PQntuples(res); r++)
+	params[0] = off;
+	for (j = 1; j < jobs; j++)
 	{
 		bool		same = nb > 0;
 
+		snprintf(off, sizeof(off), "%.0f", n * j / jobs);
+		res = run("cut the table into parts for --jobs", (char *) sql.data, 1, params, 0);
+		if (PQntuples(res) == 0)
+		{
+			PQclear(res);
+			break;
+		}
 		for (i = 0; i < t->nkeys; i++)
-			same = same && strcmp(b[nb - 1][i], PQgetvalue(res, r, i)) == 0;
-		if (same)
-			continue;
-		b[nb] = xmalloc(sizeof(char *) * t->nkeys);
-		for (i = 0; i < t->nkeys; i++)
-			b[nb][i] = xstrdup(PQgetvalue(res, r, i));
-		nb++;
+			same = same && strcmp(b[nb - 1][i], PQgetvalue(res, 0, i)) == 0;
+		if (!same)
+		{
+			b[nb] = xmalloc(sizeof(char *) * t->nkeys);
+			for (i = 0; i < t->nkeys; i++)
+				b[nb][i] = xstrdup(PQgetvalue(res, 0, i));
+			nb++;
+		}
+		PQclear(res);
 	}
-	PQclear(res);
+	free(sql.data);
 	*bounds = b;
 	return nb;
 }
