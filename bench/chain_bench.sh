@@ -13,6 +13,7 @@
 #
 #   (a) verify_chain vs a naive pgcrypto SQL verifier (lag() window)
 #   (b) verify_chain vs the floor: one pass hashing each row once, sha256()
+#       (and wallet_ops_verify, serial and --jobs 2)
 #   (c) bulk INSERT ... SELECT: chained vs unchained (and a PL/pgSQL +
 #       pgcrypto trigger doing the same job)
 #   (d) pgbench, CLIENTS clients, single-row inserts on random entities:
@@ -184,7 +185,7 @@ BINFLOOR="SELECT count(*) FROM bench.entity_history t
 VERIFY2="SELECT count(*) FROM wallet_ops.verify_chain('bench.entity_history', NULL, 2)"
 problems=$(sql "$VERIFY")
 [ "$problems" = 0 ] || { echo "verify_chain found $problems problems on fresh data" >&2; exit 1; }
-v=(); n=(); f=(); c=(); vw=(); nw=(); fw=(); v2=(); v2w=(); bf=(); bfw=()
+v=(); n=(); f=(); c=(); cj=(); vw=(); nw=(); fw=(); v2=(); v2w=(); bf=(); bfw=()
 for i in $(seq "$RUNS"); do
   v+=("$(timed "$VERIFY")")
   v2+=("$(timed "$VERIFY2")")
@@ -199,8 +200,11 @@ for i in $(seq "$RUNS"); do
   t0=$(now)
   runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$run" -p "$PORT" postgres bench.entity_history >/dev/null
   c+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')")
+  t0=$(now)
+  runuser -u postgres -- "$top/tools/wallet_ops_verify" -q --jobs 2 -h "$run" -p "$PORT" postgres bench.entity_history >/dev/null
+  cj+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')")
 done
-vm=$(median "${v[@]}"); nm=$(median "${n[@]}"); fm=$(median "${f[@]}"); cm=$(median "${c[@]}")
+vm=$(median "${v[@]}"); nm=$(median "${n[@]}"); fm=$(median "${f[@]}"); cm=$(median "${c[@]}"); cjm=$(median "${cj[@]}")
 vwm=$(median "${vw[@]}"); nwm=$(median "${nw[@]}"); fwm=$(median "${fw[@]}")
 v2m=$(median "${v2[@]}"); v2wm=$(median "${v2w[@]}"); bfm=$(median "${bf[@]}"); bfwm=$(median "${bfw[@]}")
 echo
@@ -211,6 +215,7 @@ echo "    floor ${fwm}s (runs ${fw[*]}): verify_chain $(ratio "$nwm" "$vwm")x fa
 echo "(b) floor, one sha256() per row ${fm}s (runs ${f[*]})"
 echo "    verify_chain / floor = $(ratio "$vm" "$fm")                                     [target <= 1.25]"
 echo "    wallet_ops_verify (outside the server, same rows) ${cm}s (runs ${c[*]}) = $(ratio "$cm" "$vm")x verify_chain"
+echo "    wallet_ops_verify --jobs 2 ${cjm}s (runs ${cj[*]}) = $(ratio "$cjm" "$cm")x the serial wallet_ops_verify"
 echo "    binary floor, sha256 of each row's message bytes in binary form ${bfm}s fresh (runs ${bf[*]}), ${bfwm}s warm (runs ${bfw[*]}):"
 echo "    verify_chain throughput / binary floor's = $(ratio "$bfm" "$vm") fresh, $(ratio "$bfwm" "$vwm") warm   [target >= 0.8]"
 echo "    verify_chain with 2 jobs ${v2m}s fresh (runs ${v2[*]}), ${v2wm}s warm (runs ${v2w[*]}):"

@@ -358,6 +358,8 @@ my ($s_rc, $s_out, $s_err) = verify_cmd($standby->connstr($db), 'app.entity_hist
 is($s_rc, 1, 'on a hot standby: runs, exit 1');
 isnt($primary_problems, '', 'the primary has problems to compare');
 is(cmd_problems($s_out), $primary_problems, 'on a hot standby: the same problems as on the primary');
+my ($j_rc, $j_out, $j_err) = verify_cmd('--jobs', '3', $standby->connstr($db), 'app.entity_history');
+is("$j_rc|$j_out|$j_err", "$s_rc|$s_out|$s_err", 'on a hot standby: --jobs 3 prints what the serial run prints');
 $standby->stop;
 
 my $port = $node->port;

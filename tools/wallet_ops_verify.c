@@ -38,6 +38,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -1586,6 +1587,9 @@ typedef struct Chain
 static int64_t nrows = 0;
 static int64_t nchains = 0;
 
+/* whether the table is distributed with Citus (load_heads finds out) */
+static bool distributed_table = false;
+
 static void
 chain_check_head(const char *name, Known *k, int64_t last_seq,
 				 const unsigned char *last_hash)
@@ -1931,6 +1935,7 @@ load_heads(const Table *t, const char *only)
 				  1, params, 0);
 		distributed = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	}
+	distributed_table = distributed;
 	PQclear(res);
 
 	if (distributed)
@@ -2037,14 +2042,55 @@ append_name_expr(Buf *b, const Table *t)
 		append_str(b, ")::pg_catalog.text");
 }
 
+/*
+ * Append the sort position of a row as a row constructor, null keys last as
+ * in ORDER BY: (k1 IS NULL, k1, k2 IS NULL, k2, ...), or for a bound given
+ * as parameters $first.., (false, CAST($first AS type1), false, ...).
+ */
 static void
-verify(const Table *t, const char *only, int fetch)
+append_position(Buf *b, const Table *t, int first)
+{
+	int			i;
+
+	append_str(b, "(");
+	for (i = 0; i < t->nkeys; i++)
+	{
+		char		param[64];
+
+		if (i > 0)
+			append_str(b, ", ");
+		if (first == 0)
+		{
+			append_ident(b, t->keys[i].name);
+			append_str(b, " IS NULL, ");
+			append_ident(b, t->keys[i].name);
+		}
+		else
+		{
+			snprintf(param, sizeof(param), "false, CAST($%d::pg_catalog.text AS ", first + i);
+			append_str(b, param);
+			append_str(b, t->keys[i].typname);
+			append_str(b, ")");
+		}
+	}
+	append_str(b, ")");
+}
+
+/*
+ * Stream the table (only chain "only" when given; with --jobs, only the
+ * chains from bound lo, included, to bound hi, excluded, NULL meaning no
+ * bound: each bound is one text value per key column) and check each row
+ * and each chain that has rows.
+ */
+static void
+verify_rows(const Table *t, const char *only, int fetch, char **lo, char **hi)
 {
 	Buf			sql = {0};
 	Buf			msg = {0};
 	Chain		c = {0};
 	char		fetchsql[64];
-	const char *params[1] = {only};
+	const char **params = xmalloc(sizeof(char *) * (2 * t->nkeys + 1));
+	int			nparams = 0;
 	int			i;
 	PGresult   *res;
 
@@ -2085,6 +2131,29 @@ verify(const Table *t, const char *only, int fetch)
 		}
 		append_name_expr(&sql, t);
 		append_str(&sql, " OPERATOR(pg_catalog.=) $1::pg_catalog.text");
+		params[nparams++] = only;
+	}
+	else if (lo || hi)
+	{
+		append_str(&sql, " WHERE ");
+		if (lo)
+		{
+			append_position(&sql, t, 0);
+			append_str(&sql, " OPERATOR(pg_catalog.>=) ");
+			append_position(&sql, t, nparams + 1);
+			for (i = 0; i < t->nkeys; i++)
+				params[nparams++] = lo[i];
+		}
+		if (hi)
+		{
+			if (lo)
+				append_str(&sql, " AND ");
+			append_position(&sql, t, 0);
+			append_str(&sql, " OPERATOR(pg_catalog.<) ");
+			append_position(&sql, t, nparams + 1);
+			for (i = 0; i < t->nkeys; i++)
+				params[nparams++] = hi[i];
+		}
 	}
 	append_str(&sql, " ORDER BY ");
 	for (i = 0; i < t->nkeys; i++)
@@ -2103,7 +2172,7 @@ verify(const Table *t, const char *only, int fetch)
 	buf_u8(&sql, 0);
 
 	PQclear(run(only ? "select the chain given with --chain" : "read the table",
-				(char *) sql.data, only ? 1 : 0, params, 0));
+				(char *) sql.data, nparams, params, 0));
 	snprintf(fetchsql, sizeof(fetchsql), "FETCH FORWARD %d FROM wallet_ops_verify", fetch);
 	for (;;)
 	{
@@ -2145,8 +2214,13 @@ verify(const Table *t, const char *only, int fetch)
 	PQclear(run("close the cursor", "CLOSE wallet_ops_verify", 0, NULL, 0));
 	free(sql.data);
 	free(msg.data);
+	free(params);
+}
 
-	/* heads and attested chains whose chain has no rows, by name */
+/* Heads and attested chains whose chain has no rows, by name. */
+static void
+check_unvisited(void)
+{
 	{
 		Known	  **all = xmalloc(sizeof(Known *) * (known_count + 1));
 		size_t		n = 0,
@@ -2261,6 +2335,293 @@ connect_db(const ConnOptions *co)
 		pg_error("could not set client encoding to UTF8: %s", PQerrorMessage(conn));
 		cannot_check();
 	}
+}
+
+/* ---- --jobs: several connections on one snapshot ---------------------------- */
+
+/* FROM [ONLY] table WHERE no key column is null */
+static void
+append_from_keyed(Buf *b, const Table *t)
+{
+	int			i;
+
+	append_str(b, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
+	append_str(b, t->qualname);
+	for (i = 0; i < t->nkeys; i++)
+	{
+		append_str(b, i == 0 ? " WHERE " : " AND ");
+		append_ident(b, t->keys[i].name);
+		append_str(b, " IS NOT NULL");
+	}
+}
+
+/*
+ * Up to jobs - 1 bounds that cut the table, in the order verify_rows reads
+ * it, into parts of about as many rows each, between chains: each bound is
+ * the text of every key column of a row without a null key, the row at
+ * i/jobs of the table (the chain index serves).  The planner's row count
+ * is enough for that, when there is one.  Returns their number; *bounds
+ * gets them.
+ */
+static int
+part_bounds(const Table *t, int jobs, char ****bounds)
+{
+	Buf			sql = {0};
+	char		off[32];
+	const char *params[1] = {t->oid};
+	PGresult   *res;
+	char	 ***b = xmalloc(sizeof(char **) * jobs);
+	double		n;
+	int			nb = 0,
+				i,
+				j;
+
+	res = run("estimate the number of rows",
+			  "SELECT reltuples FROM pg_catalog.pg_class"
+			  " WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+			  1, params, 0);
+	n = atof(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (n < 1)
+	{
+		append_str(&sql, "SELECT pg_catalog.count(*)");
+		append_from_keyed(&sql, t);
+		buf_u8(&sql, 0);
+		res = run("count the rows", (char *) sql.data, 0, NULL, 0);
+		n = atof(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		sql.len = 0;
+	}
+
+	append_str(&sql, "SELECT ");
+	for (i = 0; i < t->nkeys; i++)
+	{
+		if (i > 0)
+			append_str(&sql, ", ");
+		append_str(&sql, "pg_catalog.concat(");
+		append_ident(&sql, t->keys[i].name);
+		append_str(&sql, ")");
+	}
+	append_from_keyed(&sql, t);
+	append_str(&sql, " ORDER BY ");
+	for (i = 0; i < t->nkeys; i++)
+	{
+		append_ident(&sql, t->keys[i].name);
+		append_str(&sql, ", ");
+	}
+	append_str(&sql, "chain_seq OFFSET $1::pg_catalog.int8 LIMIT 1");
+	buf_u8(&sql, 0);
+	params[0] = off;
+	for (j = 1; j < jobs; j++)
+	{
+		bool		same = nb > 0;
+
+		snprintf(off, sizeof(off), "%.0f", n * j / jobs);
+		res = run("cut the table into parts for --jobs", (char *) sql.data, 1, params, 0);
+		if (PQntuples(res) == 0)
+		{
+			PQclear(res);
+			break;
+		}
+		for (i = 0; i < t->nkeys; i++)
+			same = same && strcmp(b[nb - 1][i], PQgetvalue(res, 0, i)) == 0;
+		if (!same)
+		{
+			b[nb] = xmalloc(sizeof(char *) * t->nkeys);
+			for (i = 0; i < t->nkeys; i++)
+				b[nb][i] = xstrdup(PQgetvalue(res, 0, i));
+			nb++;
+		}
+		PQclear(res);
+	}
+	free(sql.data);
+	*bounds = b;
+	return nb;
+}
+
+static void
+write_all(FILE *f, const void *p, size_t n)
+{
+	if (n > 0 && fwrite(p, 1, n, f) != n)
+	{
+		pg_error("could not write a temporary file: %s", strerror(errno));
+		exit(EXIT_CANNOT);
+	}
+}
+
+static bool
+read_all(FILE *f, void *p, size_t n)
+{
+	return n == 0 || fread(p, 1, n, f) == n;
+}
+
+/*
+ * One part, in a child process: its own connection on the parent's
+ * snapshot, problems to out, then to stats its row, chain and problem
+ * counts and the names of the recorded or attested chains it saw rows of.
+ */
+static void
+verify_part(const Table *t, const ConnOptions *co, const char *snapshot,
+			int fetch, char **lo, char **hi, FILE *out, FILE *stats)
+{
+	Buf			sql = {0};
+	int64_t		counts[3];
+	size_t		j;
+
+	/* the parent's connection is the parent's: leave it alone */
+	conn = NULL;
+	nrows = nchains = nproblems = 0;
+	if (dup2(fileno(out), STDOUT_FILENO) < 0)
+	{
+		pg_error("could not redirect standard output: %s", strerror(errno));
+		exit(EXIT_CANNOT);
+	}
+	connect_db(co);
+	PQclear(run("start a transaction",
+				"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL, 0));
+	append_str(&sql, "SET TRANSACTION SNAPSHOT '");
+	append_str(&sql, snapshot);
+	append_str(&sql, "'");
+	buf_u8(&sql, 0);
+	PQclear(run("import the snapshot", (char *) sql.data, 0, NULL, 0));
+	free(sql.data);
+	PQclear(run("turn off row security", "SET LOCAL row_security = off", 0, NULL, 0));
+	PQclear(run("set the search path",
+				"SELECT pg_catalog.set_config('search_path', '', false)", 0, NULL, 0));
+	verify_rows(t, NULL, fetch, lo, hi);
+	PQclear(run("end the transaction", "COMMIT", 0, NULL, 0));
+	PQfinish(conn);
+	conn = NULL;
+
+	counts[0] = nrows;
+	counts[1] = nchains;
+	counts[2] = nproblems;
+	write_all(stats, counts, sizeof(counts));
+	for (j = 0; j < known_size && known_tab; j++)
+	{
+		Known	   *k;
+
+		for (k = known_tab[j]; k; k = k->next)
+			if (k->visited)
+			{
+				uint32_t	len = (uint32_t) strlen(k->name);
+
+				write_all(stats, &len, sizeof(len));
+				write_all(stats, k->name, len);
+			}
+	}
+	if (fflush(stdout) != 0 || fflush(stats) != 0)
+	{
+		pg_error("could not write a temporary file: %s", strerror(errno));
+		exit(EXIT_CANNOT);
+	}
+	exit(EXIT_INTACT);
+}
+
+/*
+ * verify_rows with up to jobs connections, each a child process reading
+ * one part of the table, cut between chains in the order of the serial
+ * read, on the snapshot of the parent's transaction.  The parts' problems
+ * are copied out in the order of the parts: the serial run's order.
+ * Leaves with status 2 if a part could not be checked.
+ */
+static void
+verify_jobs(const Table *t, const ConnOptions *co, int fetch, int jobs,
+			const char *snapshot)
+{
+	char	 ***bounds;
+	int			nparts = part_bounds(t, jobs, &bounds) + 1;
+	FILE	  **out = xmalloc(sizeof(FILE *) * nparts);
+	FILE	  **stats = xmalloc(sizeof(FILE *) * nparts);
+	pid_t	   *pids = xmalloc(sizeof(pid_t) * nparts);
+	bool		failed = false;
+	int			p;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (p = 0; p < nparts; p++)
+	{
+		out[p] = tmpfile();
+		stats[p] = tmpfile();
+		if (out[p] == NULL || stats[p] == NULL)
+		{
+			pg_error("could not create a temporary file: %s", strerror(errno));
+			failed = true;
+			break;
+		}
+		pids[p] = fork();
+		if (pids[p] < 0)
+		{
+			pg_error("could not start a process for --jobs: %s", strerror(errno));
+			failed = true;
+			break;
+		}
+		if (pids[p] == 0)
+			verify_part(t, co, snapshot, fetch, p > 0 ? bounds[p - 1] : NULL,
+						p < nparts - 1 ? bounds[p] : NULL, out[p], stats[p]);
+	}
+	nparts = p;
+
+	/* all must end before the snapshot's transaction does */
+	for (p = 0; p < nparts; p++)
+	{
+		int			status;
+
+		while (waitpid(pids[p], &status, 0) < 0)
+		{
+			if (errno != EINTR)
+			{
+				pg_error("could not wait for a process of --jobs: %s", strerror(errno));
+				cannot_check();
+			}
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_INTACT)
+			failed = true;
+	}
+
+	/* the parts in order, as far as they were checked */
+	for (p = 0; p < nparts; p++)
+	{
+		int64_t		counts[3];
+		char		chunk[65536];
+		size_t		n;
+		uint32_t	len;
+
+		rewind(out[p]);
+		rewind(stats[p]);
+		if (!read_all(stats[p], counts, sizeof(counts)))
+			break;
+		while ((n = fread(chunk, 1, sizeof(chunk), out[p])) > 0)
+			fwrite(chunk, 1, n, stdout);
+		nrows += counts[0];
+		nchains += counts[1];
+		nproblems += counts[2];
+		while (read_all(stats[p], &len, sizeof(len)))
+		{
+			char	   *name = xmalloc(len + 1);
+			Known	   *k;
+
+			if (!read_all(stats[p], name, len))
+			{
+				pg_error("could not read a temporary file of --jobs");
+				cannot_check();
+			}
+			name[len] = '\0';
+			if ((k = known_get(name, false)) != NULL)
+				k->visited = true;
+			free(name);
+		}
+		fclose(out[p]);
+		fclose(stats[p]);
+	}
+	if (failed || p < nparts)
+	{
+		fflush(stdout);
+		cannot_check();
+	}
+	free(out);
+	free(stats);
+	free(pids);
 }
 
 /* ---- keygen and digest ------------------------------------------------------ */
@@ -2764,6 +3125,8 @@ usage(void)
 	printf("      --trusted-key=FILE   check the digest's signature against this Ed25519\n"
 		   "                           public key (repeatable); the digest must be signed\n");
 	printf("      --fetch-size=N       rows fetched per round trip (default 1000)\n");
+	printf("  -j, --jobs=N             verify with N connections on one snapshot, N parts\n"
+		   "                           of the table's chains (default 1); same output\n");
 	printf("  -q, --quiet              print problems only, no summary\n");
 	printf("  -V, --version            output version information, then exit\n");
 	printf("  -?, --help               show this help, then exit\n");
@@ -2813,6 +3176,7 @@ main(int argc, char **argv)
 		{"chain", required_argument, NULL, 1},
 		{"digest", required_argument, NULL, 2},
 		{"fetch-size", required_argument, NULL, 3},
+		{"jobs", required_argument, NULL, 'j'},
 		{"list-type-tags", no_argument, NULL, 4},	/* for the tests */
 		{"trusted-key", required_argument, NULL, 5},
 		{"dbname", required_argument, NULL, 'd'},
@@ -2830,6 +3194,8 @@ main(int argc, char **argv)
 			   *digest = NULL,
 			   *table;
 	int			fetch = 1000;
+	int			jobs = 1;
+	char	   *snapshot = NULL;
 	int			c;
 	Table		t;
 
@@ -2850,7 +3216,7 @@ main(int argc, char **argv)
 		printf("%s (wallet_ops) %s\n", progname, WALLET_OPS_VERSION);
 		exit(0);
 	}
-	while ((c = getopt_long(argc, argv, "d:h:p:U:wqV?", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "d:h:p:U:wj:qV?", long_options, NULL)) != -1)
 	{
 		switch (c)
 		{
@@ -2865,6 +3231,14 @@ main(int argc, char **argv)
 				if (fetch < 1 || fetch > 1000000)
 				{
 					pg_error("--fetch-size must be between 1 and 1000000");
+					exit(EXIT_CANNOT);
+				}
+				break;
+			case 'j':
+				jobs = atoi(optarg);
+				if (jobs < 1 || jobs > 64)
+				{
+					pg_error("-j/--jobs must be between 1 and 64");
 					exit(EXIT_CANNOT);
 				}
 				break;
@@ -2915,11 +3289,25 @@ main(int argc, char **argv)
 		pg_error("table %s has a single hash chain, named ''", t.qualname);
 		cannot_check();
 	}
+	/* --jobs: the snapshot to share, exported outside the savepoint */
+	if (jobs > 1 && only == NULL && t.nkeys > 0)
+	{
+		PGresult   *res = run("export the snapshot",
+							  "SELECT pg_catalog.pg_export_snapshot()", 0, NULL, 0);
+
+		snapshot = xstrdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
 	PQclear(run("set a savepoint", "SAVEPOINT heads", 0, NULL, 0));
 	load_heads(&t, only);
 	if (digest)
 		load_digest(digest, only);
-	verify(&t, only, fetch);
+	/* one chain (--chain, no key columns) or Citus: one connection */
+	if (snapshot && !distributed_table)
+		verify_jobs(&t, &co, fetch, jobs, snapshot);
+	else
+		verify_rows(&t, only, fetch, NULL, NULL);
+	check_unvisited();
 	PQclear(run("end the transaction", "COMMIT", 0, NULL, 0));
 	if (only && nrows == 0 && known_count == 0)
 	{
