@@ -40,7 +40,7 @@ while ($source =~ /getopt_long\(argc, argv, "([^"]*)"/g)
 delete $long{'list-type-tags'};
 ok(keys %long >= 14, 'the long options are read from the source: ' . join(' ', sort keys %long));
 ok(keys %short >= 8, 'the short options too: ' . join(' ', sort keys %short));
-my @subcommands = $source =~ /strcmp\(argv\[1\], "([a-z]+)"\) == 0\)\n\t\treturn/g;
+my @subcommands = $source =~ /^\t\{"([a-z]+)", [a-z]+_main\},$/mg;
 my %subcommand = map { $_ => 1 } @subcommands;
 ok($subcommand{digest} && $subcommand{keygen}, 'the subcommands are read from the source: ' . join(' ', sort @subcommands));
 

@@ -2669,11 +2669,6 @@ keygen_main(int argc, char **argv)
 	char		idhex[2 * CHAIN_HASH_LEN + 1];
 	FILE	   *f;
 
-	if (help_asked(argc, argv))
-	{
-		usage();
-		exit(0);
-	}
 	if (argc != 2 || argv[1][0] == '-')
 	{
 		fprintf(stderr, "Usage: %s keygen PREFIX\n", progname);
@@ -2746,11 +2741,6 @@ digest_main(int argc, char **argv)
 	Buf			out = {0};
 	int			c;
 
-	if (help_asked(argc, argv))
-	{
-		usage();
-		exit(0);
-	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:d:h:p:U:w", long_options, NULL)) != -1)
 	{
@@ -2918,11 +2908,6 @@ prove_main(int argc, char **argv)
 				p,
 				level;
 
-	if (help_asked(argc, argv))
-	{
-		usage();
-		exit(0);
-	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "q", long_options, NULL)) != -1)
 	{
@@ -3095,11 +3080,35 @@ prove_main(int argc, char **argv)
 
 /* ---- main ------------------------------------------------------------------ */
 
-/* --help or -? as the first argument (after the subcommand, if any) */
+/* The commands besides verifying, each given its own argv from its name on. */
+static const struct
+{
+	const char *name;
+	int			(*main) (int argc, char **argv);
+}			subcommands[] = {
+	{"keygen", keygen_main},
+	{"digest", digest_main},
+	{"prove", prove_main},
+};
+
+static int
+subcommand_index(int argc, char **argv)
+{
+	for (int i = 0; i < (int) (sizeof(subcommands) / sizeof(subcommands[0])); i++)
+	{
+		if (argc > 1 && strcmp(argv[1], subcommands[i].name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* --help or -? as the first argument, or right after a subcommand */
 static bool
 help_asked(int argc, char **argv)
 {
-	return argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0);
+	int			i = subcommand_index(argc, argv) >= 0 ? 2 : 1;
+
+	return argc > i && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-?") == 0);
 }
 
 static void
@@ -3196,21 +3205,19 @@ main(int argc, char **argv)
 	int			fetch = 1000;
 	int			jobs = 1;
 	char	   *snapshot = NULL;
-	int			c;
+	int			c,
+				sub;
 	Table		t;
 
 	progname = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
-		return keygen_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "digest") == 0)
-		return digest_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "prove") == 0)
-		return prove_main(argc - 1, argv + 1);
+	/* one help for every command: the subcommands' options are in it too */
 	if (help_asked(argc, argv))
 	{
 		usage();
 		exit(0);
 	}
+	if ((sub = subcommand_index(argc, argv)) >= 0)
+		return subcommands[sub].main(argc - 1, argv + 1);
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
 	{
 		printf("%s (wallet_ops) %s\n", progname, WALLET_OPS_VERSION);
