@@ -917,7 +917,21 @@ RETURNS TABLE (chain_key pg_catalog.text, chain_seq pg_catalog.int8,
 LANGUAGE C CALLED ON NULL INPUT STABLE
 AS 'MODULE_PATHNAME', 'wallet_ops_verify_chain';
 COMMENT ON FUNCTION wallet_ops.verify_chain(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) IS
-  'Recompute every row hash and link of a hash-chained table (or of one chain), with up to jobs parallel workers (NULL: wallet_ops.verify_jobs); one row per problem, none when intact';
+  'Recompute every row hash and link of a hash-chained table (or of one chain), its first pass shared by jobs processes, this one and parallel workers (NULL: wallet_ops.verify_jobs); one row per problem, none when intact';
+
+-- ---------------------------------------------------------------------------
+-- A chain without its index: enable_hash_chain(..., chain_index => false).
+-- ---------------------------------------------------------------------------
+DROP FUNCTION wallet_ops.enable_hash_chain(pg_catalog.regclass, pg_catalog.name[], pg_catalog.name[]);
+CREATE FUNCTION wallet_ops.enable_hash_chain(tbl pg_catalog.regclass,
+                                             chain_key pg_catalog.name[] DEFAULT '{}',
+                                             hashed_columns pg_catalog.name[] DEFAULT NULL,
+                                             chain_index pg_catalog.bool DEFAULT true)
+RETURNS void
+LANGUAGE C CALLED ON NULL INPUT
+AS 'MODULE_PATHNAME', 'wallet_ops_enable_hash_chain';
+COMMENT ON FUNCTION wallet_ops.enable_hash_chain(pg_catalog.regclass, pg_catalog.name[], pg_catalog.name[], pg_catalog.bool) IS
+  'Turn a table (plain or partitioned) into a hash-chained one, with the (chain key, chain_seq) index unless chain_index is false; the caller must own it';
 
 
 -- ---------------------------------------------------------------------------

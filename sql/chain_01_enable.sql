@@ -178,3 +178,38 @@ SELECT err($$INSERT INTO ledger_t.loose VALUES (1)$$);
 SELECT err($$SELECT ledger_t.err('x') FROM wallet_ops.verify_chain('ledger_t.loose')$$);
 -- progress of running verifications (none now)
 SELECT count(*) AS running FROM wallet_ops.chain_verify_progress;
+
+-- chain_index => false: no (key, chain_seq) index; the chain, verification
+-- (of the table and of one chain), the commit check that refuses a row
+-- dropped by ON CONFLICT DO NOTHING after it was numbered, and the
+-- digest work without it, reading the table
+CREATE TABLE noidx (k int NOT NULL, v text, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE noidx_a PARTITION OF noidx FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+CREATE TABLE noidx_b PARTITION OF noidx FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+SELECT err($$SELECT wallet_ops.enable_hash_chain('ledger_t.noidx', '{k}', chain_index => NULL)$$);
+SELECT count(*) AS columns_added_by_refused_call FROM pg_attribute
+ WHERE attrelid = 'noidx'::regclass AND attname IN ('chain_seq', 'prev_hash', 'row_hash');
+SELECT wallet_ops.enable_hash_chain('noidx', '{k}', chain_index => false);
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid IN ('noidx'::regclass, 'noidx_a'::regclass, 'noidx_b'::regclass);
+INSERT INTO noidx (k, v, at)
+SELECT n % 5, 'v' || n, timestamptz '2026-01-01 00:00+00' + n * interval '12 hours' FROM generate_series(1, 100) n;
+ALTER TABLE noidx ADD UNIQUE (v, at);
+INSERT INTO noidx (k, v, at) VALUES (1, 'v1', '2026-01-01 12:00+00'), (1, 'new', '2026-02-03 00:00+00')
+    ON CONFLICT DO NOTHING;
+SELECT k, count(*) AS rows, max(chain_seq) AS last_seq,
+       bool_and(chain_seq IS NOT NULL AND row_hash IS NOT NULL) AS all_chained
+  FROM noidx GROUP BY k ORDER BY k;
+SELECT chain_key, last_seq FROM wallet_ops.chain_heads WHERE relid = 'noidx'::regclass ORDER BY 1;
+SELECT count(*) AS problems FROM wallet_ops.verify_chain('noidx');
+SELECT count(*) AS problems_of_chain_1 FROM wallet_ops.verify_chain('noidx', '1');
+SELECT count(*) AS problems_2_jobs FROM wallet_ops.verify_chain('noidx', NULL, 2);
+SELECT count(*) AS digest_problems FROM wallet_ops.verify_against_digest('noidx', wallet_ops.chain_digest('noidx'));
+-- a tampered row is still found, at its chain and seq
+SET client_min_messages = error;
+SELECT wallet_ops.release_append_only('noidx');
+RESET client_min_messages;
+SET session_replication_role = replica;
+UPDATE noidx SET v = 'changed' WHERE k = 3 AND chain_seq = 7;
+RESET session_replication_role;
+SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('noidx');
+SELECT chain_key, chain_seq, problem FROM wallet_ops.verify_chain('noidx', '3');

@@ -15,8 +15,8 @@ CREATE TABLE ev (
     v  text,
     at timestamptz NOT NULL
 ) PARTITION BY RANGE (at);
--- six partitions: 2 workers claim whole partitions (at least three each),
--- 3 to 5 share each partition block by block
+-- six partitions: 2 and 3 jobs take ranges of whole partitions (at least two
+-- each), 4 and 5 share each partition block by block
 DO $$
 BEGIN
     FOR m IN 1..6 LOOP

@@ -388,7 +388,8 @@ chain_seal(Relation rel, const ChainConfig *cfg)
 
 /*
  * wallet_ops.enable_hash_chain(tbl regclass, chain_key name[] DEFAULT '{}',
- *							   hashed_columns name[] DEFAULT NULL)
+ *							   hashed_columns name[] DEFAULT NULL,
+ *							   chain_index boolean DEFAULT true)
  *
  * Takes an ACCESS EXCLUSIVE lock on the table for the rest of the
  * transaction (adding columns needs it anyway).
@@ -415,6 +416,7 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 				need_prev,
 				need_hash;
 	bool		citus;
+	bool		want_index = true;
 	int			guc_level = 0;
 
 	if (PG_ARGISNULL(0))
@@ -484,7 +486,15 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 				 errdetail("Removing old partitions would remove the first rows of its hash chains."),
 				 errhint("Call wallet_ops.unmanage_partitions() and manage them again without a retention first.")));
 
-	/* the arguments */
+	/* the arguments (1.0.0's declaration has no chain_index) */
+	if (PG_NARGS() > 3)
+	{
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("chain_index must not be null")));
+		want_index = PG_GETARG_BOOL(3);
+	}
 	if (!PG_ARGISNULL(1))
 		keys = chain_arg_names(PG_GETARG_ARRAYTYPE_P(1), &nkeys, "chain_key");
 	for (i = 0; i < nkeys; i++)
@@ -558,12 +568,18 @@ wallet_ops_enable_hash_chain(PG_FUNCTION_ARGS)
 		chain_spi_exec(sql.data, SPI_OK_UTILITY);
 	}
 
-	/* the index that finds a chain's rows in order */
+	/*
+	 * The index that finds a chain's rows in order, unless the caller
+	 * declines it: verification reads the table sequentially and does not
+	 * need it, and an index entry per row is a large part of a chained insert's cost; what
+	 * reads one chain (verify_chain of one chain, chain proofs, the commit
+	 * check of ON CONFLICT inserts) then reads the table instead.
+	 */
 	idxatts = palloc(sizeof(AttrNumber) * (nkeys + 1));
 	for (i = 0; i < nkeys; i++)
 		idxatts[i] = ChainAttnum(rel, keys[i], NULL);
 	idxatts[nkeys] = ChainAttnum(rel, CHAIN_COL_SEQ, NULL);
-	if (!chain_has_index(relid, idxatts, nkeys + 1))
+	if (want_index && !chain_has_index(relid, idxatts, nkeys + 1))
 	{
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "CREATE INDEX ON %s USING btree (", qualname);

@@ -976,6 +976,7 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	tuple;
+	HeapTuple	newtuple;
 	ChainRelEntry *entry;
 	ChainRelInfo *info;
 	Datum	   *values;
@@ -989,9 +990,6 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	int64		seq;
 	uint8		hash[CHAIN_HASH_LEN];
 	uint8		prev[CHAIN_HASH_LEN];
-	int			setcols[3];
-	Datum		setvals[3];
-	bool		setnulls[3] = {false, false, false};
 	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -1081,13 +1079,19 @@ wallet_ops_chain_before_insert(PG_FUNCTION_ARGS)
 	if (!head->need_check && chain_row_may_vanish(trigdata))
 		head->need_check = true;
 
-	setcols[0] = info->seq_attnum;
-	setvals[0] = Int64GetDatum(seq);
-	setcols[1] = info->prev_attnum;
-	setvals[1] = PointerGetDatum(ChainHashBytea(prev));
-	setcols[2] = info->hash_attnum;
-	setvals[2] = PointerGetDatum(ChainHashBytea(hash));
-
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 3, setcols,
-													 setvals, setnulls));
+	/*
+	 * Form the new row from the values already deformed: what
+	 * heap_modify_tuple() would do, without deforming the row again.
+	 */
+	values[info->seq_attnum - 1] = Int64GetDatum(seq);
+	nulls[info->seq_attnum - 1] = false;
+	values[info->prev_attnum - 1] = PointerGetDatum(ChainHashBytea(prev));
+	nulls[info->prev_attnum - 1] = false;
+	values[info->hash_attnum - 1] = PointerGetDatum(ChainHashBytea(hash));
+	nulls[info->hash_attnum - 1] = false;
+	newtuple = heap_form_tuple(desc, values, nulls);
+	newtuple->t_data->t_ctid = tuple->t_data->t_ctid;
+	newtuple->t_self = tuple->t_self;
+	newtuple->t_tableOid = tuple->t_tableOid;
+	return PointerGetDatum(newtuple);
 }

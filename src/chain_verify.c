@@ -49,6 +49,7 @@
 #include "pgstat.h"
 #include "port/atomics.h"
 #include "storage/shm_mq.h"
+#include "storage/bufmgr.h"
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -911,15 +912,18 @@ verify_close(VerifyState *st)
 /* ---- the first pass in parallel ------------------------------------------ */
 
 /*
- * With jobs > 1, the first pass is run by that many parallel workers
- * (PostgreSQL's parallel machinery: the caller's snapshot, user and
- * settings; a worker's error is raised in the caller; cancelling the caller
- * stops them).  They claim whole leaves when there are at least three per
- * worker, else share each leaf through a parallel sequential scan, so each
- * block is read once; each sends the runs it saw of each chain;
- * the caller merges them as it would rows (verify_stream_run), so the
- * result is the serial one: a chain whose rows two workers saw is two runs
- * that join.  The second pass and the heads check stay in the caller.
+ * With jobs > 1, the first pass is shared by the caller and jobs - 1
+ * parallel workers (PostgreSQL's parallel machinery: the caller's snapshot,
+ * user and settings; a worker's error is raised in the caller; cancelling
+ * the caller stops them).  With at least two leaves per participant each
+ * takes a contiguous range of leaves, in partition order and balanced by
+ * size: a chain's rows in a range link up into one run, so a worker sends
+ * about one run per chain.  With fewer leaves they share each leaf through
+ * a parallel sequential scan, so each block is read once.  Each worker
+ * sends the runs it saw of each chain; the caller merges them as it would
+ * rows (verify_stream_run), so the result is the serial one: a chain whose
+ * rows two participants saw is two runs that join.  The second pass and
+ * the heads check stay in the caller.
  */
 
 PGDLLEXPORT void WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc);
@@ -928,13 +932,19 @@ PGDLLEXPORT void WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc);
 #define PVERIFY_KEY_QUEUES	UINT64CONST(0xB1A5E00000000002)
 #define PVERIFY_KEY_SCAN(i) (UINT64CONST(0xB1A5E00000010000) + (i))
 #define PVERIFY_QUEUE_SIZE	((Size) 256 * 1024)
+#define PVERIFY_MAX_PARTICIPANTS WALLET_OPS_MAX_VERIFY_JOBS
 
 typedef struct PVerifyShared
 {
 	Oid			relid;
-	bool		by_leaf;		/* workers claim whole leaves */
-	pg_atomic_uint32 next_leaf; /* the next leaf to claim */
+	bool		by_range;		/* participants take ranges of leaves */
 	int			nleaves;
+	int			range_start[PVERIFY_MAX_PARTICIPANTS + 1];	/* participant p
+															 * reads leaves
+															 * range_start[p]
+															 * to
+															 * range_start[p+1]
+															 * - 1 */
 	Oid			leaves[FLEXIBLE_ARRAY_MEMBER];
 } PVerifyShared;
 
@@ -1088,6 +1098,26 @@ pverify_take(VerifyState *st, const char *data, Size len)
 		elog(ERROR, "unexpected message %d from a wallet_ops verification worker", kind);
 }
 
+/* What participant p (0: the caller) reads of the first pass. */
+static void
+pverify_scan_share(VerifyState *st, PVerifyShared *shared, shm_toc *toc, int p)
+{
+	int			i;
+
+	if (shared->by_range)
+	{
+		/* in partition order: a chain's rows in the range are one run */
+		for (i = shared->range_start[p]; i < shared->range_start[p + 1]; i++)
+			verify_scan_leaf(st, shared->leaves[i], i + 1, shared->nleaves, NULL);
+	}
+	else
+	{
+		for (i = 0; i < shared->nleaves; i++)
+			verify_scan_leaf(st, shared->leaves[i], i + 1, shared->nleaves,
+							 shm_toc_lookup(toc, PVERIFY_KEY_SCAN(i), false));
+	}
+}
+
 void
 WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc)
 {
@@ -1096,7 +1126,6 @@ WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc)
 	shm_mq	   *mq = (shm_mq *) (queues + ParallelWorkerNumber * PVERIFY_QUEUE_SIZE);
 	shm_mq_handle *mqh;
 	VerifyState st;
-	int			i;
 
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
@@ -1104,34 +1133,26 @@ WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc)
 	memset(&st, 0, sizeof(st));
 	st.quiet = true;
 	verify_open(&st, shared->relid);
-	if (shared->by_leaf)
-	{
-		/* whole leaves: a chain's rows in a leaf stay one run */
-		while ((i = (int) pg_atomic_fetch_add_u32(&shared->next_leaf, 1)) < shared->nleaves)
-			verify_scan_leaf(&st, shared->leaves[i], i + 1, shared->nleaves, NULL);
-	}
-	else
-	{
-		for (i = 0; i < shared->nleaves; i++)
-			verify_scan_leaf(&st, shared->leaves[i], i + 1, shared->nleaves,
-							 shm_toc_lookup(toc, PVERIFY_KEY_SCAN(i), false));
-	}
+	pverify_scan_share(&st, shared, toc, ParallelWorkerNumber + 1);
 	pverify_send_state(&st, mqh);
 	shm_mq_detach(mqh);
 	verify_close(&st);
 }
 
 /*
- * The first pass by up to jobs parallel workers; false when none could be
- * started (the caller then does it itself).
+ * The first pass by the caller and up to jobs - 1 parallel workers; false
+ * when none could be started (the caller then does it alone).
  */
 static bool
 verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 {
 	int			nleaves = list_length(leaves);
+	int			nworkers = jobs - 1;
 	Size		sharedsize = add_size(offsetof(PVerifyShared, leaves),
 									  mul_size(sizeof(Oid), Max(nleaves, 1)));
 	Size	   *scansize = palloc(sizeof(Size) * Max(nleaves, 1));
+	BlockNumber *blocks = palloc(sizeof(BlockNumber) * Max(nleaves, 1));
+	double		total_blocks = 0;
 	Snapshot	snapshot = GetActiveSnapshot();
 	ParallelContext *pcxt;
 	PVerifyShared *shared;
@@ -1139,18 +1160,22 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 	shm_mq_handle **mqh;
 	bool	   *done;
 	char		what[128];
-	int			i;
+	int			i,
+				p;
 
+	Assert(jobs >= 2 && jobs <= PVERIFY_MAX_PARTICIPANTS);
 	EnterParallelMode();
-	pcxt = CreateParallelContext("wallet_ops", "WalletOpsVerifyParallelMain", jobs);
+	pcxt = CreateParallelContext("wallet_ops", "WalletOpsVerifyParallelMain", nworkers);
 	shm_toc_estimate_chunk(&pcxt->estimator, sharedsize);
-	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(PVERIFY_QUEUE_SIZE, jobs));
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(PVERIFY_QUEUE_SIZE, nworkers));
 	for (i = 0; i < nleaves; i++)
 	{
 		Relation	leaf = table_open(list_nth_oid(leaves, i), AccessShareLock);
 
 		scansize[i] = table_parallelscan_estimate(leaf, snapshot);
 		shm_toc_estimate_chunk(&pcxt->estimator, scansize[i]);
+		blocks[i] = RelationGetNumberOfBlocks(leaf);
+		total_blocks += blocks[i];
 		table_close(leaf, NoLock);
 	}
 	shm_toc_estimate_keys(&pcxt->estimator, 2 + nleaves);
@@ -1167,20 +1192,37 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 	shared->relid = RelationGetRelid(st->root);
 
 	/*
-	 * With leaves enough for every worker to get a few, each claims whole
-	 * leaves: the runs it sends are then about one per chain and leaf.
-	 * Otherwise they share each leaf block by block.
+	 * With two leaves or more for every participant, each reads a
+	 * contiguous range of them, the ranges cut where the running total of
+	 * blocks passes each participant's share.  Otherwise they share each
+	 * leaf block by block.
 	 */
-	shared->by_leaf = nleaves >= 3 * jobs;
-	pg_atomic_init_u32(&shared->next_leaf, 0);
+	shared->by_range = nleaves >= 2 * jobs;
 	shared->nleaves = nleaves;
 	for (i = 0; i < nleaves; i++)
 		shared->leaves[i] = list_nth_oid(leaves, i);
+	if (shared->by_range)
+	{
+		double		seen = 0;
+
+		shared->range_start[0] = 0;
+		p = 1;
+		for (i = 0; i < nleaves && p < jobs; i++)
+		{
+			/* leave at least one leaf for each participant still to come */
+			if (nleaves - i <= jobs - p ||
+				(seen >= total_blocks * p / jobs && i > shared->range_start[p - 1]))
+				shared->range_start[p++] = i;
+			seen += blocks[i];
+		}
+		while (p <= jobs)
+			shared->range_start[p++] = nleaves;
+	}
 	shm_toc_insert(pcxt->toc, PVERIFY_KEY_SHARED, shared);
 
-	queues = shm_toc_allocate(pcxt->toc, mul_size(PVERIFY_QUEUE_SIZE, jobs));
-	mqh = palloc(sizeof(shm_mq_handle *) * jobs);
-	for (i = 0; i < jobs; i++)
+	queues = shm_toc_allocate(pcxt->toc, mul_size(PVERIFY_QUEUE_SIZE, nworkers));
+	mqh = palloc(sizeof(shm_mq_handle *) * nworkers);
+	for (i = 0; i < nworkers; i++)
 	{
 		shm_mq	   *mq = shm_mq_create(queues + i * PVERIFY_QUEUE_SIZE, PVERIFY_QUEUE_SIZE);
 
@@ -1206,17 +1248,24 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 		ExitParallelMode();
 		return false;
 	}
-	snprintf(what, sizeof(what), "%d parallel workers reading %d partitions",
-			 pcxt->nworkers_launched, nleaves);
+	snprintf(what, sizeof(what), "%d processes reading %d partitions",
+			 pcxt->nworkers_launched + 1, nleaves);
 	verify_progress(st, what);
 	ereport(DEBUG1,
-			(errmsg_internal("verify_chain(%s): first pass by %d parallel workers",
-							 RelationGetRelationName(st->root), pcxt->nworkers_launched)));
+			(errmsg_internal("verify_chain(%s): first pass by %d processes",
+							 RelationGetRelationName(st->root), pcxt->nworkers_launched + 1)));
 
 	/*
-	 * A worker sends once it has read its share: take what any of them sent
-	 * as it comes, so that joining one's runs overlaps another's reading.
+	 * The caller reads its own share, and the ranges of workers that could
+	 * not be started (in block mode the parallel scans hand their blocks to
+	 * whoever asks).  A worker that has finished meanwhile waits to send.
 	 */
+	pverify_scan_share(st, shared, pcxt->toc, 0);
+	if (shared->by_range)
+		for (p = pcxt->nworkers_launched + 1; p < jobs; p++)
+			pverify_scan_share(st, shared, pcxt->toc, p);
+
+	/* take what the workers sent as it comes */
 	done = palloc0(sizeof(bool) * pcxt->nworkers_launched);
 	for (i = 0; i < pcxt->nworkers_launched; i++)
 		shm_mq_set_handle(mqh[i], pcxt->worker[i].bgwhandle);

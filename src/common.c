@@ -114,8 +114,8 @@ WalletOpsDefineSettings(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("wallet_ops.verify_jobs",
-							"Sets how many parallel workers a full verification of a hash chain uses by default.",
-							"1 verifies in the calling process alone; more are bounded by max_parallel_workers and max_worker_processes.",
+							"Sets how many processes share a full verification of a hash chain by default.",
+							"1 verifies in the calling process alone; N adds N - 1 parallel workers, bounded by max_parallel_workers and max_worker_processes.",
 							&wallet_ops_verify_jobs,
 							1, 1, WALLET_OPS_MAX_VERIFY_JOBS,
 							PGC_USERSET,
