@@ -22,6 +22,8 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "storage/bufmgr.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
@@ -35,11 +37,13 @@
 #include "miscadmin.h"
 #include "utils/fmgroids.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "common.h"
@@ -158,8 +162,37 @@ WalletOpsDefineSettings(void)
 #endif
 }
 
+/*
+ * The extension's owner and schema, read once per transaction: every
+ * statement the extension runs on its own tables needs the owner, and
+ * pg_extension has no syscache.
+ */
+static LocalTransactionId extension_cached_lxid = InvalidLocalTransactionId;
+static Oid	extension_cached_owner = InvalidOid;
+static Oid	extension_cached_schema = InvalidOid;
+
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
+static Oid	extension_owner_lookup(void);
+
 static Oid
 extension_owner(void)
+{
+	if (extension_cached_lxid != MY_LXID || !OidIsValid(extension_cached_owner))
+	{
+		extension_cached_owner = extension_owner_lookup();
+		extension_cached_schema = get_namespace_oid("wallet_ops", true);
+		extension_cached_lxid = MY_LXID;
+	}
+	return extension_cached_owner;
+}
+
+static Oid
+extension_owner_lookup(void)
 {
 	Oid			extoid = get_extension_oid("wallet_ops", false);
 	Oid			owner = InvalidOid;
@@ -282,6 +315,101 @@ WalletOpsRelationQualifiedName(Relation rel)
 {
 	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 									  RelationGetRelationName(rel));
+}
+
+/*
+ * wallet_ops' own table relname, opened for a direct read, or NULL when it
+ * is not there (the extension is being created or dropped).
+ */
+static Relation
+own_table_open(const char *relname)
+{
+	Oid			relid;
+
+	(void) extension_owner();
+	relid = get_relname_relid(relname, extension_cached_schema);
+	return OidIsValid(relid) ? table_open(relid, AccessShareLock) : NULL;
+}
+
+/* Whether rel has a row visible to the latest snapshot. */
+static bool
+relation_has_rows(Relation rel)
+{
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return false;
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
+bool
+WalletOpsRelationHasRows(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	bool		found = relation_has_rows(rel);
+
+	table_close(rel, NoLock);
+	return found;
+}
+
+bool
+WalletOpsOwnTableHasRows(const char *relname)
+{
+	Relation	rel = own_table_open(relname);
+	bool		found;
+
+	if (rel == NULL)
+		return true;
+	found = relation_has_rows(rel);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+List *
+WalletOpsOwnTableOids(const char *relname, const char *colname)
+{
+	Relation	rel = own_table_open(relname);
+	List	   *result = NIL;
+	AttrNumber	attnum;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	if (rel == NULL)
+		elog(ERROR, "wallet_ops.%s does not exist", relname);
+	attnum = get_attnum(RelationGetRelid(rel), colname);
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "wallet_ops.%s has no column %s", relname, colname);
+	if (RelationGetNumberOfBlocks(rel) > 0)
+	{
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		scan = table_beginscan(rel, snapshot, 0, NULL);
+		slot = table_slot_create(rel, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			bool		isnull;
+			Datum		d = slot_getattr(slot, attnum, &isnull);
+
+			if (!isnull)
+				result = lappend_oid(result, DatumGetObjectId(d));
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		table_endscan(scan);
+		UnregisterSnapshot(snapshot);
+	}
+	table_close(rel, AccessShareLock);
+	list_sort(result, list_oid_cmp);
+	return result;
 }
 
 List *

@@ -93,6 +93,24 @@ extern void WalletOpsCheckGuardable(Oid relid, const char *what);
 extern List *WalletOpsSpiOidList(MemoryContext cxt);
 
 /*
+ * Direct reads of wallet_ops' own tables, without parsing or planning a
+ * query (the maintenance pass runs them in every fresh session), with the
+ * latest snapshot.  WalletOpsOwnTableHasRows: whether relname has a row
+ * (true when the table is missing, so that callers go on and report it).
+ * WalletOpsOwnTableOids: the non-null values of its OID column colname,
+ * sorted.
+ */
+extern bool WalletOpsOwnTableHasRows(const char *relname);
+
+/*
+ * Whether table relid (locked ACCESS SHARE until the end of the transaction)
+ * has a row visible to the latest snapshot, read directly: no query to
+ * parse and plan.
+ */
+extern bool WalletOpsRelationHasRows(Oid relid);
+extern List *WalletOpsOwnTableOids(const char *relname, const char *colname);
+
+/*
  * Set up a set-returning function in materialize mode: afterwards the
  * ReturnSetInfo's setResult and setDesc are the tuplestore to fill and its
  * descriptor (the call's declared result type).

@@ -67,19 +67,7 @@ typedef struct DigestSchedule
 List *
 DigestShipScheduledTables(void)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	WalletOpsOwnerContext owner;
-	List	   *result;
-
-	SPI_connect();
-	WalletOpsOwnerBegin(&owner);
-	if (SPI_execute("SELECT relid::pg_catalog.oid FROM wallet_ops.digest_schedule ORDER BY relid",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.digest_schedule");
-	result = WalletOpsSpiOidList(caller);
-	WalletOpsOwnerEnd(&owner);
-	SPI_finish();
-	return result;
+	return WalletOpsOwnTableOids("digest_schedule", "relid");
 }
 
 /* Runs a statement on relid's schedule row as the extension's owner. */

@@ -148,6 +148,12 @@ MatviewConfigInstalled(void)
 	return OidIsValid(matviews_config_relid(true));
 }
 
+bool
+MatviewConfigAnyManaged(void)
+{
+	return MatviewConfigInstalled() && WalletOpsOwnTableHasRows("matviews");
+}
+
 /* ------------------------------------------------------------------------
  * wallet_ops.matviews and wallet_ops.matview_state: the managed views
  * ------------------------------------------------------------------------

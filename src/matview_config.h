@@ -27,6 +27,9 @@
 /* True when wallet_ops' tables exist (not while the extension is dropped). */
 extern bool MatviewConfigInstalled(void);
 
+/* Whether any view is managed (read directly: see WalletOpsOwnTableHasRows) */
+extern bool MatviewConfigAnyManaged(void);
+
 /* Act as the tables' owner until SetUserIdAndSecContext restores *save_userid. */
 extern void MatviewConfigBecomeOwner(Oid *save_userid, int *save_sec_context);
 

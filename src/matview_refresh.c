@@ -601,7 +601,7 @@ wallet_ops_refresh_matview(PG_FUNCTION_ARGS)
 List *
 MatviewsDueViews(void)
 {
-	if (!MatviewConfigInstalled())
+	if (!MatviewConfigAnyManaged())
 		return NIL;
 	return MatviewConfigDue(InvalidOid, NULL);
 }
@@ -609,7 +609,7 @@ MatviewsDueViews(void)
 bool
 MatviewsNeedTicks(void)
 {
-	if (!MatviewConfigInstalled())
+	if (!MatviewConfigAnyManaged())
 		return false;
 	return MatviewConfigAnyTimed() || MatviewConfigDue(InvalidOid, NULL) != NIL;
 }
@@ -755,8 +755,12 @@ void
 MatviewsForgetDropped(ActionReport *report)
 {
 	TimestampTz started = GetCurrentTimestamp();
-	List	   *gone = MatviewConfigDeleteVanished();
+	List	   *gone;
 	ListCell   *lc;
+
+	if (!MatviewConfigAnyManaged())
+		return;
+	gone = MatviewConfigDeleteVanished();
 
 	foreach(lc, gone)
 	{
@@ -786,7 +790,9 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 	int			save_sec_context;
 	bool		pushed_snapshot = false;
 
-	if (!MatviewConfigInstalled())
+	/* nothing managed, and no change rows left to prune */
+	if (!MatviewConfigAnyManaged() &&
+		(!MatviewConfigInstalled() || !WalletOpsOwnTableHasRows("matview_changes")))
 		return;
 
 	if (!ActiveSnapshotSet())

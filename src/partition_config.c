@@ -147,6 +147,34 @@ config_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	return ret;
 }
 
+/*
+ * config_exec for the statements of every maintenance run, once per managed
+ * table: prepared once per session and kept in *plan.
+ */
+static int
+config_exec_prepared(SPIPlanPtr *plan, const char *sql, int nargs,
+					 Oid *argtypes, Datum *values, const char *nulls,
+					 bool read_only)
+{
+	WalletOpsOwnerContext owner;
+	int			ret;
+
+	SPI_connect();
+	WalletOpsOwnerBegin(&owner);
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		*plan = p;
+	}
+	ret = SPI_execute_plan(*plan, values, nulls, read_only, 0);
+	WalletOpsOwnerEnd(&owner);
+	return ret;
+}
+
 PartConfig *
 PartitionConfigRead(Oid relid)
 {
@@ -156,10 +184,13 @@ PartitionConfigRead(Oid relid)
 	MemoryContext caller = CurrentMemoryContext;
 	int			ret;
 
+	static SPIPlanPtr plan = NULL;
+
 	values[0] = ObjectIdGetDatum(relid);
-	ret = config_exec("SELECT period, premake, retention, time_zone, keep_detached"
-					  " FROM wallet_ops.partition_config WHERE relid = $1",
-					  1, argtypes, values, NULL, true);
+	ret = config_exec_prepared(&plan,
+							   "SELECT period, premake, retention, time_zone, keep_detached"
+							   " FROM wallet_ops.partition_config WHERE relid = $1",
+							   1, argtypes, values, NULL, true);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read wallet_ops.partition_config: %s",
 			 SPI_result_code_string(ret));
@@ -199,15 +230,7 @@ PartitionsHaveRetention(Oid relid)
 List *
 PartitionsManagedTables(void)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *result;
-
-	if (config_exec("SELECT relid::pg_catalog.oid FROM wallet_ops.partition_config ORDER BY relid",
-					0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.partition_config");
-	result = WalletOpsSpiOidList(caller);
-	SPI_finish();
-	return result;
+	return WalletOpsOwnTableOids("partition_config", "relid");
 }
 
 void
@@ -263,6 +286,7 @@ PartitionConfigRecord(Oid relid, const char *result, const ErrorData *error,
 	Datum		values[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			ret;
+	static SPIPlanPtr plan = NULL;
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -280,12 +304,13 @@ PartitionConfigRecord(Oid relid, const char *result, const ErrorData *error,
 	else
 		nulls[5] = 'n';
 
-	ret = config_exec("UPDATE wallet_ops.partition_config"
-					  " SET last_run = $2, last_result = $3, last_error = $4,"
-					  " runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
-					  " default_rows = COALESCE($6, default_rows)"
-					  " WHERE relid = $1",
-					  6, argtypes, values, nulls, false);
+	ret = config_exec_prepared(&plan,
+							   "UPDATE wallet_ops.partition_config"
+							   " SET last_run = $2, last_result = $3, last_error = $4,"
+							   " runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
+							   " default_rows = COALESCE($6, default_rows)"
+							   " WHERE relid = $1",
+							   6, argtypes, values, nulls, false);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not update wallet_ops.partition_config: %s",
 			 SPI_result_code_string(ret));

@@ -583,13 +583,9 @@ PartitionPlanMake(PartConfig *cfg, PartTable *t, TimestampTz at,
 		Datum		values[1];
 		MemoryContext planctx = CurrentMemoryContext;
 
+		/* read directly: nothing to parse and plan on a run with no work */
+		plan->default_has_rows = WalletOpsRelationHasRows(t->default_oid);
 		SPI_connect();
-		sql = psprintf("SELECT 1 FROM ONLY %s LIMIT 1", defname);
-		ret = SPI_execute(sql, false, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not read default partition: %s",
-				 SPI_result_code_string(ret));
-		plan->default_has_rows = (SPI_processed > 0);
 
 		argtypes[0] = t->keytype;
 		sql = psprintf("SELECT pg_catalog.min(%s) FROM ONLY %s WHERE %s >= $1",

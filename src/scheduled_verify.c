@@ -282,7 +282,7 @@ VerificationRunScheduled(Oid only_relid, ActionReport *report)
 	int			ret;
 	WalletOpsOwnerContext owner_ctx;
 
-	if (RecoveryInProgress())
+	if (RecoveryInProgress() || !WalletOpsOwnTableHasRows("verification_schedule"))
 		return;
 	if (!OidIsValid(only_relid))
 		forget_dropped_schedules(report);
@@ -389,18 +389,7 @@ VerificationRunScheduled(Oid only_relid, ActionReport *report)
 bool
 VerificationAnyScheduled(void)
 {
-	WalletOpsOwnerContext owner_ctx;
-	bool		found;
-
-	SPI_connect();
-	WalletOpsOwnerBegin(&owner_ctx);
-	if (SPI_execute("SELECT 1 FROM wallet_ops.verification_schedule LIMIT 1",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.verification_schedule");
-	found = SPI_processed > 0;
-	WalletOpsOwnerEnd(&owner_ctx);
-	SPI_finish();
-	return found;
+	return WalletOpsOwnTableHasRows("verification_schedule");
 }
 
 bool
