@@ -2086,6 +2086,8 @@ static void
 verify_rows(const Table *t, const char *only, int fetch, char **lo, char **hi)
 {
 	Buf			sql = {0};
+	Buf			body = {0};
+	Buf			order = {0};
 	Buf			msg = {0};
 	Chain		c = {0};
 	char		fetchsql[64];
@@ -2094,24 +2096,45 @@ verify_rows(const Table *t, const char *only, int fetch, char **lo, char **hi)
 	int			i;
 	PGresult   *res;
 
-	append_str(&sql, "DECLARE wallet_ops_verify NO SCROLL CURSOR FOR SELECT ");
-	append_name_expr(&sql, t);
+	/* the columns read and the order they are read in */
+	append_str(&body, "SELECT ");
+	append_name_expr(&body, t);
 	for (i = 0; i < t->nkeys; i++)
 	{
-		append_str(&sql, ", ");
-		append_column(&sql, &t->keys[i]);
+		append_str(&body, ", ");
+		append_column(&body, &t->keys[i]);
 	}
-	append_str(&sql, ", chain_seq, prev_hash, row_hash");
+	append_str(&body, ", chain_seq, prev_hash, row_hash");
 	for (i = 0; i < t->ncols; i++)
 	{
-		append_str(&sql, ", ");
-		append_column(&sql, &t->cols[i]);
+		append_str(&body, ", ");
+		append_column(&body, &t->cols[i]);
 	}
-	append_str(&sql, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
-	append_str(&sql, t->qualname);
+	append_str(&body, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
+	append_str(&body, t->qualname);
+	append_str(&order, " ORDER BY ");
+	for (i = 0; i < t->nkeys; i++)
+	{
+		append_ident(&order, t->keys[i].name);
+		/* equal numerics of another scale are other chains */
+		if (t->keys[i].tag == CHAIN_TAG_NUMERIC)
+		{
+			append_str(&order, ", pg_catalog.concat(");
+			append_ident(&order, t->keys[i].name);
+			append_str(&order, ")");
+		}
+		append_str(&order, ", ");
+	}
+	/* rows equal so far (copies) in storage order, whatever the plan */
+	append_str(&order, "chain_seq, row_hash, tableoid, ctid");
+	buf_u8(&body, 0);
+	buf_u8(&order, 0);
+
+	append_str(&sql, "DECLARE wallet_ops_verify NO SCROLL CURSOR FOR ");
 	if (only)
 	{
 		/* the key values (so the chain index serves), then the exact name */
+		append_str(&sql, (char *) body.data);
 		append_str(&sql, " WHERE ");
 		for (i = 0; i < t->nkeys; i++)
 		{
@@ -2131,45 +2154,85 @@ verify_rows(const Table *t, const char *only, int fetch, char **lo, char **hi)
 		}
 		append_name_expr(&sql, t);
 		append_str(&sql, " OPERATOR(pg_catalog.=) $1::pg_catalog.text");
+		append_str(&sql, (char *) order.data);
 		params[nparams++] = only;
 	}
-	else if (lo || hi)
+	else if ((lo || hi) && t->nkeys == 1)
 	{
+		/*
+		 * One key column: conditions on the column itself, so that each part
+		 * is a range of the chain index.  Rows with a null key come last in
+		 * the serial order, so the last part reads them after its range, in
+		 * a second branch (an Append runs its branches in order).
+		 */
+		if (lo && !hi)
+			append_str(&sql, "(");
+		append_str(&sql, (char *) body.data);
 		append_str(&sql, " WHERE ");
 		if (lo)
 		{
-			append_position(&sql, t, 0);
-			append_str(&sql, " OPERATOR(pg_catalog.>=) ");
-			append_position(&sql, t, nparams + 1);
-			for (i = 0; i < t->nkeys; i++)
-				params[nparams++] = lo[i];
+			append_ident(&sql, t->keys[0].name);
+			append_str(&sql, " OPERATOR(pg_catalog.>=) CAST($1::pg_catalog.text AS ");
+			append_str(&sql, t->keys[0].typname);
+			append_str(&sql, ")");
+			params[nparams++] = lo[0];
 		}
 		if (hi)
 		{
+			char		param[64];
+
 			if (lo)
 				append_str(&sql, " AND ");
-			append_position(&sql, t, 0);
-			append_str(&sql, " OPERATOR(pg_catalog.<) ");
-			append_position(&sql, t, nparams + 1);
-			for (i = 0; i < t->nkeys; i++)
-				params[nparams++] = hi[i];
+			append_ident(&sql, t->keys[0].name);
+			snprintf(param, sizeof(param), " OPERATOR(pg_catalog.<) CAST($%d::pg_catalog.text AS ",
+					 nparams + 1);
+			append_str(&sql, param);
+			append_str(&sql, t->keys[0].typname);
+			append_str(&sql, ")");
+			params[nparams++] = hi[0];
 		}
-	}
-	append_str(&sql, " ORDER BY ");
-	for (i = 0; i < t->nkeys; i++)
-	{
-		append_ident(&sql, t->keys[i].name);
-		/* equal numerics of another scale are other chains */
-		if (t->keys[i].tag == CHAIN_TAG_NUMERIC)
+		append_str(&sql, (char *) order.data);
+		if (lo && !hi)
 		{
-			append_str(&sql, ", pg_catalog.concat(");
-			append_ident(&sql, t->keys[i].name);
+			append_str(&sql, ") UNION ALL (");
+			append_str(&sql, (char *) body.data);
+			append_str(&sql, " WHERE ");
+			append_ident(&sql, t->keys[0].name);
+			append_str(&sql, " IS NULL");
+			append_str(&sql, (char *) order.data);
 			append_str(&sql, ")");
 		}
-		append_str(&sql, ", ");
 	}
-	append_str(&sql, "chain_seq, row_hash");
+	else
+	{
+		append_str(&sql, (char *) body.data);
+		if (lo || hi)
+		{
+			append_str(&sql, " WHERE ");
+			if (lo)
+			{
+				append_position(&sql, t, 0);
+				append_str(&sql, " OPERATOR(pg_catalog.>=) ");
+				append_position(&sql, t, nparams + 1);
+				for (i = 0; i < t->nkeys; i++)
+					params[nparams++] = lo[i];
+			}
+			if (hi)
+			{
+				if (lo)
+					append_str(&sql, " AND ");
+				append_position(&sql, t, 0);
+				append_str(&sql, " OPERATOR(pg_catalog.<) ");
+				append_position(&sql, t, nparams + 1);
+				for (i = 0; i < t->nkeys; i++)
+					params[nparams++] = hi[i];
+			}
+		}
+		append_str(&sql, (char *) order.data);
+	}
 	buf_u8(&sql, 0);
+	free(body.data);
+	free(order.data);
 
 	PQclear(run(only ? "select the chain given with --chain" : "read the table",
 				(char *) sql.data, nparams, params, 0));
