@@ -92,6 +92,16 @@ warm_timed() {
   "${PSQL[@]}" -c "SELECT count(*) FROM bench.entity_history" -c '\timing on' -c "$1" |
     awk '/^Time: / { printf "%.3f", $2 / 1000 }'
 }
+# cores_busy CMD...: runs CMD and prints how many cores the whole machine
+# kept busy on average meanwhile (/proc/stat), i.e. what a parallel run on
+# these cores can gain at most: cores / that
+cores_busy() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  "$@" >/dev/null
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2f", (y[1] - x[1]) / (y[2] - x[2]) * n }'
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
@@ -207,6 +217,9 @@ for i in $(seq "$RUNS"); do
   cj+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')")
 done
 vm=$(median "${v[@]}"); nm=$(median "${n[@]}"); fm=$(median "${f[@]}"); cm=$(median "${c[@]}"); cjm=$(median "${cj[@]}")
+# how many cores a serial run keeps busy: the ceiling of a parallel one
+busy_v=$(cores_busy timed "$VERIFY")
+busy_c=$(cores_busy runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$run" -p "$PORT" postgres bench.entity_history)
 vwm=$(median "${vw[@]}"); nwm=$(median "${nw[@]}"); fwm=$(median "${fw[@]}")
 v2m=$(median "${v2[@]}"); v2wm=$(median "${v2w[@]}"); bfm=$(median "${bf[@]}"); bfwm=$(median "${bfw[@]}")
 echo
@@ -217,7 +230,9 @@ echo "    floor ${fwm}s (runs ${fw[*]}): verify_chain $(ratio "$nwm" "$vwm")x fa
 echo "(b) floor, one sha256() per row ${fm}s (runs ${f[*]})"
 echo "    verify_chain / floor = $(ratio "$vm" "$fm")                                     [target <= 1.25]"
 echo "    wallet_ops_verify (outside the server, same rows) ${cm}s (runs ${c[*]}) = $(ratio "$cm" "$vm")x verify_chain"
-echo "    wallet_ops_verify --jobs 2 ${cjm}s (runs ${cj[*]}) = $(ratio "$cjm" "$cm")x the serial wallet_ops_verify"
+echo "    wallet_ops_verify --jobs 2 ${cjm}s (runs ${cj[*]}): speed-up over serial $(ratio "$cm" "$cjm")x   [target >= 1.8]"
+echo "    cores kept busy by a serial run (whole machine, /proc/stat): verify_chain ${busy_v}, wallet_ops_verify ${busy_c}"
+echo "    (server and client); the most $(nproc) cores can give: verify_chain $(ratio "$(nproc)" "$busy_v")x, wallet_ops_verify $(ratio "$(nproc)" "$busy_c")x"
 echo "    binary floor, sha256 of each row's message bytes in binary form ${bfm}s fresh (runs ${bf[*]}), ${bfwm}s warm (runs ${bfw[*]}):"
 echo "    verify_chain throughput / binary floor's = $(ratio "$bfm" "$vm") fresh, $(ratio "$bfwm" "$vwm") warm   [target >= 0.8]"
 echo "    verify_chain with 2 jobs ${v2m}s fresh (runs ${v2[*]}), ${v2wm}s warm (runs ${v2w[*]}):"

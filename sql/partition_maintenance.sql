@@ -99,3 +99,12 @@ SELECT count(*) AS second_run FROM wallet_ops.run_maintenance('now_table');
 
 DROP SCHEMA part_maint CASCADE;
 SELECT relid FROM wallet_ops.partition_config;
+
+-- housekeeping: run_maintenance() purges job_log rows older than
+-- wallet_ops.job_log_retention (30 days), and only those
+INSERT INTO wallet_ops.job_log (started_at, object, kind, action, outcome)
+VALUES (now() - interval '31 days', 'purge-test old', 'test', 'test', 'ok'),
+       (now() - interval '29 days', 'purge-test recent', 'test', 'test', 'ok');
+SELECT count(*) >= 0 AS ran FROM wallet_ops.run_maintenance();
+SELECT object FROM wallet_ops.job_log WHERE object LIKE 'purge-test%' ORDER BY object;
+DELETE FROM wallet_ops.job_log WHERE object LIKE 'purge-test%';

@@ -13,9 +13,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "job_log.h"
@@ -97,6 +104,45 @@ JobLogRecord(TimestampTz started_at, const char *object, const char *kind,
 	SPI_finish();
 }
 
+/*
+ * Whether job_log has a row that started before cutoff: the first entry of
+ * its started_at index, read directly.  Most runs have nothing to purge,
+ * and a fresh session (every pool worker) would otherwise parse, plan and
+ * run the DELETE to find that out.
+ */
+static bool
+job_log_has_rows_before(TimestampTz cutoff)
+{
+	Oid			nsp = get_namespace_oid("wallet_ops", true);
+	Oid			relid = get_relname_relid("job_log", nsp);
+	Oid			idxid = get_relname_relid("job_log_started_idx", nsp);
+	Relation	rel;
+	Snapshot	snapshot;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	attnum;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || !OidIsValid(idxid))
+		return true;
+	rel = table_open(relid, AccessShareLock);
+	attnum = get_attnum(relid, "started_at");
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, idxid, true, snapshot, 0, NULL);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, attnum, RelationGetDescr(rel), &isnull);
+
+		found = isnull || DatumGetTimestampTz(d) < cutoff;
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
 uint64
 JobLogPurge(void)
 {
@@ -105,6 +151,9 @@ JobLogPurge(void)
 	int			ret;
 	uint64		removed;
 
+	if (!job_log_has_rows_before(GetCurrentTransactionStartTimestamp() -
+								 (TimestampTz) wallet_ops_job_log_retention * 60 * USECS_PER_SEC))
+		return 0;
 	values[0] = Int32GetDatum(wallet_ops_job_log_retention);
 
 	SPI_connect();
