@@ -375,6 +375,35 @@ WalletOpsOwnTableHasRows(const char *relname)
 	return found;
 }
 
+HeapTuple
+WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc)
+{
+	Relation	rel = own_table_open(relname);
+	char	   *pkeyname;
+	Oid			pkeyid;
+	ScanKeyData skey;
+	Snapshot	snapshot;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	HeapTuple	result = NULL;
+
+	if (rel == NULL)
+		elog(ERROR, "wallet_ops.%s does not exist", relname);
+	pkeyname = psprintf("%s_pkey", relname);
+	pkeyid = get_relname_relid(pkeyname, extension_cached_schema);
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(key));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, pkeyid, OidIsValid(pkeyid), snapshot, 1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		result = heap_copytuple(tup);
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	*desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
 List *
 WalletOpsOwnTableOids(const char *relname, const char *colname)
 {

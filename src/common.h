@@ -111,6 +111,13 @@ extern bool WalletOpsRelationHasRows(Oid relid);
 extern List *WalletOpsOwnTableOids(const char *relname, const char *colname);
 
 /*
+ * The row of wallet_ops' own table relname whose first column (an OID, its
+ * primary key relname_pkey) is key, copied, or NULL; *desc gets a copy of
+ * the table's descriptor to read it with.
+ */
+extern HeapTuple WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc);
+
+/*
  * Set up a set-returning function in materialize mode: afterwards the
  * ReturnSetInfo's setResult and setDesc are the tuplestore to fill and its
  * descriptor (the call's declared result type).

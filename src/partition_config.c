@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -175,47 +176,51 @@ config_exec_prepared(SPIPlanPtr *plan, const char *sql, int nargs,
 	return ret;
 }
 
+/* The attribute number of partition_config's column name in desc. */
+static AttrNumber
+config_attnum(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->attnum;
+	}
+	elog(ERROR, "wallet_ops.partition_config has no column %s", name);
+	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
 PartConfig *
 PartitionConfigRead(Oid relid)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	PartConfig *cfg = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	int			ret;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	PartConfig *cfg;
+	bool		isnull;
+	Datum		d;
 
-	static SPIPlanPtr plan = NULL;
-
-	values[0] = ObjectIdGetDatum(relid);
-	ret = config_exec_prepared(&plan,
-							   "SELECT period, premake, retention, time_zone, keep_detached"
-							   " FROM wallet_ops.partition_config WHERE relid = $1",
-							   1, argtypes, values, NULL, true);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
-		char	   *period;
-
-		cfg = MemoryContextAllocZero(caller, sizeof(PartConfig));
-		cfg->relid = relid;
-		period = SPI_getvalue(tup, desc, 1);
-		cfg->period = parse_period(period);
-		cfg->premake = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		cfg->has_retention = !isnull;
-		if (!isnull)
-			cfg->retention = *DatumGetIntervalP(d);
-		cfg->time_zone = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 4));
-		cfg->tz = parse_time_zone(cfg->time_zone);
-		cfg->keep_detached = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-	}
-	SPI_finish();
+	/* read directly: every maintenance run reads it, in fresh sessions too */
+	tup = WalletOpsOwnTableFetch("partition_config", relid, &desc);
+	if (tup == NULL)
+		return NULL;
+	cfg = palloc0(sizeof(PartConfig));
+	cfg->relid = relid;
+	d = heap_getattr(tup, config_attnum(desc, "period"), desc, &isnull);
+	cfg->period = parse_period(TextDatumGetCString(d));
+	d = heap_getattr(tup, config_attnum(desc, "premake"), desc, &isnull);
+	cfg->premake = DatumGetInt32(d);
+	d = heap_getattr(tup, config_attnum(desc, "retention"), desc, &isnull);
+	cfg->has_retention = !isnull;
+	if (!isnull)
+		cfg->retention = *DatumGetIntervalP(d);
+	d = heap_getattr(tup, config_attnum(desc, "time_zone"), desc, &isnull);
+	cfg->time_zone = TextDatumGetCString(d);
+	cfg->tz = parse_time_zone(cfg->time_zone);
+	d = heap_getattr(tup, config_attnum(desc, "keep_detached"), desc, &isnull);
+	cfg->keep_detached = DatumGetBool(d);
 	return cfg;
 }
 
