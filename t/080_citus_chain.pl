@@ -203,6 +203,19 @@ my $al_shard = $coord->safe_psql('postgres',
 	q{SELECT shard_name('al', get_shard_id_for_distribution_column('al', 3))});
 ($ret, $out, $err) = $worker->psql('postgres', "UPDATE $al_shard SET memo = 'x'");
 like($err, qr/cannot update append-only table "al"\n/, 'a shard updated on the worker: refused, naming the table');
+# a shard truncated directly on the worker, also past Citus's own refusal
+# (Citus does not copy the TRUNCATE guard onto the shards of a table
+# protected after it was distributed)
+my $al_rows = $worker->safe_psql('postgres', "SELECT count(*) FROM $al_shard");
+ok($al_rows > 0, "shard $al_shard holds $al_rows rows");
+($ret, $out, $err) = $worker->psql('postgres', "TRUNCATE $al_shard");
+like($err, qr/cannot truncate append-only table "al"\n/, 'TRUNCATE of a shard on the worker: refused, naming the table');
+($ret, $out, $err) = $worker->psql('postgres', qq{
+SET citus.enable_manual_changes_to_shards = on;
+TRUNCATE $al_shard});
+like($err, qr/cannot truncate append-only table "al"\n/,
+	'and with citus.enable_manual_changes_to_shards on, by wallet_ops, naming the table');
+is($worker->safe_psql('postgres', "SELECT count(*) FROM $al_shard"), $al_rows, 'the shard keeps its rows');
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM al'), '10', 'no row of the protected table was lost');
 
 # ---- verify_chain on the coordinator: every shard at once ------------------
