@@ -152,7 +152,7 @@ check_citus_retention(Oid relid)
 				 errmsg("cannot remove old partitions of append-only distributed table \"%s\"",
 						get_rel_name(relid)),
 				 errdetail("Citus would drop or detach them on the workers too, where wallet_ops keeps the table append-only."),
-				 errhint("Manage its partitions without a retention.")));
+				 errhint("Manage its partitions without a retention (unmanage_partitions(), then manage_partitions() without one).")));
 }
 
 /* ------------------------------------------------------------------------
