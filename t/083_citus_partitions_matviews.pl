@@ -140,6 +140,23 @@ is(join('+', map { (shards_on($_, '^ev2_2026_0[56]_[0-9]+$'))[0] } @workers), '4
 	'the new months\' shards are on the workers');
 is($coord->safe_psql('postgres', q{SELECT string_agg(memo, ',') FROM ev2}), 'a', 'with the old row gone');
 
+# made append-only after it was managed with a retention: when old
+# partitions are due, its maintenance fails (WO015) and drops nothing
+$coord->safe_psql('postgres', q{
+SELECT wallet_ops.enforce_append_only('ev2');
+INSERT INTO ev2 VALUES (3, '2026-04-03', 'b');
+});
+$before = partitions_of('ev2');
+is($coord->safe_psql('postgres', q{
+SELECT action || ': ' || detail FROM wallet_ops._run_maintenance_at('ev2', '2026-06-15')}),
+	'failed: cannot remove old partitions of append-only distributed table "ev2"',
+	'append-only after it was managed with a retention: maintenance fails');
+is($coord->safe_psql('postgres', q{
+SELECT sqlstate FROM wallet_ops.job_log WHERE outcome = 'error' ORDER BY job_id DESC LIMIT 1}),
+	'WO015', 'recorded with WO015');
+is(partitions_of('ev2') . ' ' . $coord->safe_psql('postgres', q{SELECT string_agg(memo, ',' ORDER BY memo) FROM ev2}),
+	"$before a,b", 'no partition made or dropped, no row lost');
+
 # with keep_detached, an old partition is detached: Citus keeps it as a
 # distributed table of its own, rows included
 $coord->safe_psql('postgres', q{
