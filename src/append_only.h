@@ -62,4 +62,10 @@ extern void AppendOnlyProtect(Oid relid);
 extern void AppendOnlyAllowMaintenance(bool allow);
 extern bool AppendOnlyMaintenanceAllowed(void);
 
+/*
+ * Install the ProcessUtility hook that refuses TRUNCATE of the shard of an
+ * append-only Citus table on a worker (docs/citus.md); from _PG_init().
+ */
+extern void AppendOnlyInstallHooks(void);
+
 #endif							/* WALLET_OPS_APPEND_ONLY_H */

@@ -26,6 +26,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
@@ -42,6 +43,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -97,6 +99,14 @@ static void apply_ingest(Oid relid, const char *role, bool grant);
 static void apply_inherited_ingest(Oid relid);
 static void check_protectable(Oid relid);
 static void log_job(const char *object, const char *action, const char *detail);
+static bool has_guard_copy(Relation rel);
+static void check_truncate_shards(TruncateStmt *stmt);
+static void append_only_process_utility(PlannedStmt *pstmt, const char *queryString,
+										bool readOnlyTree, ProcessUtilityContext context,
+										ParamListInfo params, QueryEnvironment *queryEnv,
+										DestReceiver *dest, QueryCompletion *qc);
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /* ------------------------------------------------------------------------
  * Maintenance bypass
@@ -809,6 +819,102 @@ wallet_ops_append_only_guard(PG_FUNCTION_ARGS)
 			 errhint("Record a correction as a new row; only a superuser can lift the protection, with wallet_ops.release_append_only().")));
 
 	return PointerGetDatum(NULL);	/* keep compiler quiet */
+}
+
+/* ------------------------------------------------------------------------
+ * TRUNCATE of a Citus shard
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Whether rel carries an enabled copy, named by Citus, of the row guard of
+ * an append-only distributed table (a shard of it).
+ */
+static bool
+has_guard_copy(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	int			i;
+
+	if (td == NULL)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *tg = &td->triggers[i];
+
+		if (tg->tgenabled != TRIGGER_DISABLED &&
+			strcmp(tg->tgname, APPEND_ONLY_ROW_TRIGGER) != 0 &&
+			CitusMetaTriggerNameIs(tg->tgname, APPEND_ONLY_ROW_TRIGGER, rel))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Refuse TRUNCATE of a shard of an append-only Citus table, run on the
+ * node that holds it (Citus itself refuses it unless
+ * citus.enable_manual_changes_to_shards is on).  The statement guard that
+ * refuses TRUNCATE elsewhere does not reach every shard: Citus does not
+ * copy a TRUNCATE trigger created on an existing distributed table onto
+ * its shards.  The row guard's copy there says that the table is
+ * append-only.
+ */
+static void
+check_truncate_shards(TruncateStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (maintenance_allowed || !CitusMetaPresent())
+		return;
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = (RangeVar *) lfirst(lc);
+		Oid			relid;
+		Relation	rel;
+		Oid			logical = InvalidOid;
+
+		if (CitusMetaShardIdOfName(rv->relname) == 0)
+			continue;
+		relid = RangeVarGetRelid(rv, NoLock, true);
+		if (!OidIsValid(relid))
+			continue;
+		rel = try_relation_open(relid, AccessShareLock);
+		if (rel == NULL)
+			continue;
+		if (has_guard_copy(rel))
+			logical = CitusMetaShardTable(rel, NULL);
+		if (OidIsValid(logical))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot truncate append-only table \"%s\"", get_rel_name(logical)),
+					 errdetail("wallet_ops keeps table \"%s\" append-only, on every shard (here \"%s\"): rows can be added but never changed or removed.",
+							   get_rel_name(logical), RelationGetRelationName(rel)),
+					 errhint("Record a correction as a new row; only a superuser can lift the protection, with wallet_ops.release_append_only().")));
+		relation_close(rel, AccessShareLock);
+	}
+}
+
+static void
+append_only_process_utility(PlannedStmt *pstmt, const char *queryString,
+							bool readOnlyTree, ProcessUtilityContext context,
+							ParamListInfo params, QueryEnvironment *queryEnv,
+							DestReceiver *dest, QueryCompletion *qc)
+{
+	if (IsA(pstmt->utilityStmt, TruncateStmt) && IsTransactionState())
+		check_truncate_shards((TruncateStmt *) pstmt->utilityStmt);
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
+void
+AppendOnlyInstallHooks(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = append_only_process_utility;
 }
 
 /* ------------------------------------------------------------------------

@@ -273,15 +273,54 @@ append_for_format(StringInfo buf, const char *lit)
 	}
 }
 
+/*
+ * Runs cmd, which answers a shard's problems as one JSON array, on every
+ * shard of relid at once, and leaves the problems of all of them in
+ * SPI_tuptable as (chain_key, chain_seq, problem, detail), merged in chain
+ * and row order; returns how many.  Caller is connected to SPI.
+ *
+ * Against a digest (digest), every shard reports each attested chain it
+ * does not hold, as having no rows (verify_against_digest) or no recorded
+ * head (verify_since_digest): such a report counts only when every shard
+ * makes it (the chain is nowhere).  The digest's own checks (signature,
+ * Merkle root; no chain) were done on this node, so the shards' are
+ * dropped.
+ */
+static uint64
+citus_merged_problems(Oid relid, const char *cmd, bool digest)
+{
+	Oid			argtypes[3] = {TEXTARRAYOID, INT4OID, BOOLOID};
+	Datum		values[3];
+	ArrayType  *answers;
+	int			ret;
+
+	values[0] = citus_on_shards(relid, cmd, "verify");
+	answers = DatumGetArrayTypeP(values[0]);
+	values[1] = Int32GetDatum(ArrayGetNItems(ARR_NDIM(answers), ARR_DIMS(answers)));
+	values[2] = BoolGetDatum(digest);
+	ret = SPI_execute_with_args("SELECT p.chain_key, p.chain_seq, p.problem, p.detail"
+								"  FROM pg_catalog.unnest($1) WITH ORDINALITY r(j, shard),"
+								"       pg_catalog.json_to_recordset(r.j::pg_catalog.json)"
+								"         AS p(chain_key pg_catalog.text, chain_seq pg_catalog.int8,"
+								"              problem pg_catalog.text, detail pg_catalog.text)"
+								" GROUP BY 1, 2, 3, 4"
+								" HAVING NOT $3 OR (p.chain_key IS NOT NULL AND"
+								"        ((p.detail NOT LIKE '%, but the chain has no rows'"
+								"          AND p.detail NOT LIKE '% has no recorded head any more')"
+								"         OR pg_catalog.count(DISTINCT r.shard) = $2))"
+								" ORDER BY 1, 2, 3",
+								3, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not merge the shards' problems: %s", SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
 void
 ChainCitusVerify(Oid relid, const char *chain_value, const char *digest,
 				 Tuplestorestate *store, TupleDesc desc)
 {
 	StringInfoData cmd;
-	Oid			argtypes[3] = {TEXTARRAYOID, INT4OID, BOOLOID};
-	Datum		values[3];
-	ArrayType  *answers;
-	int			ret;
+	uint64		n;
 	uint64		i;
 
 	/* each shard answers with its problems as one JSON array */
@@ -306,32 +345,8 @@ ChainCitusVerify(Oid relid, const char *chain_value, const char *digest,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	values[0] = citus_on_shards(relid, cmd.data, "verify");
-	answers = DatumGetArrayTypeP(values[0]);
-	values[1] = Int32GetDatum(ArrayGetNItems(ARR_NDIM(answers), ARR_DIMS(answers)));
-	values[2] = BoolGetDatum(digest != NULL);
-
-	/*
-	 * The problems of every shard, merged in chain and row order.  Against
-	 * a digest, every shard reports each attested chain it does not hold as
-	 * having no rows: such a report counts only when every shard makes it
-	 * (the chain is nowhere); the digest's own checks (signature, Merkle
-	 * root; no chain) were done on this node.
-	 */
-	ret = SPI_execute_with_args("SELECT p.chain_key, p.chain_seq, p.problem, p.detail"
-								"  FROM pg_catalog.unnest($1) WITH ORDINALITY r(j, shard),"
-								"       pg_catalog.json_to_recordset(r.j::pg_catalog.json)"
-								"         AS p(chain_key pg_catalog.text, chain_seq pg_catalog.int8,"
-								"              problem pg_catalog.text, detail pg_catalog.text)"
-								" GROUP BY 1, 2, 3, 4"
-								" HAVING NOT $3 OR (p.chain_key IS NOT NULL AND"
-								"        (p.detail NOT LIKE '%, but the chain has no rows'"
-								"         OR pg_catalog.count(DISTINCT r.shard) = $2))"
-								" ORDER BY 1, 2, 3",
-								3, argtypes, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not merge the shards' problems: %s", SPI_result_code_string(ret));
-	for (i = 0; i < SPI_processed; i++)
+	n = citus_merged_problems(relid, cmd.data, digest != NULL);
+	for (i = 0; i < n; i++)
 	{
 		Datum		out[4];
 		bool		nulls[4];
@@ -340,6 +355,36 @@ ChainCitusVerify(Oid relid, const char *chain_value, const char *digest,
 		for (j = 0; j < 4; j++)
 			out[j] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1, &nulls[j]);
 		tuplestore_putvalues(store, desc, out, nulls);
+	}
+	SPI_finish();
+}
+
+void
+ChainCitusVerifySince(Oid relid, const char *digest, ChainProblemVisit visit,
+					  void *arg)
+{
+	StringInfoData cmd;
+	uint64		n;
+	uint64		i;
+
+	initStringInfo(&cmd);
+	appendStringInfoString(&cmd, "SELECT COALESCE(pg_catalog.json_agg(v), '[]'::pg_catalog.json)"
+						   " FROM wallet_ops.verify_since_digest(%L, ");
+	append_for_format(&cmd, quote_literal_cstr(digest));
+	appendStringInfoString(&cmd, "::pg_catalog.jsonb) v");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = citus_merged_problems(relid, cmd.data, true);
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		seqnull;
+		Datum		seq = SPI_getbinval(tup, td, 2, &seqnull);
+
+		visit(SPI_getvalue(tup, td, 1), seqnull ? 0 : DatumGetInt64(seq), seqnull,
+			  SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4), arg);
 	}
 	SPI_finish();
 }
@@ -525,15 +570,4 @@ wallet_ops_recover_shard_heads(PG_FUNCTION_ARGS)
 	}
 	relation_close(rel, NoLock);
 	PG_RETURN_INT64(recorded);
-}
-
-void
-ChainCitusRefuse(Oid relid, const char *what)
-{
-	if (ChainCitusIsCitusTable(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot %s distributed table \"%s\"", what, get_rel_name(relid)),
-				 errdetail("Its chains live on the shards, which wallet_ops does not combine for this yet."),
-				 errhint("Verify the table with wallet_ops.verify_chain(), which runs on every shard.")));
 }

@@ -77,11 +77,19 @@ extern void ChainCitusVerify(Oid relid, const char *chain_value,
  */
 extern void ChainCitusShardHeads(Oid relid, ChainHeadsVisit visit, void *arg);
 
+/* One problem a verification reported (chain NULL: the digest's own). */
+typedef void (*ChainProblemVisit) (const char *chain, int64 seq, bool seq_null,
+								   const char *problem, const char *detail,
+								   void *arg);
+
 /*
- * ERROR (0A000) when relid is a Citus table: "what" (a digest, an
- * incremental verification) is not done over the shards yet, and the
- * coordinator's own copy of the table is an empty shell.
+ * verify_since_digest of the distributed table relid against digest (the
+ * digest as JSON text): runs it on every shard in parallel through Citus
+ * and visits the problems they report, merged, in chain and row order.
+ * The digest's own checks (its signature) are the caller's.  ERROR when a
+ * shard could not be verified.
  */
-extern void ChainCitusRefuse(Oid relid, const char *what);
+extern void ChainCitusVerifySince(Oid relid, const char *digest,
+								  ChainProblemVisit visit, void *arg);
 
 #endif							/* WALLET_OPS_CHAIN_CITUS_H */

@@ -104,6 +104,8 @@ static List *since_leaves(Relation rel);
 static int	since_oid_desc(const ListCell *a, const ListCell *b);
 static int	since_row_cmp(const void *a, const void *b);
 static char *since_rows_sql(Oid leafid, ChainRelInfo *info);
+static void since_shard_problem(const char *chain, int64 seq, bool seq_null,
+								const char *problem, const char *detail, void *arg);
 
 /*
  * One problem into sink: into its tuplestore if any, and among the first
@@ -713,9 +715,18 @@ since_compare(Oid relid, const ChainDigest *digest, ProblemSink *sink, int *nrea
 	return out;
 }
 
+/* ChainProblemVisit: a problem a shard of a distributed table reported. */
+static void
+since_shard_problem(const char *chain, int64 seq, bool seq_null,
+					const char *problem, const char *detail, void *arg)
+{
+	ProblemSinkEmit((ProblemSink *) arg, chain, seq, seq_null, problem, detail);
+}
+
 /*
  * Verifies what was added to relid since digest; problems go to sink.
- * Returns the number of rows read.  Caller is connected to SPI.
+ * Returns the number of rows read, -1 for a distributed table.  Caller is
+ * connected to SPI.
  */
 int64
 ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink)
@@ -760,12 +771,12 @@ ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", RelationGetRelationName(rel)),
 				 errdetail("Verifying a hash chain reads its rows.")));
-	if (!ChainConfigLoad(relid, &cfg))
+	/* on a worker, a shard of a chained distributed table (chain_citus.c) */
+	if (!ChainConfigLoad(relid, &cfg) && !ChainShardConfigLoad(rel, &cfg))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not hash-chained", RelationGetRelationName(rel)),
 				 errhint("Use wallet_ops.enable_hash_chain() first.")));
-	ChainCitusRefuse(relid, "verify since a digest");
 	info = ChainRelInfoBuild(rel, &cfg);
 	relname = WalletOpsRelationQualifiedName(rel);
 
@@ -777,6 +788,18 @@ ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink)
 
 		if (DigestSignatureProblem(outcome) != NULL)
 			ProblemSinkEmit(sink, NULL, 0, true, DigestSignatureProblem(outcome), detail);
+	}
+
+	/*
+	 * A distributed table: every shard since the digest, at once
+	 * (docs/citus.md).  How many rows they read is not known here.
+	 */
+	if (ChainCitusIsCitusTable(relid))
+	{
+		ChainCitusVerifySince(relid, JsonbToCString(NULL, &digest->root, VARSIZE(digest)),
+							  since_shard_problem, sink);
+		relation_close(rel, NoLock);
+		return -1;
 	}
 
 	/*

@@ -41,7 +41,8 @@ extern void ProblemSinkInitSRF(FunctionCallInfo fcinfo, ProblemSink *sink);
 
 /*
  * Verifies what was added to relid since digest was taken; returns the
- * number of rows read.  Caller is connected to SPI.
+ * number of rows read, -1 when not known (a distributed table, verified on
+ * its shards).  Caller is connected to SPI.
  */
 extern int64 ChainVerifySince(Oid relid, Jsonb *digest, ProblemSink *sink);
 

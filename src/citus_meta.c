@@ -149,10 +149,16 @@ CitusMetaTriggerNameIs(const char *tgname, const char *base, Relation rel)
 
 	if (strcmp(tgname, base) == 0)
 		return true;
-	if (CitusMetaShardIdOfName(relname) == 0)
+	if (CitusMetaShardIdOfName(relname) == 0 || strncmp(tgname, base, len) != 0)
 		return false;
-	return strncmp(tgname, base, len) == 0 &&
-		strcmp(tgname + len, strrchr(relname, '_')) == 0;
+
+	/*
+	 * The shard's own id, or, on the shard of a partition, the id of the
+	 * parent's shard: PostgreSQL clones a row trigger of the parent's shard
+	 * onto the partition's shard when Citus attaches it, name and all.
+	 */
+	return tgname[len] == '_' && tgname[len + 1] != '\0' &&
+		strspn(tgname + len + 1, "0123456789") == strlen(tgname + len + 1);
 }
 
 int

@@ -52,8 +52,9 @@ extern Oid	CitusMetaShardTable(Relation rel, bool *unknown);
 
 /*
  * Whether tgname is trigger name "base" as it is on rel: base itself, or,
- * when rel is named like a shard, base with the shard id appended the way
- * Citus names the triggers it copies onto shards.
+ * when rel is named like a shard, base with a shard id appended the way
+ * Citus names the triggers it copies onto shards (the shard's own id, or
+ * on the shard of a partition the id of its parent's shard).
  */
 extern bool CitusMetaTriggerNameIs(const char *tgname, const char *base,
 								   Relation rel);

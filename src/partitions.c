@@ -49,6 +49,7 @@
 #include "utils/timestamp.h"
 
 #include "append_only.h"
+#include "append_only_guard.h"
 #include "chain_config.h"
 #include "citus_meta.h"
 #include "job_log.h"
@@ -78,10 +79,12 @@ typedef struct MaintState
 	MemoryContext outer;		/* where actions are kept */
 	List	   *actions;		/* DoneAction * */
 	PartRunFigures figures;		/* recorded in partition_config */
+	bool		citus;			/* a distributed table (check_citus) */
 } MaintState;
 
 static void check_owner(Relation rel);
-static void check_not_citus(Oid relid);
+static bool check_citus(Oid relid);
+static void check_citus_retention(Oid relid);
 static void add_action(MaintState *m, const char *object, const char *action,
 					   const char *detail);
 static void spi_exec(const char *sql, int expected);
@@ -109,24 +112,47 @@ check_owner(Relation rel)
 }
 
 /*
- * ERROR unless relid is a plain table as far as Citus is concerned.  Citus
- * distributes the partitions of a distributed partitioned table itself,
- * and keeps their rows on the workers, where maintenance would have to
- * move them out of a default partition; Citus has its own functions for
- * time partitions.
+ * Whether relid is a Citus table whose partitions can be managed: a
+ * hash-distributed table, whose new partitions Citus distributes itself
+ * (CREATE TABLE ... PARTITION OF on this node, the coordinator) and whose
+ * dropped or detached partitions it drops or detaches on the workers.
+ * false for a table Citus does not know.  ERROR for the other Citus
+ * tables: a reference, Citus-local or single-shard table.
  */
-static void
-check_not_citus(Oid relid)
+static bool
+check_citus(Oid relid)
 {
 	CitusTableInfo ti;
 
-	if (CitusMetaTableInfo(relid, &ti))
+	if (!CitusMetaTableInfo(relid, &ti))
+		return false;
+	if (ti.partmethod != 'h')
 		ereport(ERROR,
 				(errcode(ERRCODE_WALLET_OPS_PARTITIONS_ON_CITUS),
 				 errmsg("cannot manage the partitions of Citus table \"%s\"",
 						get_rel_name(relid)),
-				 errdetail("Citus creates and distributes the partitions of its tables itself, and their rows are on the workers."),
-				 errhint("Use Citus's create_time_partitions() and drop_old_time_partitions(), for instance scheduled with pg_cron.")));
+				 errdetail("Only the partitions of a hash-distributed table are managed on Citus; this is a %s table.",
+						   ti.repmodel == 't' ? "reference" : "Citus-local or single-shard"),
+				 errhint("Distribute the table with create_distributed_table() by a column, or undo it with undistribute_table().")));
+	return true;
+}
+
+/*
+ * ERROR when relid, a distributed table, is append-only: its old partitions
+ * cannot be removed.  Citus drops or detaches a partition on the workers
+ * too, where wallet_ops guards the table's copy and cannot tell this
+ * node's maintenance from anyone else's DROP (docs/citus.md).
+ */
+static void
+check_citus_retention(Oid relid)
+{
+	if (OidIsValid(AppendOnlyCoveringEntry(relid, AppendOnlyConfigRelids())))
+		ereport(ERROR,
+				(errcode(ERRCODE_WALLET_OPS_RETENTION_ON_CITUS),
+				 errmsg("cannot remove old partitions of append-only distributed table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("Citus would drop or detach them on the workers too, where wallet_ops keeps the table append-only."),
+				 errhint("Manage its partitions without a retention (unmanage_partitions(), then manage_partitions() without one).")));
 }
 
 /* ------------------------------------------------------------------------
@@ -306,6 +332,7 @@ execute_plan(MaintState *m, PartPlan *plan)
 {
 	PartTable  *t = &m->t;
 	ListCell   *lc;
+	int			guc_level = 0;
 
 	if (plan->conflict)
 		ereport(ERROR,
@@ -320,6 +347,32 @@ execute_plan(MaintState *m, PartPlan *plan)
 						   PartitionPlanKeyText(plan->conflict->lo, t->keytype),
 						   PartitionPlanKeyText(plan->conflict->hi, t->keytype)),
 				 errhint("Detach the partition or re-create it with period bounds, or manage the table with another period or time zone.")));
+
+	/*
+	 * On Citus the default partition's rows are on the workers' shards,
+	 * where its triggers (append-only, hash chain) fire and this node's
+	 * maintenance switch does not reach: they are not moved.  Citus
+	 * distributes each new partition itself, and refuses triggers on it
+	 * unless told that they are safe (docs/citus.md).
+	 */
+	if (m->citus)
+	{
+		foreach(lc, plan->create)
+		{
+			PlanItem   *item = (PlanItem *) lfirst(lc);
+
+			if (item->has_default_rows)
+				ereport(ERROR,
+						(errcode(ERRCODE_WALLET_OPS_DEFAULT_ROWS_ON_CITUS),
+						 errmsg("cannot move rows out of the default partition of distributed table \"%s\"",
+								t->relname),
+						 errdetail("Rows from %s to %s are in the default partition; their partition cannot be created while they are there.",
+								   PartitionPlanKeyText(item->lo, t->keytype),
+								   PartitionPlanKeyText(item->hi, t->keytype)),
+						 errhint("Move those rows by hand into a partition created with the same bounds, or keep more partitions made ahead (premake).")));
+		}
+		guc_level = CitusMetaAllowTriggers();
+	}
 
 	SPI_connect();
 
@@ -360,6 +413,8 @@ execute_plan(MaintState *m, PartPlan *plan)
 		remove_partition(m, (ExistingPart *) lfirst(lc));
 
 	SPI_finish();
+	if (guc_level > 0)
+		AtEOXact_GUC(true, guc_level);
 }
 
 /*
@@ -373,8 +428,10 @@ maintain(MaintState *m, bool use_lock_timeout)
 	PartPlan	plan;
 	ListCell   *lc;
 
-	check_not_citus(m->t.relid);
+	m->citus = check_citus(m->t.relid);
 	PartitionPlanMake(m->cfg, &m->t, m->at, m->outer, &plan);
+	if (m->citus && plan.drop != NIL)
+		check_citus_retention(m->t.relid);
 	if (PartitionPlanHasWork(&plan))
 	{
 		if (use_lock_timeout)
@@ -652,7 +709,8 @@ wallet_ops_manage_partitions(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 	WalletOpsCheckGuardable(relid, "manage the partitions of");
 	check_owner(rel);
-	check_not_citus(relid);
+	if (check_citus(relid) && cfg.has_retention)
+		check_citus_retention(relid);
 	PartitionPlanCheckTable(rel, &keytype, &keyattno);
 
 	/*

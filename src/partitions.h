@@ -28,8 +28,12 @@
 
 #include "common.h"
 
-/* manage_partitions() or maintenance of a Citus table */
+/* manage_partitions() or maintenance of a Citus table not hash-distributed */
 #define ERRCODE_WALLET_OPS_PARTITIONS_ON_CITUS	MAKE_SQLSTATE('W','O','0','1','2')
+/* rows in the default partition of a distributed table, to be moved */
+#define ERRCODE_WALLET_OPS_DEFAULT_ROWS_ON_CITUS	MAKE_SQLSTATE('W','O','0','1','4')
+/* a retention on an append-only distributed table */
+#define ERRCODE_WALLET_OPS_RETENTION_ON_CITUS	MAKE_SQLSTATE('W','O','0','1','5')
 
 /*
  * Maintain one managed table as of `at`: in a subtransaction of its own,

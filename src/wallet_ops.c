@@ -22,6 +22,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "append_only.h"
 #include "chain_trigger.h"
 #include "common.h"
 #include "worker.h"
@@ -41,6 +42,7 @@ _PG_init(void)
 	 * session, not only those after the trigger's first call.
 	 */
 	ChainInstallHooks();
+	AppendOnlyInstallHooks();
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;

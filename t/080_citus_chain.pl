@@ -203,6 +203,19 @@ my $al_shard = $coord->safe_psql('postgres',
 	q{SELECT shard_name('al', get_shard_id_for_distribution_column('al', 3))});
 ($ret, $out, $err) = $worker->psql('postgres', "UPDATE $al_shard SET memo = 'x'");
 like($err, qr/cannot update append-only table "al"\n/, 'a shard updated on the worker: refused, naming the table');
+# a shard truncated directly on the worker, also past Citus's own refusal
+# (Citus does not copy the TRUNCATE guard onto the shards of a table
+# protected after it was distributed)
+my $al_rows = $worker->safe_psql('postgres', "SELECT count(*) FROM $al_shard");
+ok($al_rows > 0, "shard $al_shard holds $al_rows rows");
+($ret, $out, $err) = $worker->psql('postgres', "TRUNCATE $al_shard");
+like($err, qr/cannot truncate append-only table "al"\n/, 'TRUNCATE of a shard on the worker: refused, naming the table');
+($ret, $out, $err) = $worker->psql('postgres', qq{
+SET citus.enable_manual_changes_to_shards = on;
+TRUNCATE $al_shard});
+like($err, qr/cannot truncate append-only table "al"\n/,
+	'and with citus.enable_manual_changes_to_shards on, by wallet_ops, naming the table');
+is($worker->safe_psql('postgres', "SELECT count(*) FROM $al_shard"), $al_rows, 'the shard keeps its rows');
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM al'), '10', 'no row of the protected table was lost');
 
 # ---- verify_chain on the coordinator: every shard at once ------------------
@@ -234,6 +247,23 @@ SELECT string_agg(coalesce(chain_key, '-') || ' ' || problem, ', ' ORDER BY chai
          jsonb_set('$d1'::jsonb, '{chains}', ('$d1'::jsonb -> 'chains') ||
            '[{"chain_key": "999", "last_seq": 1, "head_hash": "0000000000000000000000000000000000000000000000000000000000000000"}]'))}),
 	'- digest_mismatch, 999 missing_row', 'a chain attested but on no shard is missing, once');
+# verify_since_digest: every shard since the whole table's digest, at once
+is($coord->safe_psql('postgres', qq{SELECT count(*) FROM wallet_ops.verify_since_digest('eh', '$d1')}),
+	'0', 'verify_since_digest on the coordinator: the rows added since the digest are clean');
+is($coord->safe_psql('postgres', qq{
+SELECT string_agg(coalesce(chain_key, '-') || ' ' || chain_seq || ' ' || problem, ', ' ORDER BY chain_key NULLS FIRST)
+  FROM wallet_ops.verify_since_digest('eh',
+         jsonb_set('$d1'::jsonb, '{chains}', ('$d1'::jsonb -> 'chains') ||
+           '[{"chain_key": "999", "last_seq": 1, "head_hash": "0000000000000000000000000000000000000000000000000000000000000000"}]'))}),
+	'999 1 head_mismatch', 'since a digest, a chain attested but on no shard is reported, once');
+# the scheduled verification: in full, then incrementally from its anchor
+$coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.run_verification('eh', false)});
+$coord->safe_psql('postgres', q{INSERT INTO eh SELECT 1 + n % 7, n, 'after the anchor' FROM generate_series(1, 14) n});
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.run_verification('eh')}),
+	'0', 'run_verification incremental of the distributed table: clean');
+is($coord->safe_psql('postgres', q{
+SELECT last_mode || ' ' || last_result FROM wallet_ops.verification_state WHERE relid = 'eh'::regclass}),
+	'incremental ok', 'recorded as an incremental verification');
 is($worker->safe_psql('postgres', q{SELECT count(*) FROM wallet_ops.verify_chain('eh_' || get_shard_id_for_distribution_column('eh', 3))}),
 	'0', 'verify_chain of one shard on the worker');
 
@@ -265,6 +295,35 @@ is($coord->safe_psql('postgres', qq{SELECT chain_key || ' ' || chain_seq || ' ' 
 	is($? >> 8, 1, 'and by wallet_ops_verify pointed at the coordinator');
 	like("$out$err", qr/hash_mismatch: chain "3" chain_seq 2\b/, 'at its chain and seq');
 }
+
+# since the digest: the row changed before it is not read, one changed
+# after it is found, at its chain and seq, in the distributed table's name
+is($coord->safe_psql('postgres', qq{SELECT count(*) FROM wallet_ops.verify_since_digest('eh', '$d1')}),
+	'0', 'verify_since_digest does not read the rows the digest attested');
+my $last3 = $coord->safe_psql('postgres', q{SELECT max(chain_seq) FROM eh WHERE entity_id = 3});
+my $att3 = $coord->safe_psql('postgres', qq{
+SELECT c->>'last_seq' FROM jsonb_array_elements('$d1'::jsonb -> 'chains') c WHERE c->>'chain_key' = '3'});
+ok($last3 > $att3, "chain 3 has rows after the digest (seq $att3 to $last3)");
+my $mid3 = $att3 + 1;
+$worker->safe_psql('postgres', qq{
+UPDATE $shard SET memo = 'rewritten after the digest' WHERE entity_id = 3 AND chain_seq = $mid3;
+});
+is($coord->safe_psql('postgres', qq{
+SELECT string_agg(chain_key || ' ' || chain_seq || ' ' || problem, ', ') FROM wallet_ops.verify_since_digest('eh', '$d1')}),
+	"3 $mid3 hash_mismatch", 'verify_since_digest finds a row changed after the digest at its chain and seq');
+# the incremental scheduled verification reads from its anchor, the digest
+# of its last clean run: a row changed after that is found
+$coord->safe_psql('postgres', q{INSERT INTO eh SELECT n, n, 'after the last run' FROM generate_series(1, 7) n});
+my $new3 = $coord->safe_psql('postgres', q{SELECT max(chain_seq) FROM eh WHERE entity_id = 3});
+$worker->safe_psql('postgres', qq{
+UPDATE $shard SET memo = 'rewritten after the anchor' WHERE entity_id = 3 AND chain_seq = $new3;
+});
+is($coord->safe_psql('postgres', q{
+SELECT string_agg(chain_key || ' ' || chain_seq || ' ' || problem, ', ') FROM wallet_ops.run_verification('eh')}),
+	"3 $new3 hash_mismatch", 'the incremental scheduled verification finds a row changed after its anchor');
+is($coord->safe_psql('postgres', q{
+SELECT last_mode || ' ' || last_result || ' ' || problems FROM wallet_ops.verification_state WHERE relid = 'eh'::regclass}),
+	'incremental problems 1', 'recorded as such');
 
 # a worker that does not answer: an error, never an intact table
 $worker->stop('immediate');
