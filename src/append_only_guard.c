@@ -50,6 +50,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "append_only_guard.h"
@@ -101,10 +102,20 @@ static void check_protectable(Oid relid);
 static void log_job(const char *object, const char *action, const char *detail);
 static bool has_guard_copy(Relation rel);
 static void check_truncate_shards(TruncateStmt *stmt);
-static void append_only_process_utility(PlannedStmt *pstmt, const char *queryString,
-										bool readOnlyTree, ProcessUtilityContext context,
-										ParamListInfo params, QueryEnvironment *queryEnv,
-										DestReceiver *dest, QueryCompletion *qc);
+/* readOnlyTree came in PostgreSQL 14 */
+#if PG_VERSION_NUM >= 140000
+#define UTILITY_HOOK_ARGS PlannedStmt *pstmt, const char *queryString, \
+	bool readOnlyTree, ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define UTILITY_HOOK_CALL pstmt, queryString, readOnlyTree, context, params, \
+	queryEnv, dest, qc
+#else
+#define UTILITY_HOOK_ARGS PlannedStmt *pstmt, const char *queryString, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define UTILITY_HOOK_CALL pstmt, queryString, context, params, queryEnv, dest, qc
+#endif
+static void append_only_process_utility(UTILITY_HOOK_ARGS);
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -208,34 +219,16 @@ AppendOnlyConfigAvailable(void)
 List *
 AppendOnlyConfigRelids(void)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	WalletOpsOwnerContext ctx;
 	List	   *result = NIL;
-	uint64		i;
+	ListCell   *lc;
 
 	if (!AppendOnlyConfigAvailable())
 		return NIL;
 
-	WalletOpsOwnerBegin(&ctx);
-	SPI_connect();
-	if (SPI_execute("SELECT a.relid::pg_catalog.oid"
-					"  FROM wallet_ops.append_only_tables a"
-					"  JOIN pg_catalog.pg_class c"
-					"    ON c.oid OPERATOR(pg_catalog.=) a.relid::pg_catalog.oid",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read wallet_ops.append_only_tables");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
-									  SPI_tuptable->tupdesc, 1, &isnull);
-		MemoryContext old = MemoryContextSwitchTo(caller);
-
-		result = lappend_oid(result, DatumGetObjectId(d));
-		MemoryContextSwitchTo(old);
-	}
-	SPI_finish();
-	WalletOpsOwnerEnd(&ctx);
+	/* read directly: the event triggers of every DDL command ask */
+	foreach(lc, WalletOpsOwnTableOids("append_only_tables", "relid"))
+		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(lfirst_oid(lc))))
+			result = lappend_oid(result, lfirst_oid(lc));
 	return result;
 }
 
@@ -607,7 +600,8 @@ apply_inherited_ingest(Oid relid)
 	List	   *tree = NIL;
 	ListCell   *la;
 
-	if (!get_rel_relispartition(relid))
+	/* every new partition asks: no query while no grant is recorded */
+	if (!get_rel_relispartition(relid) || !WalletOpsOwnTableHasRows("ingest_grants"))
 		return;
 	ancestors = get_partition_ancestors(relid);
 	foreach(la, ancestors)
@@ -895,19 +889,14 @@ check_truncate_shards(TruncateStmt *stmt)
 }
 
 static void
-append_only_process_utility(PlannedStmt *pstmt, const char *queryString,
-							bool readOnlyTree, ProcessUtilityContext context,
-							ParamListInfo params, QueryEnvironment *queryEnv,
-							DestReceiver *dest, QueryCompletion *qc)
+append_only_process_utility(UTILITY_HOOK_ARGS)
 {
 	if (IsA(pstmt->utilityStmt, TruncateStmt) && IsTransactionState())
 		check_truncate_shards((TruncateStmt *) pstmt->utilityStmt);
 	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-							queryEnv, dest, qc);
+		prev_ProcessUtility(UTILITY_HOOK_CALL);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
+		standard_ProcessUtility(UTILITY_HOOK_CALL);
 }
 
 void

@@ -163,13 +163,12 @@ WalletOpsDefineSettings(void)
 }
 
 /*
- * The extension's owner and schema, read once per transaction: every
+ * The extension's owner, read once per transaction: every
  * statement the extension runs on its own tables needs the owner, and
  * pg_extension has no syscache.
  */
 static LocalTransactionId extension_cached_lxid = InvalidLocalTransactionId;
 static Oid	extension_cached_owner = InvalidOid;
-static Oid	extension_cached_schema = InvalidOid;
 
 #if PG_VERSION_NUM >= 170000
 #define MY_LXID (MyProc->vxid.lxid)
@@ -185,7 +184,6 @@ extension_owner(void)
 	if (extension_cached_lxid != MY_LXID || !OidIsValid(extension_cached_owner))
 	{
 		extension_cached_owner = extension_owner_lookup();
-		extension_cached_schema = get_namespace_oid("wallet_ops", true);
 		extension_cached_lxid = MY_LXID;
 	}
 	return extension_cached_owner;
@@ -326,8 +324,7 @@ own_table_open(const char *relname)
 {
 	Oid			relid;
 
-	(void) extension_owner();
-	relid = get_relname_relid(relname, extension_cached_schema);
+	relid = get_relname_relid(relname, get_namespace_oid("wallet_ops", true));
 	return OidIsValid(relid) ? table_open(relid, AccessShareLock) : NULL;
 }
 
@@ -390,7 +387,7 @@ WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc)
 	if (rel == NULL)
 		elog(ERROR, "wallet_ops.%s does not exist", relname);
 	pkeyname = psprintf("%s_pkey", relname);
-	pkeyid = get_relname_relid(pkeyname, extension_cached_schema);
+	pkeyid = get_relname_relid(pkeyname, RelationGetNamespace(rel));
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(key));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = systable_beginscan(rel, pkeyid, OidIsValid(pkeyid), snapshot, 1, &skey);

@@ -280,12 +280,17 @@ matviews_any(const char *query)
 bool
 MatviewConfigAnyOnChange(void)
 {
+	/* asked by the event trigger of every DDL command: no query when empty */
+	if (!WalletOpsOwnTableHasRows("matviews"))
+		return false;
 	return matviews_any("SELECT 1 FROM wallet_ops.matviews WHERE on_change LIMIT 1");
 }
 
 bool
 MatviewConfigAnyTimed(void)
 {
+	if (!WalletOpsOwnTableHasRows("matviews"))
+		return false;
 	return matviews_any("SELECT 1 FROM wallet_ops.matviews WHERE refresh_every IS NOT NULL LIMIT 1");
 }
 
