@@ -195,15 +195,19 @@ BINFLOOR="SELECT count(*) FROM bench.entity_history t
  WHERE sha256(t.prev_hash || int8send(t.chain_seq) || int8send(t.history_id) || uuid_send(t.entity_id)
               || jsonb_send(t.payload) || timestamptz_send(t.changed_at)) IS NOT NULL"
 VERIFY2="SELECT count(*) FROM wallet_ops.verify_chain('bench.entity_history', NULL, 2)"
+# PostgreSQL's own parallel query on the same pass, one worker beside the
+# leader: what two processes gain on this machine for this kind of work
+PARALLEL_ON="SET max_parallel_workers_per_gather = 1; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
 problems=$(sql "$VERIFY")
 [ "$problems" = 0 ] || { echo "verify_chain found $problems problems on fresh data" >&2; exit 1; }
-v=(); n=(); f=(); c=(); cj=(); vw=(); nw=(); fw=(); v2=(); v2w=(); bf=(); bfw=()
+v=(); n=(); f=(); c=(); cj=(); vw=(); nw=(); fw=(); v2=(); v2w=(); bf=(); bfw=(); bfpw=()
 for i in $(seq "$RUNS"); do
   v+=("$(timed "$VERIFY")")
   v2+=("$(timed "$VERIFY2")")
   bf+=("$(timed "$BINFLOOR")")
   v2w+=("$(warm_timed "$VERIFY2")")
   bfw+=("$(warm_timed "$BINFLOOR")")
+  bfpw+=("$(warm_timed "$PARALLEL_ON $BINFLOOR")")
   n+=("$(timed "$NAIVE")")
   f+=("$(timed "$FLOOR")")
   vw+=("$(warm_timed "$VERIFY")")
@@ -222,6 +226,7 @@ busy_v=$(cores_busy timed "$VERIFY")
 busy_c=$(cores_busy runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h "$run" -p "$PORT" postgres bench.entity_history)
 vwm=$(median "${vw[@]}"); nwm=$(median "${nw[@]}"); fwm=$(median "${fw[@]}")
 v2m=$(median "${v2[@]}"); v2wm=$(median "${v2w[@]}"); bfm=$(median "${bf[@]}"); bfwm=$(median "${bfw[@]}")
+bfpwm=$(median "${bfpw[@]}")
 echo
 echo "(a) each in a fresh session: verify_chain ${vm}s (runs ${v[*]}), naive pgcrypto + lag() verifier ${nm}s (runs ${n[*]})"
 echo "    verify_chain is $(ratio "$nm" "$vm")x faster than the naive verifier          [target >= 4x]"
@@ -237,6 +242,8 @@ echo "    binary floor, sha256 of each row's message bytes in binary form ${bfm}
 echo "    verify_chain throughput / binary floor's = $(ratio "$bfm" "$vm") fresh, $(ratio "$bfwm" "$vwm") warm   [target >= 0.8]"
 echo "    verify_chain with 2 jobs ${v2m}s fresh (runs ${v2[*]}), ${v2wm}s warm (runs ${v2w[*]}):"
 echo "    speed-up over 1 job $(ratio "$vm" "$v2m")x fresh, $(ratio "$vwm" "$v2wm")x warm   [target >= 1.8]; naive / 2 jobs = $(ratio "$nm" "$v2m")x"
+echo "    PostgreSQL's parallel query, binary floor with 1 worker beside the leader: ${bfpwm}s warm (runs ${bfpw[*]}),"
+echo "    speed-up $(ratio "$bfwm" "$bfpwm")x: what 2 processes gain on this machine; verify_chain's 2 jobs reach $(awk -v a="$vwm" -v b="$v2wm" -v c="$bfwm" -v d="$bfpwm" 'BEGIN { printf "%.2f", (a / b) / (c / d) }') of it"
 
 # ---- (c) bulk INSERT ... SELECT ---------------------------------------------
 ci=(); ui=(); pi=(); bi=(); ni=()

@@ -368,11 +368,15 @@ verify_load_heads(VerifyState *st, const char *only)
 	ChainHeadsForEach(RelationGetRelid(st->root), only, false,
 					  verify_take_head, st);
 
-	/* heads moved by this transaction and not yet written back */
+	/*
+	 * heads moved by this transaction and not yet written back (of chains
+	 * with a recorded head: the rows may have been read first)
+	 */
 	hash_seq_init(&status, st->chains);
 	while ((c = hash_seq_search(&status)) != NULL)
-		(void) ChainHeadCacheLookup(RelationGetRelid(st->root), c->name,
-									&c->head_seq, c->head_hash);
+		if (c->has_head)
+			(void) ChainHeadCacheLookup(RelationGetRelid(st->root), c->name,
+										&c->head_seq, c->head_hash);
 }
 
 /* ---- first pass: stream every leaf ---------------------------------------- */
@@ -934,18 +938,20 @@ PGDLLEXPORT void WalletOpsVerifyParallelMain(dsm_segment *seg, shm_toc *toc);
 #define PVERIFY_QUEUE_SIZE	((Size) 256 * 1024)
 #define PVERIFY_MAX_PARTICIPANTS WALLET_OPS_MAX_VERIFY_JOBS
 
+typedef struct PVerifyLeaf
+{
+	Oid			relid;
+	pg_atomic_uint32 claimed;	/* by ranges: taken by a participant */
+} PVerifyLeaf;
+
 typedef struct PVerifyShared
 {
 	Oid			relid;
 	bool		by_range;		/* participants take ranges of leaves */
 	int			nleaves;
-	int			range_start[PVERIFY_MAX_PARTICIPANTS + 1];	/* participant p
-															 * reads leaves
-															 * range_start[p]
-															 * to
-															 * range_start[p+1]
-															 * - 1 */
-	Oid			leaves[FLEXIBLE_ARRAY_MEMBER];
+	int			range_start[PVERIFY_MAX_PARTICIPANTS + 1];	/* where participant
+															 * p starts */
+	PVerifyLeaf leaves[FLEXIBLE_ARRAY_MEMBER];
 } PVerifyShared;
 
 /* What a worker sends: a chain's runs, a row without key, its row count. */
@@ -1098,7 +1104,14 @@ pverify_take(VerifyState *st, const char *data, Size len)
 		elog(ERROR, "unexpected message %d from a wallet_ops verification worker", kind);
 }
 
-/* What participant p (0: the caller) reads of the first pass. */
+/*
+ * What participant p (0: the caller) reads of the first pass.  By ranges:
+ * the leaves from its start on, in partition order, until one is taken
+ * (the next participant's); then, from the last leaf backwards, those
+ * nobody has taken yet, so that whoever is done early helps whoever is
+ * slow (or was not started).  A chain's rows in the leaves one participant
+ * reads in a row are one run.
+ */
 static void
 pverify_scan_share(VerifyState *st, PVerifyShared *shared, shm_toc *toc, int p)
 {
@@ -1106,14 +1119,20 @@ pverify_scan_share(VerifyState *st, PVerifyShared *shared, shm_toc *toc, int p)
 
 	if (shared->by_range)
 	{
-		/* in partition order: a chain's rows in the range are one run */
-		for (i = shared->range_start[p]; i < shared->range_start[p + 1]; i++)
-			verify_scan_leaf(st, shared->leaves[i], i + 1, shared->nleaves, NULL);
+		for (i = shared->range_start[p]; i < shared->nleaves; i++)
+		{
+			if (pg_atomic_exchange_u32(&shared->leaves[i].claimed, 1) != 0)
+				break;
+			verify_scan_leaf(st, shared->leaves[i].relid, i + 1, shared->nleaves, NULL);
+		}
+		for (i = shared->nleaves - 1; i >= 0; i--)
+			if (pg_atomic_exchange_u32(&shared->leaves[i].claimed, 1) == 0)
+				verify_scan_leaf(st, shared->leaves[i].relid, i + 1, shared->nleaves, NULL);
 	}
 	else
 	{
 		for (i = 0; i < shared->nleaves; i++)
-			verify_scan_leaf(st, shared->leaves[i], i + 1, shared->nleaves,
+			verify_scan_leaf(st, shared->leaves[i].relid, i + 1, shared->nleaves,
 							 shm_toc_lookup(toc, PVERIFY_KEY_SCAN(i), false));
 	}
 }
@@ -1149,7 +1168,7 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 	int			nleaves = list_length(leaves);
 	int			nworkers = jobs - 1;
 	Size		sharedsize = add_size(offsetof(PVerifyShared, leaves),
-									  mul_size(sizeof(Oid), Max(nleaves, 1)));
+									  mul_size(sizeof(PVerifyLeaf), Max(nleaves, 1)));
 	Size	   *scansize = palloc(sizeof(Size) * Max(nleaves, 1));
 	BlockNumber *blocks = palloc(sizeof(BlockNumber) * Max(nleaves, 1));
 	double		total_blocks = 0;
@@ -1200,7 +1219,10 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 	shared->by_range = nleaves >= 2 * jobs;
 	shared->nleaves = nleaves;
 	for (i = 0; i < nleaves; i++)
-		shared->leaves[i] = list_nth_oid(leaves, i);
+	{
+		shared->leaves[i].relid = list_nth_oid(leaves, i);
+		pg_atomic_init_u32(&shared->leaves[i].claimed, 0);
+	}
 	if (shared->by_range)
 	{
 		double		seen = 0;
@@ -1256,14 +1278,17 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 							 RelationGetRelationName(st->root), pcxt->nworkers_launched + 1)));
 
 	/*
-	 * The caller reads its own share, and the ranges of workers that could
-	 * not be started (in block mode the parallel scans hand their blocks to
-	 * whoever asks).  A worker that has finished meanwhile waits to send.
+	 * The caller reads its own share (and what workers that could not be
+	 * started or are slow leave).  A worker that has finished meanwhile
+	 * waits to send.
 	 */
 	pverify_scan_share(st, shared, pcxt->toc, 0);
-	if (shared->by_range)
-		for (p = pcxt->nworkers_launched + 1; p < jobs; p++)
-			pverify_scan_share(st, shared, pcxt->toc, p);
+
+	/*
+	 * The recorded heads, while the workers, started after this process
+	 * began its share, finish theirs.
+	 */
+	verify_load_heads(st, NULL);
 
 	/* take what the workers sent as it comes */
 	done = palloc0(sizeof(bool) * pcxt->nworkers_launched);
@@ -1329,11 +1354,11 @@ verify_full(VerifyState *st, int jobs)
 	ListCell   *lc;
 	int			n = 0;
 
-	verify_load_heads(st, NULL);
 	verify_collect_leaves(st->root, &leaves);
 	if (leaves == NIL || !verify_may_parallelize(st, jobs) ||
 		!verify_scan_parallel(st, leaves, jobs))
 	{
+		verify_load_heads(st, NULL);
 		foreach(lc, leaves)
 			verify_scan_leaf(st, lfirst_oid(lc), ++n, list_length(leaves), NULL);
 	}
