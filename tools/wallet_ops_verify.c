@@ -2419,11 +2419,59 @@ append_from_keyed(Buf *b, const Table *t)
 }
 
 /*
+ * With one key column, the bounds from the column's histogram (ANALYZE's
+ * quantiles, in pg_stats): no pass over the table before the parts start.
+ * Returns their number, 0 when there are no statistics.
+ */
+static int
+histogram_bounds(const Table *t, int jobs, char ***b)
+{
+	char		njobs[16];
+	const char *params[3] = {t->oid, t->keys[0].name, njobs};
+	PGresult   *res;
+	int			nb = 0,
+				r;
+
+	snprintf(njobs, sizeof(njobs), "%d", jobs);
+	res = run("read the key column's statistics",
+			  "SELECT h.b[1 OPERATOR(pg_catalog.+) ((pg_catalog.array_length(h.b, 1) OPERATOR(pg_catalog.-) 1)"
+			  "            OPERATOR(pg_catalog.*) j) OPERATOR(pg_catalog./) $3::pg_catalog.int4]"
+			  "  FROM (SELECT s.histogram_bounds::pg_catalog.text::pg_catalog.text[] AS b"
+			  "          FROM pg_catalog.pg_class c"
+			  "          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+			  "          JOIN pg_catalog.pg_stats s ON s.schemaname OPERATOR(pg_catalog.=) n.nspname"
+			  "           AND s.tablename OPERATOR(pg_catalog.=) c.relname"
+			  "         WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid"
+			  "           AND s.attname OPERATOR(pg_catalog.=) $2::pg_catalog.name"
+			  "           AND s.inherited OPERATOR(pg_catalog.=) (c.relkind OPERATOR(pg_catalog.=) 'p')) h,"
+			  "       pg_catalog.generate_series(1, $3::pg_catalog.int4 OPERATOR(pg_catalog.-) 1) j"
+			  " WHERE pg_catalog.array_length(h.b, 1) OPERATOR(pg_catalog.>=) $3::pg_catalog.int4"
+			  " ORDER BY j",
+			  3, params, 0);
+	for (r = 0; r < PQntuples(res); r++)
+	{
+		if (PQgetisnull(res, r, 0))
+			break;
+		/* equal quantiles (a few chains with most rows) make one bound */
+		if (nb > 0 && strcmp(b[nb - 1][0], PQgetvalue(res, r, 0)) == 0)
+			continue;
+		b[nb] = xmalloc(sizeof(char *));
+		b[nb][0] = xstrdup(PQgetvalue(res, r, 0));
+		nb++;
+	}
+	if (r < PQntuples(res))
+		nb = 0;					/* the partial list is not used */
+	PQclear(res);
+	return nb;
+}
+
+/*
  * Up to jobs - 1 bounds that cut the table, in the order verify_rows reads
  * it, into parts of about as many rows each, between chains: each bound is
  * the text of every key column of a row without a null key, the row at
  * i/jobs of the table (the chain index serves).  The planner's row count
- * is enough for that, when there is one.  Returns their number; *bounds
+ * is enough for that, when there is one; with one key column, its
+ * histogram gives them without a pass.  Returns their number; *bounds
  * gets them.
  */
 static int
@@ -2438,6 +2486,12 @@ part_bounds(const Table *t, int jobs, char ****bounds)
 	int			nb = 0,
 				i,
 				j;
+
+	if (t->nkeys == 1 && (nb = histogram_bounds(t, jobs, b)) > 0)
+	{
+		*bounds = b;
+		return nb;
+	}
 
 	res = run("estimate the number of rows",
 			  "SELECT reltuples FROM pg_catalog.pg_class"
