@@ -53,6 +53,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "citus_meta.h"
 #include "partition_config.h"
 #include "partition_plan.h"
 #include "common.h"
@@ -529,6 +530,15 @@ plan_item_cmp(const ListCell *a, const ListCell *b)
  * Works out what t needs as of `at`.  Reads the catalogs and the default
  * partition only; changes nothing.  The notes are allocated in outer.
  */
+/* Whether t is a Citus table: its default partition here is an empty shell. */
+static bool
+default_on_citus(const PartTable *t)
+{
+	CitusTableInfo ti;
+
+	return CitusMetaPresent() && CitusMetaTableInfo(t->relid, &ti);
+}
+
 void
 PartitionPlanMake(PartConfig *cfg, PartTable *t, TimestampTz at,
 				  MemoryContext outer, PartPlan *plan)
@@ -583,9 +593,21 @@ PartitionPlanMake(PartConfig *cfg, PartTable *t, TimestampTz at,
 		Datum		values[1];
 		MemoryContext planctx = CurrentMemoryContext;
 
-		/* read directly: nothing to parse and plan on a run with no work */
-		plan->default_has_rows = WalletOpsRelationHasRows(t->default_oid);
 		SPI_connect();
+		if (default_on_citus(t))
+		{
+			/* its rows are on the workers: ask through Citus */
+			ret = SPI_execute(psprintf("SELECT 1 FROM ONLY %s LIMIT 1", defname), false, 1);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "could not read default partition: %s",
+					 SPI_result_code_string(ret));
+			plan->default_has_rows = (SPI_processed > 0);
+		}
+		else
+		{
+			/* read directly: nothing to parse and plan on a run with no work */
+			plan->default_has_rows = WalletOpsRelationHasRows(t->default_oid);
+		}
 
 		argtypes[0] = t->keytype;
 		sql = psprintf("SELECT pg_catalog.min(%s) FROM ONLY %s WHERE %s >= $1",
