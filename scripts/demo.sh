@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian 12 machine:
-#   sudo bash scripts/demo.sh
+#   bash scripts/demo.sh        (as root, or it asks sudo)
 # installs the packages it needs, builds and installs wallet_ops, starts a
 # throw-away cluster with shared_preload_libraries = 'wallet_ops', loads the
 # seed's schema (entity_history by month, audit_log by quarter,

@@ -3,7 +3,7 @@
 #   pg_regress (sql/), isolation specs (specs/), TAP tests (t/), pgTAP (pgtap/)
 #   and the structure checks of the source tree (tools/check_*).
 #
-#   sudo bash scripts/test.sh [structure|regress|isolation|tap|pgtap ...]
+#   bash scripts/test.sh [structure|regress|isolation|tap|pgtap ...]   (as root, or it asks sudo)
 #
 # Installs the packages it needs, builds and installs the extension, then
 # runs the suites as the unprivileged user "postgres" in a copy of the tree,
