@@ -22,11 +22,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "job_log.h"
@@ -148,33 +158,7 @@ config_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	return ret;
 }
 
-/*
- * config_exec for the statements of every maintenance run, once per managed
- * table: prepared once per session and kept in *plan.
- */
-static int
-config_exec_prepared(SPIPlanPtr *plan, const char *sql, int nargs,
-					 Oid *argtypes, Datum *values, const char *nulls,
-					 bool read_only)
-{
-	WalletOpsOwnerContext owner;
-	int			ret;
-
-	SPI_connect();
-	WalletOpsOwnerBegin(&owner);
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		*plan = p;
-	}
-	ret = SPI_execute_plan(*plan, values, nulls, read_only, 0);
-	WalletOpsOwnerEnd(&owner);
-	return ret;
-}
+static void config_row_lock(Oid cfgid, Oid relid);
 
 /* The attribute number of partition_config's column name in desc. */
 static AttrNumber
@@ -274,6 +258,8 @@ PartitionConfigDelete(Oid relid)
 	uint64		deleted;
 
 	values[0] = ObjectIdGetDatum(relid);
+	config_row_lock(get_relname_relid("partition_config", get_namespace_oid("wallet_ops", false)),
+					relid);
 	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
 					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
 		elog(ERROR, "could not update wallet_ops.partition_config");
@@ -282,44 +268,99 @@ PartitionConfigDelete(Oid relid)
 	return deleted > 0;
 }
 
+/*
+ * The lock that orders the writers of relid's partition_config row:
+ * PartitionConfigRecord, which updates the row directly, takes it before
+ * reading the row, and PartitionConfigDelete before deleting it, so that
+ * neither meets the other's change half done (an UPDATE statement would
+ * have waited on the row instead).  Held until the end of the transaction,
+ * as a row lock would be.
+ */
+static void
+config_row_lock(Oid cfgid, Oid relid)
+{
+	LockDatabaseObject(cfgid, relid, 0, ExclusiveLock);
+}
+
+/*
+ * Record the outcome of a maintenance run of relid.  Every run of every
+ * managed table does this, the worker's fresh sessions included, so the
+ * row is updated directly, not by a statement to parse and plan; the
+ * values written satisfy the table's constraints.
+ */
 void
 PartitionConfigRecord(Oid relid, const char *result, const ErrorData *error,
 					  const PartRunFigures *figures)
 {
-	Oid			argtypes[6] = {OIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, INT8OID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	int			ret;
-	static SPIPlanPtr plan = NULL;
+	Oid			nsp = get_namespace_oid("wallet_ops", false);
+	Oid			cfgid = get_relname_relid("partition_config", nsp);
+	Oid			pkeyid = get_relname_relid("partition_config_pkey", nsp);
+	Relation	rel;
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+	bool	   *replace;
+	ScanKeyData skey;
+	Snapshot	snapshot;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	a;
 
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[2] = CStringGetTextDatum(result);
+	if (!OidIsValid(cfgid) || !OidIsValid(pkeyid))
+		elog(ERROR, "wallet_ops.partition_config or its primary key is missing");
+	rel = table_open(cfgid, RowExclusiveLock);
+	config_row_lock(cfgid, relid);
+	desc = RelationGetDescr(rel);
+	values = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc0(sizeof(bool) * desc->natts);
+	replace = palloc0(sizeof(bool) * desc->natts);
+
+	a = config_attnum(desc, "last_run") - 1;
+	values[a] = TimestampTzGetDatum(GetCurrentTimestamp());
+	replace[a] = true;
+	a = config_attnum(desc, "last_result") - 1;
+	values[a] = CStringGetTextDatum(result);
+	replace[a] = true;
+	a = config_attnum(desc, "last_error") - 1;
 	if (error && error->message)
-		values[3] = CStringGetTextDatum(error->message);
+		values[a] = CStringGetTextDatum(error->message);
 	else
-		nulls[3] = 'n';
-	if (figures && figures->has_runway)
-		values[4] = TimestampTzGetDatum(figures->runway);
-	else
-		nulls[4] = 'n';
+		nulls[a] = true;
+	replace[a] = true;
+	/* the runway of the last successful run; the rows left by the last one */
+	if (strcmp(result, "ok") == 0)
+	{
+		a = config_attnum(desc, "runway_until") - 1;
+		if (figures && figures->has_runway)
+			values[a] = TimestampTzGetDatum(figures->runway);
+		else
+			nulls[a] = true;
+		replace[a] = true;
+	}
 	if (figures && !error)
-		values[5] = Int64GetDatum(figures->default_rows);
-	else
-		nulls[5] = 'n';
+	{
+		a = config_attnum(desc, "default_rows") - 1;
+		values[a] = Int64GetDatum(figures->default_rows);
+		replace[a] = true;
+	}
 
-	ret = config_exec_prepared(&plan,
-							   "UPDATE wallet_ops.partition_config"
-							   " SET last_run = $2, last_result = $3, last_error = $4,"
-							   " runway_until = CASE WHEN $3 = 'ok' THEN $5 ELSE runway_until END,"
-							   " default_rows = COALESCE($6, default_rows)"
-							   " WHERE relid = $1",
-							   6, argtypes, values, nulls, false);
-	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "could not update wallet_ops.partition_config: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
+	/* this transaction's own changes to the row, if any, are seen */
+	CommandCounterIncrement();
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, pkeyid, true, snapshot, 1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		HeapTuple	newtup = heap_modify_tuple(tup, desc, values, nulls, replace);
+
+		CatalogTupleUpdate(rel, &tup->t_self, newtup);
+		heap_freetuple(newtup);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
 }
 
 void
