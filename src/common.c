@@ -319,12 +319,17 @@ WalletOpsRelationQualifiedName(Relation rel)
  * wallet_ops' own table relname, opened for a direct read, or NULL when it
  * is not there (the extension is being created or dropped).
  */
+Oid
+WalletOpsOwnRelid(const char *relname)
+{
+	return get_relname_relid(relname, get_namespace_oid(WALLET_OPS_SCHEMA, true));
+}
+
 static Relation
 own_table_open(const char *relname)
 {
-	Oid			relid;
+	Oid			relid = WalletOpsOwnRelid(relname);
 
-	relid = get_relname_relid(relname, get_namespace_oid("wallet_ops", true));
 	return OidIsValid(relid) ? table_open(relid, AccessShareLock) : NULL;
 }
 
@@ -387,7 +392,7 @@ WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc)
 	if (rel == NULL)
 		elog(ERROR, "wallet_ops.%s does not exist", relname);
 	pkeyname = psprintf("%s_pkey", relname);
-	pkeyid = get_relname_relid(pkeyname, RelationGetNamespace(rel));
+	pkeyid = WalletOpsOwnRelid(pkeyname);
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(key));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = systable_beginscan(rel, pkeyid, OidIsValid(pkeyid), snapshot, 1, &skey);

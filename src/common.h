@@ -102,6 +102,9 @@ extern List *WalletOpsSpiOidList(MemoryContext cxt);
  */
 extern bool WalletOpsOwnTableHasRows(const char *relname);
 
+/* The OID of wallet_ops' own relation relname, InvalidOid when missing. */
+extern Oid	WalletOpsOwnRelid(const char *relname);
+
 /*
  * Whether table relid (locked ACCESS SHARE until the end of the transaction)
  * has a row visible to the latest snapshot, read directly: no query to

@@ -16,7 +16,6 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -113,9 +112,8 @@ JobLogRecord(TimestampTz started_at, const char *object, const char *kind,
 static bool
 job_log_has_rows_before(TimestampTz cutoff)
 {
-	Oid			nsp = get_namespace_oid("wallet_ops", true);
-	Oid			relid = get_relname_relid("job_log", nsp);
-	Oid			idxid = get_relname_relid("job_log_started_idx", nsp);
+	Oid			relid = WalletOpsOwnRelid("job_log");
+	Oid			idxid = WalletOpsOwnRelid("job_log_started_idx");
 	Relation	rel;
 	Snapshot	snapshot;
 	SysScanDesc scan;

@@ -27,7 +27,6 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "storage/lmgr.h"
@@ -258,8 +257,7 @@ PartitionConfigDelete(Oid relid)
 	uint64		deleted;
 
 	values[0] = ObjectIdGetDatum(relid);
-	config_row_lock(get_relname_relid("partition_config", get_namespace_oid("wallet_ops", false)),
-					relid);
+	config_row_lock(WalletOpsOwnRelid("partition_config"), relid);
 	if (config_exec("DELETE FROM wallet_ops.partition_config WHERE relid = $1",
 					1, argtypes, values, NULL, false) != SPI_OK_DELETE)
 		elog(ERROR, "could not update wallet_ops.partition_config");
@@ -292,9 +290,8 @@ void
 PartitionConfigRecord(Oid relid, const char *result, const ErrorData *error,
 					  const PartRunFigures *figures)
 {
-	Oid			nsp = get_namespace_oid("wallet_ops", false);
-	Oid			cfgid = get_relname_relid("partition_config", nsp);
-	Oid			pkeyid = get_relname_relid("partition_config_pkey", nsp);
+	Oid			cfgid = WalletOpsOwnRelid("partition_config");
+	Oid			pkeyid = WalletOpsOwnRelid("partition_config_pkey");
 	Relation	rel;
 	TupleDesc	desc;
 	Datum	   *values;

@@ -530,15 +530,6 @@ plan_item_cmp(const ListCell *a, const ListCell *b)
  * Works out what t needs as of `at`.  Reads the catalogs and the default
  * partition only; changes nothing.  The notes are allocated in outer.
  */
-/* Whether t is a Citus table: its default partition here is an empty shell. */
-static bool
-default_on_citus(const PartTable *t)
-{
-	CitusTableInfo ti;
-
-	return CitusMetaPresent() && CitusMetaTableInfo(t->relid, &ti);
-}
-
 void
 PartitionPlanMake(PartConfig *cfg, PartTable *t, TimestampTz at,
 				  MemoryContext outer, PartPlan *plan)
@@ -594,9 +585,9 @@ PartitionPlanMake(PartConfig *cfg, PartTable *t, TimestampTz at,
 		MemoryContext planctx = CurrentMemoryContext;
 
 		SPI_connect();
-		if (default_on_citus(t))
+		if (t->on_citus)
 		{
-			/* its rows are on the workers: ask through Citus */
+			/* the default partition here is an empty shell: ask Citus */
 			ret = SPI_execute(psprintf("SELECT 1 FROM ONLY %s LIMIT 1", defname), false, 1);
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "could not read default partition: %s",
@@ -770,6 +761,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	PartConfig *cfg;
 	PartTable	t;
+	CitusTableInfo ti;
 	PartPlan	plan;
 	Relation	rel;
 	ListCell   *lc;
@@ -786,6 +778,7 @@ wallet_ops_partition_plan(PG_FUNCTION_ARGS)
 						get_rel_name(relid))));
 	memset(&t, 0, sizeof(t));
 	t.relid = relid;
+	t.on_citus = CitusMetaPresent() && CitusMetaTableInfo(relid, &ti);
 	PartitionPlanMake(cfg, &t,
 					  PG_ARGISNULL(1) ? GetCurrentTimestamp() : PG_GETARG_TIMESTAMPTZ(1),
 					  CurrentMemoryContext, &plan);

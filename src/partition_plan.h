@@ -56,6 +56,9 @@ typedef struct PartTable
 	Oid			default_oid;
 	int			nparts;
 	ExistingPart *parts;		/* sorted by lo */
+	bool		on_citus;		/* set by the caller: a Citus table, whose rows
+								 * (the default partition's too) are on the
+								 * workers */
 } PartTable;
 
 /* The result of planning one table. */

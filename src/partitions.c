@@ -79,7 +79,6 @@ typedef struct MaintState
 	MemoryContext outer;		/* where actions are kept */
 	List	   *actions;		/* DoneAction * */
 	PartRunFigures figures;		/* recorded in partition_config */
-	bool		citus;			/* a distributed table (check_citus) */
 } MaintState;
 
 static void check_owner(Relation rel);
@@ -355,7 +354,7 @@ execute_plan(MaintState *m, PartPlan *plan)
 	 * distributes each new partition itself, and refuses triggers on it
 	 * unless told that they are safe (docs/citus.md).
 	 */
-	if (m->citus)
+	if (m->t.on_citus)
 	{
 		foreach(lc, plan->create)
 		{
@@ -428,9 +427,9 @@ maintain(MaintState *m, bool use_lock_timeout)
 	PartPlan	plan;
 	ListCell   *lc;
 
-	m->citus = check_citus(m->t.relid);
+	m->t.on_citus = check_citus(m->t.relid);
 	PartitionPlanMake(m->cfg, &m->t, m->at, m->outer, &plan);
-	if (m->citus && plan.drop != NIL)
+	if (m->t.on_citus && plan.drop != NIL)
 		check_citus_retention(m->t.relid);
 	if (PartitionPlanHasWork(&plan))
 	{
