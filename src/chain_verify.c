@@ -949,8 +949,8 @@ typedef struct PVerifyShared
 	Oid			relid;
 	bool		by_range;		/* participants take ranges of leaves */
 	int			nleaves;
-	int			range_start[PVERIFY_MAX_PARTICIPANTS + 1];	/* where participant
-															 * p starts */
+	int			range_start[PVERIFY_MAX_PARTICIPANTS];	/* where participant p
+														 * starts */
 	PVerifyLeaf leaves[FLEXIBLE_ARRAY_MEMBER];
 } PVerifyShared;
 
@@ -1237,7 +1237,7 @@ verify_scan_parallel(VerifyState *st, List *leaves, int jobs)
 				shared->range_start[p++] = i;
 			seen += blocks[i];
 		}
-		while (p <= jobs)
+		while (p < jobs)
 			shared->range_start[p++] = nleaves;
 	}
 	shm_toc_insert(pcxt->toc, PVERIFY_KEY_SHARED, shared);

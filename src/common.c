@@ -315,16 +315,16 @@ WalletOpsRelationQualifiedName(Relation rel)
 									  RelationGetRelationName(rel));
 }
 
-/*
- * wallet_ops' own table relname, opened for a direct read, or NULL when it
- * is not there (the extension is being created or dropped).
- */
 Oid
 WalletOpsOwnRelid(const char *relname)
 {
 	return get_relname_relid(relname, get_namespace_oid(WALLET_OPS_SCHEMA, true));
 }
 
+/*
+ * wallet_ops' own table relname, opened for a direct read, or NULL when it
+ * is not there (the extension is being created or dropped).
+ */
 static Relation
 own_table_open(const char *relname)
 {
@@ -377,12 +377,16 @@ WalletOpsOwnTableHasRows(const char *relname)
 	return found;
 }
 
-HeapTuple
-WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc)
+/*
+ * The first row of wallet_ops' own table relname in the order of its index
+ * indexname, restricted to the rows whose first index column is key unless
+ * key is InvalidOid; copied, or NULL when there is none.
+ */
+static HeapTuple
+own_table_first(const char *relname, const char *indexname, Oid key, TupleDesc *desc)
 {
 	Relation	rel = own_table_open(relname);
-	char	   *pkeyname;
-	Oid			pkeyid;
+	Oid			indexid;
 	ScanKeyData skey;
 	Snapshot	snapshot;
 	SysScanDesc scan;
@@ -391,11 +395,12 @@ WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc)
 
 	if (rel == NULL)
 		elog(ERROR, "wallet_ops.%s does not exist", relname);
-	pkeyname = psprintf("%s_pkey", relname);
-	pkeyid = WalletOpsOwnRelid(pkeyname);
+	indexid = WalletOpsOwnRelid(indexname);
+	if (!OidIsValid(indexid))
+		elog(ERROR, "wallet_ops.%s does not exist", indexname);
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(key));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, pkeyid, OidIsValid(pkeyid), snapshot, 1, &skey);
+	scan = systable_beginscan(rel, indexid, true, snapshot, OidIsValid(key) ? 1 : 0, &skey);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 		result = heap_copytuple(tup);
@@ -404,6 +409,18 @@ WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc)
 	*desc = CreateTupleDescCopy(RelationGetDescr(rel));
 	table_close(rel, AccessShareLock);
 	return result;
+}
+
+HeapTuple
+WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc)
+{
+	return own_table_first(relname, psprintf("%s_pkey", relname), key, desc);
+}
+
+HeapTuple
+WalletOpsOwnTableFirst(const char *relname, const char *indexname, TupleDesc *desc)
+{
+	return own_table_first(relname, indexname, InvalidOid, desc);
 }
 
 List *

@@ -121,6 +121,14 @@ extern List *WalletOpsOwnTableOids(const char *relname, const char *colname);
 extern HeapTuple WalletOpsOwnTableFetch(const char *relname, Oid key, TupleDesc *desc);
 
 /*
+ * The first row of wallet_ops' own table relname in the order of its index
+ * indexname (its oldest, say), copied, or NULL when the table is empty;
+ * *desc as above.
+ */
+extern HeapTuple WalletOpsOwnTableFirst(const char *relname, const char *indexname,
+										TupleDesc *desc);
+
+/*
  * Set up a set-returning function in materialize mode: afterwards the
  * ReturnSetInfo's setResult and setDesc are the tuplestore to fill and its
  * descriptor (the call's declared result type).

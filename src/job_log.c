@@ -13,15 +13,11 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "job_log.h"
@@ -112,33 +108,16 @@ JobLogRecord(TimestampTz started_at, const char *object, const char *kind,
 static bool
 job_log_has_rows_before(TimestampTz cutoff)
 {
-	Oid			relid = WalletOpsOwnRelid("job_log");
-	Oid			idxid = WalletOpsOwnRelid("job_log_started_idx");
-	Relation	rel;
-	Snapshot	snapshot;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	AttrNumber	attnum;
-	bool		found = false;
+	TupleDesc	desc;
+	HeapTuple	oldest = WalletOpsOwnTableFirst("job_log", "job_log_started_idx", &desc);
+	bool		isnull;
+	Datum		started_at;
 
-	if (!OidIsValid(relid) || !OidIsValid(idxid))
-		return true;
-	rel = table_open(relid, AccessShareLock);
-	attnum = get_attnum(relid, "started_at");
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, idxid, true, snapshot, 0, NULL);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, attnum, RelationGetDescr(rel), &isnull);
-
-		found = isnull || DatumGetTimestampTz(d) < cutoff;
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
-	return found;
+	if (oldest == NULL)
+		return false;
+	started_at = heap_getattr(oldest, get_attnum(WalletOpsOwnRelid("job_log"), "started_at"),
+							  desc, &isnull);
+	return isnull || DatumGetTimestampTz(started_at) < cutoff;
 }
 
 uint64
