@@ -227,6 +227,15 @@ busy_c=$(cores_busy runuser -u postgres -- "$top/tools/wallet_ops_verify" -q -h 
 vwm=$(median "${vw[@]}"); nwm=$(median "${nw[@]}"); fwm=$(median "${fw[@]}")
 v2m=$(median "${v2[@]}"); v2wm=$(median "${v2w[@]}"); bfm=$(median "${bf[@]}"); bfwm=$(median "${bfw[@]}")
 bfpwm=$(median "${bfpw[@]}")
+# The machine's own reference, outside PostgreSQL: OpenSSL's SHA-256 of
+# 256-byte messages (about a row's message) in one process and in two side
+# by side, wall-clock throughput.  Nothing shared, no memory to read: what
+# two processes hashing can gain on these cores at best.
+sha_speed() {
+  openssl speed -elapsed -seconds 3 -bytes 256 "$@" -evp sha256 2>/dev/null |
+    awk '$1 == "sha256" { sub(/k$/, "", $2); print $2 }'
+}
+sha1=$(sha_speed); sha2=$(sha_speed -multi 2)
 echo
 echo "(a) each in a fresh session: verify_chain ${vm}s (runs ${v[*]}), naive pgcrypto + lag() verifier ${nm}s (runs ${n[*]})"
 echo "    verify_chain is $(ratio "$nm" "$vm")x faster than the naive verifier          [target >= 4x]"
@@ -244,6 +253,8 @@ echo "    verify_chain with 2 jobs ${v2m}s fresh (runs ${v2[*]}), ${v2wm}s warm 
 echo "    speed-up over 1 job $(ratio "$vm" "$v2m")x fresh, $(ratio "$vwm" "$v2wm")x warm   [target >= 1.8]; naive / 2 jobs = $(ratio "$nm" "$v2m")x"
 echo "    PostgreSQL's parallel query, binary floor with 1 worker beside the leader: ${bfpwm}s warm (runs ${bfpw[*]}),"
 echo "    speed-up $(ratio "$bfwm" "$bfpwm")x: what 2 processes gain on this machine; verify_chain's 2 jobs reach $(awk -v a="$vwm" -v b="$v2wm" -v c="$bfwm" -v d="$bfpwm" 'BEGIN { printf "%.2f", (a / b) / (c / d) }') of it"
+echo "    OpenSSL's SHA-256 of 256-byte messages, 2 processes / 1 (openssl speed -elapsed -multi 2): $(ratio "$sha2" "$sha1")x"
+echo "    (${sha1} / ${sha2} kB/s): the most two cores give pure hashing here; verify_chain's 2 jobs reach $(awk -v a="$vwm" -v b="$v2wm" -v c="$sha1" -v d="$sha2" 'BEGIN { printf "%.2f", (a / b) / (d / c) }') of it"
 
 # ---- (c) bulk INSERT ... SELECT ---------------------------------------------
 ci=(); ui=(); pi=(); bi=(); ni=()
