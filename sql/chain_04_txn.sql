@@ -40,6 +40,8 @@ SAVEPOINT s5;
 INSERT INTO tx VALUES (18, 'e', 18);
 RELEASE s5;
 RELEASE s4;
+-- chains first made in rolled-back savepoints start again at 1
+INSERT INTO tx VALUES (21, 'c', 21), (22, 'd', 22);
 -- an error inside a PL/pgSQL exception block is a subtransaction too
 DO $$
 BEGIN
