@@ -265,11 +265,16 @@ for i in $(seq "$RUNS"); do
        CREATE TRIGGER naive BEFORE INSERT ON bench.ins_p$i FOR EACH ROW EXECUTE FUNCTION bench.naive_chain();
        TRUNCATE bench.naive_heads; CHECKPOINT" >/dev/null
   ins="(entity_id, payload, changed_at) SELECT entity_id, payload, changed_at FROM bench.src WHERE (g / $ENTITIES) % $((ROWS / INSERT_ROWS)) = 0 ORDER BY g"
-  ui+=("$(timed "INSERT INTO bench.ins_u$i $ins")")
-  bi+=("$(timed "INSERT INTO bench.ins_b$i $ins")")
-  ci+=("$(timed "INSERT INTO bench.ins_c$i $ins")")
-  ni+=("$(timed "INSERT INTO bench.ins_n$i $ins")")
-  pi+=("$(timed "INSERT INTO bench.ins_p$i $ins")")
+  # each insert starts from clean shared buffers (a checkpoint, not timed),
+  # so none pays for writing out what the one before it dirtied; and the
+  # order is reversed every other run, so none is always measured first
+  order="u b c n p"
+  [ $((i % 2)) = 0 ] && order="p n c b u"
+  for k in $order; do
+    sql "CHECKPOINT" >/dev/null
+    t=$(timed "INSERT INTO bench.ins_$k$i $ins")
+    case $k in u) ui+=("$t") ;; b) bi+=("$t") ;; c) ci+=("$t") ;; n) ni+=("$t") ;; p) pi+=("$t") ;; esac
+  done
 done
 inserted=$(sql "SELECT count(*) FROM bench.ins_c1")
 cim=$(median "${ci[@]}"); uim=$(median "${ui[@]}"); pim=$(median "${pi[@]}"); bim=$(median "${bi[@]}"); nim=$(median "${ni[@]}")
