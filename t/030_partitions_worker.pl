@@ -136,6 +136,11 @@ ok(defined $pid, 'a worker is caught in the middle of a tick');
 my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
 $locker->finish;
+# ask nothing before the server accepts connections again (psql, given its
+# query on stdin, exits while the server refuses them: a broken pipe)
+$node->wait_for_log(
+	qr/all server processes terminated; reinitializing.*database system is ready to accept connections/s,
+	$log_offset);
 ok( $node->poll_query_until('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'wallet_ops launcher'", '1'),
 	'the launcher is back after SIGKILL of a worker');

@@ -169,6 +169,12 @@ $node->poll_query_until('postgres',
 kill 'KILL', $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE application_name = 'crash_victim'");
 $h->finish;
+# Ask nothing before the server accepts connections again: psql, given its
+# query on stdin, exits while the server refuses them, and the test then
+# dies of the broken pipe (seen on 18).
+$node->wait_for_log(
+	qr/all server processes terminated; reinitializing.*database system is ready to accept connections/s,
+	$crash_log);
 ok( $node->poll_query_until('postgres', qq{
 SELECT count(*) = 1 FROM pg_stat_activity
  WHERE backend_type = 'wallet_ops launcher' AND pid <> $victim}),
