@@ -154,6 +154,13 @@ MatviewConfigAnyManaged(void)
 	return MatviewConfigInstalled() && WalletOpsOwnTableHasRows("matviews");
 }
 
+bool
+MatviewConfigAnyWork(void)
+{
+	return MatviewConfigAnyManaged() ||
+		(MatviewConfigInstalled() && WalletOpsOwnTableHasRows("matview_changes"));
+}
+
 /* ------------------------------------------------------------------------
  * wallet_ops.matviews and wallet_ops.matview_state: the managed views
  * ------------------------------------------------------------------------
@@ -289,8 +296,6 @@ MatviewConfigAnyOnChange(void)
 bool
 MatviewConfigAnyTimed(void)
 {
-	if (!WalletOpsOwnTableHasRows("matviews"))
-		return false;
 	return matviews_any("SELECT 1 FROM wallet_ops.matviews WHERE refresh_every IS NOT NULL LIMIT 1");
 }
 

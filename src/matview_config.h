@@ -30,6 +30,9 @@ extern bool MatviewConfigInstalled(void);
 /* Whether any view is managed (read directly: see WalletOpsOwnTableHasRows) */
 extern bool MatviewConfigAnyManaged(void);
 
+/* Whether a view is managed or change rows are left to prune (read so too) */
+extern bool MatviewConfigAnyWork(void);
+
 /* Act as the tables' owner until SetUserIdAndSecContext restores *save_userid. */
 extern void MatviewConfigBecomeOwner(Oid *save_userid, int *save_sec_context);
 

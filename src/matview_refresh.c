@@ -790,9 +790,7 @@ MatviewsRunMaintenance(Oid only_relid, ActionReport *report)
 	int			save_sec_context;
 	bool		pushed_snapshot = false;
 
-	/* nothing managed, and no change rows left to prune */
-	if (!MatviewConfigAnyManaged() &&
-		(!MatviewConfigInstalled() || !WalletOpsOwnTableHasRows("matview_changes")))
+	if (!MatviewConfigAnyWork())
 		return;
 
 	if (!ActiveSnapshotSet())

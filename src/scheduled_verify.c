@@ -282,7 +282,7 @@ VerificationRunScheduled(Oid only_relid, ActionReport *report)
 	int			ret;
 	WalletOpsOwnerContext owner_ctx;
 
-	if (RecoveryInProgress() || !WalletOpsOwnTableHasRows("verification_schedule"))
+	if (RecoveryInProgress() || !VerificationAnyScheduled())
 		return;
 	if (!OidIsValid(only_relid))
 		forget_dropped_schedules(report);
