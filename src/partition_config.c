@@ -22,7 +22,6 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -31,11 +30,9 @@
 #include "executor/spi.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "job_log.h"
@@ -163,17 +160,11 @@ static void config_row_lock(Oid cfgid, Oid relid);
 static AttrNumber
 config_attnum(TupleDesc desc, const char *name)
 {
-	int			i;
+	int			attnum = SPI_fnumber(desc, name);
 
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return att->attnum;
-	}
-	elog(ERROR, "wallet_ops.partition_config has no column %s", name);
-	return InvalidAttrNumber;	/* keep compiler quiet */
+	if (attnum <= 0)
+		elog(ERROR, "wallet_ops.partition_config has no column %s", name);
+	return attnum;
 }
 
 PartConfig *
@@ -291,20 +282,17 @@ PartitionConfigRecord(Oid relid, const char *result, const ErrorData *error,
 					  const PartRunFigures *figures)
 {
 	Oid			cfgid = WalletOpsOwnRelid("partition_config");
-	Oid			pkeyid = WalletOpsOwnRelid("partition_config_pkey");
 	Relation	rel;
 	TupleDesc	desc;
+	TupleDesc	fetched_desc;
 	Datum	   *values;
 	bool	   *nulls;
 	bool	   *replace;
-	ScanKeyData skey;
-	Snapshot	snapshot;
-	SysScanDesc scan;
 	HeapTuple	tup;
 	AttrNumber	a;
 
-	if (!OidIsValid(cfgid) || !OidIsValid(pkeyid))
-		elog(ERROR, "wallet_ops.partition_config or its primary key is missing");
+	if (!OidIsValid(cfgid))
+		elog(ERROR, "wallet_ops.partition_config is missing");
 	rel = table_open(cfgid, RowExclusiveLock);
 	config_row_lock(cfgid, relid);
 	desc = RelationGetDescr(rel);
@@ -343,19 +331,15 @@ PartitionConfigRecord(Oid relid, const char *result, const ErrorData *error,
 
 	/* this transaction's own changes to the row, if any, are seen */
 	CommandCounterIncrement();
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, pkeyid, true, snapshot, 1, &skey);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
+	tup = WalletOpsOwnTableFetch("partition_config", relid, &fetched_desc);
+	if (tup != NULL)
 	{
 		HeapTuple	newtup = heap_modify_tuple(tup, desc, values, nulls, replace);
 
+		/* the copy keeps the row's TID */
 		CatalogTupleUpdate(rel, &tup->t_self, newtup);
 		heap_freetuple(newtup);
 	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	CommandCounterIncrement();
 }
